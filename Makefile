@@ -1,0 +1,27 @@
+# PGXS build of the migrations_schema extension (C++17 module).
+#   make && make install          build and install into the PostgreSQL found by pg_config
+#   make installcheck             regression and isolation suites against a running server
+EXTENSION = migrations_schema
+MODULE_big = migrations_schema
+OBJS = src/boundary.o src/checksum.o src/entry.o src/runner.o src/script.o src/spi.o \
+       src/version.o
+DATA = $(wildcard sql/migrations_schema--*.sql)
+
+REGRESS = boundary versions checksum split apply register apply_pending rollback status \
+          privileges
+REGRESS_OPTS = --load-extension=migrations_schema
+ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot
+ISOLATION_OPTS = --load-extension=migrations_schema
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -fno-omit-frame-pointer
+SHLIB_LINK = -lstdc++
+
+# No LLVM bitcode for JIT inlining: clang would need our C++17 flags, and nothing here is inlinable SQL.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS compiles .cpp with CXXFLAGS; add ours (and drop the C-only warnings it passes).
+override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS)) $(PG_CXXFLAGS)

@@ -1,0 +1,53 @@
+#include "checksum.hpp"
+
+#include "boundary.hpp"
+
+namespace ms::checksum {
+
+namespace {
+
+void sha256_leaf(const char* data, size_t len, uint8* digest) {
+    pg_cryptohash_ctx* ctx = pg_cryptohash_create(PG_SHA256);
+    if (ctx == nullptr || pg_cryptohash_init(ctx) < 0 ||
+        pg_cryptohash_update(ctx, reinterpret_cast<const uint8*>(data), len) < 0 ||
+        pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+        elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
+    pg_cryptohash_free(ctx);
+}
+
+}  // namespace
+
+std::string normalize_line_endings(std::string_view script) {
+    std::string out;
+    out.reserve(script.size());
+    for (size_t i = 0; i < script.size(); i++) {
+        if (script[i] == '\r') {
+            out.push_back('\n');
+            if (i + 1 < script.size() && script[i + 1] == '\n') i++;
+        } else {
+            out.push_back(script[i]);
+        }
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view script) {
+    std::string normalized;
+    std::string_view input = script;
+    if (script.find('\r') != std::string_view::npos) {
+        normalized = normalize_line_endings(script);
+        input = normalized;
+    }
+    uint8 digest[PG_SHA256_DIGEST_LENGTH];
+    guard([&] { sha256_leaf(input.data(), input.size(), digest); });
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * PG_SHA256_DIGEST_LENGTH);
+    for (uint8 b : digest) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 15]);
+    }
+    return out;
+}
+
+}  // namespace ms::checksum

@@ -1,0 +1,629 @@
+#include "runner.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "boundary.hpp"
+#include "checksum.hpp"
+#include "script.hpp"
+#include "spi.hpp"
+#include "version.hpp"
+
+namespace ms::runner {
+
+namespace {
+
+// ---- bookkeeping queries (schema-qualified; they run with search_path pinned) ----
+
+spi::Query q_find{
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations WHERE sort_key = $1",
+    1,
+    {BYTEAOID},
+    nullptr};
+spi::Query q_newest_applied{
+    "SELECT version FROM migrate.migrations WHERE state = 'applied' ORDER BY sort_key DESC LIMIT 1",
+    0,
+    {},
+    nullptr};
+spi::Query q_history{
+    "INSERT INTO migrate.history (version, name, action, checksum, performed_at, performed_by, "
+    "duration_ms, statements, out_of_order) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+    "RETURNING id",
+    9,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID},
+    nullptr};
+spi::Query q_save_applied{
+    "INSERT INTO migrate.migrations AS m (version, sort_key, name, up_sql, down_sql, checksum, "
+    "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12) "
+    "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
+    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, state = 'applied', "
+    "applied_seq = EXCLUDED.applied_seq, applied_at = EXCLUDED.applied_at, "
+    "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
+    "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order",
+    12,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
+     FLOAT8OID, INT4OID, BOOLOID},
+    nullptr};
+spi::Query q_mark_applied{
+    "UPDATE migrate.migrations SET state = 'applied', applied_seq = $2, applied_at = $3, "
+    "applied_by = $4, duration_ms = $5, statements = $6, out_of_order = $7 WHERE version = $1",
+    7,
+    {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID},
+    nullptr};
+spi::Query q_register{
+    "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'pending') "
+    "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
+    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, registered_at = now()",
+    6,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_update_details{
+    "UPDATE migrate.migrations SET down_sql = $2, name = $3 WHERE version = $1",
+    3,
+    {TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_pending{
+    "SELECT version, name, up_sql, down_sql, checksum FROM migrate.migrations "
+    "WHERE state <> 'applied' ORDER BY sort_key",
+    0,
+    {},
+    nullptr};
+spi::Query q_applied_newest_first{
+    "SELECT version, name, down_sql, checksum FROM migrate.migrations "
+    "WHERE state = 'applied' ORDER BY applied_seq DESC",
+    0,
+    {},
+    nullptr};
+spi::Query q_mark_rolled_back{
+    "UPDATE migrate.migrations SET state = 'rolled back', applied_seq = NULL, applied_at = NULL, "
+    "applied_by = NULL, duration_ms = NULL, statements = NULL, out_of_order = false "
+    "WHERE version = $1",
+    1,
+    {TEXTOID},
+    nullptr};
+
+// ---- helpers ----
+
+// The migrate functions change the schema and their own tables; running one from inside a
+// migration would interleave two migrations. Refuse it.
+int depth = 0;
+class NotNested {
+  public:
+    explicit NotNested(const char* function) {
+        if (depth > 0)
+            throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                        std::string(function) + " cannot be called from inside a migration",
+                        "A migration's statements run inside migrate.apply or migrate.rollback; "
+                        "nesting another migration call there would interleave two migrations.",
+                        "Call it after the current migration, as a separate statement.");
+        depth++;
+    }
+    ~NotNested() { depth--; }
+    NotNested(const NotNested&) = delete;
+    NotNested& operator=(const NotNested&) = delete;
+};
+
+// SPI connection for one call: connect now, finish on the success path.
+class Session {
+  public:
+    Session() { spi::connect(); }
+    void finish() { spi::finish(); }
+};
+
+std::string label(const std::string& version, const std::optional<std::string>& name) {
+    return name ? version + " (" + *name + ")" : version;
+}
+
+struct Row {
+    std::string version, state, checksum;
+    std::optional<std::string> down_sql, name;
+};
+
+std::optional<Row> find(const std::string& key) {
+    spi::Params p;
+    p.bytes(key);
+    std::optional<Row> row;
+    if (spi::run(q_find, p.values(), p.nulls()) > 0)
+        row = Row{*spi::get_text(0, 1), *spi::get_text(0, 2), *spi::get_text(0, 3),
+                  spi::get_text(0, 4), spi::get_text(0, 5)};
+    spi::release();
+    return row;
+}
+
+std::optional<std::string> newest_applied() {
+    std::optional<std::string> v;
+    if (spi::run(q_newest_applied, nullptr, nullptr) > 0) v = spi::get_text(0, 1);
+    spi::release();
+    return v;
+}
+
+int64 add_history(const std::string& version, const std::optional<std::string>& name,
+                  const char* action, const std::string& checksum, TimestampTz at,
+                  const std::string& by, std::optional<double> duration_ms,
+                  std::optional<int> statements, bool out_of_order) {
+    spi::Params p;
+    p.text(version).text(name).text(action).text(checksum).timestamptz(at).text(by);
+    if (duration_ms)
+        p.float8(*duration_ms);
+    else
+        p.null();
+    if (statements)
+        p.int4(*statements);
+    else
+        p.null();
+    p.boolean(out_of_order);
+    spi::run(q_history, p.values(), p.nulls());
+    int64 id = spi::get_int64(0, 1);
+    spi::release();
+    return id;
+}
+
+// Error context for the statement that is running: "migration 005 (users) up script,
+// statement 3, line 12: ALTER TABLE ...". Plain data: the callback runs inside errfinish.
+struct StatementContext {
+    const char* migration;
+    const char* which;
+    int number;
+    int line;
+    const char* first_line;
+};
+
+extern "C" void statement_context_callback(void* arg) {
+    auto* c = static_cast<StatementContext*>(arg);
+    errcontext("migration %s %s script, statement %d, line %d: %s", c->migration, c->which,
+               c->number, c->line, c->first_line);
+}
+
+// Pushes the callback for the lifetime of the object, on every path out (the error path
+// included: the stack must never point at a dead frame when the error is raised).
+class ContextScope {
+  public:
+    explicit ContextScope(StatementContext* c) {
+        cb_.callback = statement_context_callback;
+        cb_.arg = c;
+        cb_.previous = error_context_stack;
+        error_context_stack = &cb_;
+    }
+    ~ContextScope() { error_context_stack = cb_.previous; }
+    ContextScope(const ContextScope&) = delete;
+    ContextScope& operator=(const ContextScope&) = delete;
+
+  private:
+    ErrorContextCallback cb_;
+};
+
+double round3(double ms) {
+    return std::round(ms * 1000.0) / 1000.0;
+}
+
+// Runs the statements of a script as the caller; returns the time taken in milliseconds.
+double run_script(const script::Script& s, const std::string& migration, const char* which) {
+    StatementContext ctx{migration.c_str(), which, 0, 0, ""};
+    ContextScope scope(&ctx);
+    auto start = std::chrono::steady_clock::now();
+    for (const auto& st : s.statements) {
+        ctx.number = st.number;
+        ctx.line = st.line;
+        ctx.first_line = st.first_line.c_str();
+        spi::execute(st.sql);
+    }
+    std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    return round3(took.count());
+}
+
+// Parses the up script; an up script must hold at least one statement.
+script::Script split_up(const std::string& version, const std::string& up_sql) {
+    script::Script s = script::split(up_sql, {version, "up"});
+    if (s.statements.empty())
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                    "migration " + version + " up script contains no statements",
+                    "The script is empty or holds only white space, comments, or BEGIN/COMMIT.",
+                    "A migration needs at least one statement.");
+    return s;
+}
+
+// A down script that cannot be split (syntax error, transaction control, a statement that
+// cannot run in a transaction) would fail only when a rollback needs it. Say so now, as a
+// WARNING, without refusing the migration. The check runs in a subtransaction so that a
+// PostgreSQL error from the parser is cleanly rolled back.
+void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down) {
+    if (!down) return;
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    guard([] { BeginInternalSubTransaction(nullptr); });
+    std::string problem, detail;
+    try {
+        script::split(*down, {version, "down"});
+    } catch (const PgError& e) {
+        problem = e.data->message ? e.data->message : "error";
+        detail = e.data->context ? e.data->context : "";
+    } catch (const Error& e) {
+        problem = e.message;
+        detail = e.detail;
+    }
+    guard([&] {
+        if (problem.empty())
+            ReleaseCurrentSubTransaction();
+        else
+            RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
+    });
+    if (!problem.empty())
+        spi::warning("the down script of migration " + version + " cannot be run: " + problem,
+                     detail,
+                     "The migration is accepted; rolling it back will fail until its down script "
+                     "is fixed (register it again with the same up script and a fixed down "
+                     "script).");
+}
+
+Input check_input(const Input& in) {
+    version::validate(in.version);
+    if (in.name) version::validate_name(*in.name);
+    return in;
+}
+
+void check_same_version(const Row& row, const std::string& version) {
+    if (row.version != version)
+        throw Error(
+            ERRCODE_UNIQUE_VIOLATION,
+            "migration version " + version + " is equivalent to the known version " + row.version,
+            "Versions compare naturally (runs of digits as numbers), so " + version + " and " +
+                row.version + " would take the same place in the order.",
+            "Use the version exactly as it is known: " + row.version + ".");
+}
+
+[[noreturn]] void throw_edited(const std::string& version, const std::string& applied,
+                               const std::string& given) {
+    throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                "migration " + version + " was edited after it was applied",
+                "Applied checksum: " + applied + "\nGiven checksum:   " + given,
+                "Restore the applied script, or write the change as a new migration with a "
+                "higher version.");
+}
+
+bool is_older(const std::string& version, const std::optional<std::string>& newest) {
+    return newest && version::compare(version, *newest) < 0;
+}
+
+// After the per-migration scripts ran: history row, then the migration row marked applied.
+void record_applied(const Input& in, const std::string& sum, TimestampTz at, const std::string& by,
+                    double ms, int statements, bool out_of_order, bool store_scripts) {
+    spi::Internal internal;
+    internal.enter();
+    int64 seq =
+        add_history(in.version, in.name, "apply", sum, at, by, ms, statements, out_of_order);
+    spi::Params p;
+    if (store_scripts) {
+        p.text(in.version)
+            .bytes(version::sort_key(in.version))
+            .text(in.name)
+            .text(in.up_sql)
+            .text(in.down_sql)
+            .text(sum)
+            .int8(seq)
+            .timestamptz(at)
+            .text(by)
+            .float8(ms)
+            .int4(statements)
+            .boolean(out_of_order);
+        spi::run(q_save_applied, p.values(), p.nulls());
+    } else {
+        p.text(in.version)
+            .int8(seq)
+            .timestamptz(at)
+            .text(by)
+            .float8(ms)
+            .int4(statements)
+            .boolean(out_of_order);
+        spi::run(q_mark_applied, p.values(), p.nulls());
+    }
+    internal.leave();
+}
+
+// A migration known and applied with the same checksum may take a new down script or name.
+// NULL (not given) keeps what is stored: an app that re-applies its migrations at start-up
+// without down scripts must not erase them.
+struct Details {
+    std::optional<std::string> down_sql, name;
+    bool down_changed, name_changed;
+};
+
+Details merged_details(const Row& row, const Input& in) {
+    Details d{in.down_sql ? in.down_sql : row.down_sql, in.name ? in.name : row.name, false, false};
+    d.down_changed = d.down_sql != row.down_sql;
+    d.name_changed = d.name != row.name;
+    return d;
+}
+
+// Returns whether anything changed.
+bool update_details(const Row& row, const Input& in, const std::string& by) {
+    Details d = merged_details(row, in);
+    if (!d.down_changed && !d.name_changed) return false;
+    if (d.down_changed) warn_if_down_unusable(in.version, d.down_sql);
+    spi::Internal internal;
+    internal.enter();
+    spi::Params p;
+    p.text(in.version).text(d.down_sql).text(d.name);
+    spi::run(q_update_details, p.values(), p.nulls());
+    if (d.down_changed)
+        add_history(in.version, d.name, "update_down", row.checksum, spi::now(), by, {}, {}, false);
+    internal.leave();
+    if (d.down_changed) spi::notice("migration " + in.version + ": stored a new down script");
+    return true;
+}
+
+Ran rollback_one(const Row& row, const script::Script& down, const std::string& by) {
+    TimestampTz at = spi::now();
+    double ms = run_script(down, label(row.version, row.name), "down");
+    int n = static_cast<int>(down.statements.size());
+    spi::Internal internal;
+    internal.enter();
+    add_history(row.version, row.name, "rollback", row.checksum, at, by, ms, n, false);
+    spi::Params p;
+    p.text(row.version);
+    spi::run(q_mark_rolled_back, p.values(), p.nulls());
+    internal.leave();
+    return Ran{row.version, row.name, n, ms};
+}
+
+std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& by) {
+    // Every migration must have a down script, and every down script must split, before
+    // anything runs.
+    std::vector<std::string> missing;
+    for (const auto& r : rows)
+        if (!r.down_sql) missing.push_back(label(r.version, r.name));
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + missing.front() + " has no down script; nothing was rolled back",
+                    "Migrations without a down script among those to roll back: " + list + ".",
+                    "Give it a down script by registering it again with the same up script "
+                    "(migrate.register(version, up_sql, down_sql)), or roll back fewer "
+                    "migrations.");
+    }
+    std::vector<script::Script> downs;
+    downs.reserve(rows.size());
+    for (const auto& r : rows) downs.push_back(script::split(*r.down_sql, {r.version, "down"}));
+    std::vector<Ran> ran;
+    for (size_t i = 0; i < rows.size(); i++) ran.push_back(rollback_one(rows[i], downs[i], by));
+    return ran;
+}
+
+std::vector<Row> applied_newest_first() {
+    std::vector<Row> rows;
+    uint64 n = spi::run(q_applied_newest_first, nullptr, nullptr);
+    rows.reserve(n);
+    for (uint64 i = 0; i < n; i++)
+        rows.push_back(Row{*spi::get_text(i, 1), "applied", *spi::get_text(i, 4),
+                           spi::get_text(i, 3), spi::get_text(i, 2)});
+    spi::release();
+    return rows;
+}
+
+}  // namespace
+
+std::string apply_one(const Input& raw, bool allow_out_of_order) {
+    NotNested nested("migrate.apply");
+    Input in = check_input(raw);
+    std::string sum = checksum::sha256_hex(in.up_sql);
+    std::string by = spi::current_user_name();
+    Session session;
+    spi::lock_migrations();
+
+    spi::Internal internal;
+    internal.enter();
+    std::optional<Row> row = find(version::sort_key(in.version));
+    std::optional<std::string> newest = newest_applied();
+    internal.leave();
+
+    if (row) check_same_version(*row, in.version);
+    if (row && row->state == "applied") {
+        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+        update_details(*row, in, by);
+        spi::notice("migration " + in.version +
+                    " is already applied with the same checksum; "
+                    "nothing to do");
+        session.finish();
+        return "unchanged";
+    }
+    bool out_of_order = is_older(in.version, newest);
+    if (out_of_order && !allow_out_of_order)
+        throw Error(
+            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "migration " + in.version + " is older than the newest applied migration " + *newest,
+            "Applying it now would run it after migrations that were written after it.",
+            "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
+            "applied out of order.");
+    script::Script up = split_up(in.version, in.up_sql);
+    warn_if_down_unusable(in.version, in.down_sql);
+
+    TimestampTz at = spi::now();
+    double ms = run_script(up, label(in.version, in.name), "up");
+    record_applied(in, sum, at, by, ms, static_cast<int>(up.statements.size()), out_of_order, true);
+    session.finish();
+    return "applied";
+}
+
+std::string register_one(const Input& raw) {
+    NotNested nested("migrate.register");
+    Input in = check_input(raw);
+    std::string sum = checksum::sha256_hex(in.up_sql);
+    std::string by = spi::current_user_name();
+    Session session;
+    spi::lock_migrations();
+
+    spi::Internal internal;
+    internal.enter();
+    std::optional<Row> row = find(version::sort_key(in.version));
+    internal.leave();
+    if (row) check_same_version(*row, in.version);
+    if (row && row->state == "applied") {
+        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+        bool changed = update_details(*row, in, by);
+        session.finish();
+        return changed ? "updated" : "unchanged";
+    }
+    split_up(in.version, in.up_sql);
+    warn_if_down_unusable(in.version, in.down_sql);
+    // A pending or rolled-back migration may be replaced freely: it is not in the schema.
+    std::string result = "registered";
+    if (row)
+        result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name)
+                     ? "unchanged"
+                     : "updated";
+    if (result != "unchanged") {
+        internal.enter();
+        spi::Params p;
+        p.text(in.version)
+            .bytes(version::sort_key(in.version))
+            .text(in.name)
+            .text(in.up_sql)
+            .text(in.down_sql)
+            .text(sum);
+        spi::run(q_register, p.values(), p.nulls());
+        internal.leave();
+    }
+    session.finish();
+    return result;
+}
+
+std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
+                               bool allow_out_of_order) {
+    NotNested nested("migrate.apply");
+    if (to_version) version::validate(*to_version);
+    std::string by = spi::current_user_name();
+    Session session;
+    spi::lock_migrations();
+
+    struct Pending {
+        Input in;
+        std::string checksum;
+    };
+    std::vector<Pending> pending;
+    spi::Internal internal;
+    internal.enter();
+    std::optional<std::string> target_key;
+    if (to_version) {
+        std::optional<Row> target = find(version::sort_key(*to_version));
+        if (!target)
+            throw Error(ERRCODE_UNDEFINED_OBJECT,
+                        "migration version " + *to_version + " is not known", "",
+                        "SELECT version FROM migrate.status() lists the known versions.");
+        target_key = version::sort_key(target->version);
+    }
+    std::optional<std::string> newest = newest_applied();
+    uint64 n = spi::run(q_pending, nullptr, nullptr);
+    for (uint64 i = 0; i < n; i++) {
+        Pending p{Input{*spi::get_text(i, 1), *spi::get_text(i, 3), spi::get_text(i, 4),
+                        spi::get_text(i, 2)},
+                  *spi::get_text(i, 5)};
+        if (target_key && version::sort_key(p.in.version) > *target_key) break;
+        pending.push_back(std::move(p));
+    }
+    spi::release();
+    internal.leave();
+
+    std::vector<std::string> older;
+    for (const auto& p : pending)
+        if (is_older(p.in.version, newest)) older.push_back(p.in.version);
+    if (!older.empty() && !allow_out_of_order) {
+        std::string list;
+        for (const auto& v : older) list += (list.empty() ? "" : ", ") + v;
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    std::to_string(older.size()) +
+                        (older.size() == 1 ? " pending migration is" : " pending migrations are") +
+                        " older than the newest applied migration " + *newest,
+                    "Older than " + *newest + ": " + list + ". Nothing was applied.",
+                    "Pass allow_out_of_order => true to apply them anyway; they are recorded as "
+                    "applied out of order.");
+    }
+    if (pending.empty()) {
+        spi::notice("nothing to apply: no pending migration" +
+                    (to_version ? " up to version " + *to_version : std::string()));
+        session.finish();
+        return {};
+    }
+    // Check every script before running any.
+    std::vector<script::Script> scripts;
+    scripts.reserve(pending.size());
+    for (const auto& p : pending) scripts.push_back(split_up(p.in.version, p.in.up_sql));
+
+    std::vector<Ran> ran;
+    for (size_t i = 0; i < pending.size(); i++) {
+        const Input& in = pending[i].in;
+        TimestampTz at = spi::now();
+        double ms = run_script(scripts[i], label(in.version, in.name), "up");
+        int count = static_cast<int>(scripts[i].statements.size());
+        bool ooo = is_older(in.version, newest);
+        record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false);
+        if (!newest || version::compare(in.version, *newest) > 0) newest = in.version;
+        ran.push_back(Ran{in.version, in.name, count, ms});
+        scripts[i] = script::Script{};  // free the statements of what already ran
+    }
+    session.finish();
+    return ran;
+}
+
+std::vector<Ran> rollback_steps(int steps) {
+    NotNested nested("migrate.rollback");
+    if (steps < 1)
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "steps must be at least 1",
+                    "Got " + std::to_string(steps) + ".");
+    std::string by = spi::current_user_name();
+    Session session;
+    spi::lock_migrations();
+    spi::Internal internal;
+    internal.enter();
+    std::vector<Row> rows = applied_newest_first();
+    internal.leave();
+    if (rows.empty())
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "no migration is applied; nothing to roll back");
+    if (static_cast<size_t>(steps) > rows.size())
+        throw Error(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            "cannot roll back " + std::to_string(steps) + " migrations: only " +
+                std::to_string(rows.size()) + (rows.size() == 1 ? " is" : " are") + " applied",
+            "Nothing was rolled back.",
+            "migrate.rollback(" + std::to_string(rows.size()) + ") rolls back all of them.");
+    rows.resize(static_cast<size_t>(steps));
+    std::vector<Ran> ran = rollback_rows(rows, by);
+    session.finish();
+    return ran;
+}
+
+std::vector<Ran> rollback_to(const std::string& to_version) {
+    NotNested nested("migrate.rollback");
+    version::validate(to_version);
+    std::string by = spi::current_user_name();
+    Session session;
+    spi::lock_migrations();
+    spi::Internal internal;
+    internal.enter();
+    std::optional<Row> target = find(version::sort_key(to_version));
+    if (!target)
+        throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + to_version + " is not known",
+                    "Nothing was rolled back.",
+                    "SELECT version FROM migrate.status() lists the known versions.");
+    std::vector<Row> rows = applied_newest_first();
+    internal.leave();
+    std::string target_key = version::sort_key(target->version);
+    std::vector<Row> above;
+    for (auto& r : rows)
+        if (version::sort_key(r.version) > target_key) above.push_back(std::move(r));
+    if (above.empty()) {
+        spi::notice("nothing to roll back: no migration newer than " + target->version +
+                    " is applied");
+        session.finish();
+        return {};
+    }
+    std::vector<Ran> ran = rollback_rows(above, by);
+    session.finish();
+    return ran;
+}
+
+}  // namespace ms::runner
