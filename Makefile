@@ -23,5 +23,5 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS compiles .cpp with CXXFLAGS; add ours (and drop the C-only warnings it passes).
-override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS)) $(PG_CXXFLAGS)
+# PGXS compiles .cpp with CXXFLAGS (PG_CXXFLAGS appended); drop the C-only warnings it passes.
+override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))

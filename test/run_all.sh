@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Runs every test suite of migrations_schema and ends with one line "N passed, N failed".
+#
+#   bash test/run_all.sh                 install what is missing, build, install, run everything
+#   bash test/run_all.sh --suite regress one suite: regress | isolation | tap | corpus
+#
+# Works as root (CI) and as an ordinary user with sudo. Every server it uses is a throwaway
+# cluster it starts itself (as the non-root `postgres` OS user when run as root) and removes at
+# exit. MS_SKIP_BUILD=1 skips installing packages and building (use what is installed).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+SUITES=(regress isolation tap corpus)
+if [[ ${1:-} == --suite ]]; then
+    [[ -n ${2:-} ]] || ms_die "usage: $0 [--suite regress|isolation|tap|corpus]"
+    SUITES=("$2")
+fi
+
+PASSED=0
+FAILED=0
+FAILURES=()
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/ms_tests_XXXXXX")
+chmod 755 "$LOGDIR"
+
+cleanup() {
+    ms_cluster_stop
+    rm -rf "$LOGDIR"
+}
+trap cleanup EXIT
+
+count() { # count NAME ok|fail
+    if [[ $2 == ok ]]; then
+        PASSED=$((PASSED + 1))
+    else
+        FAILED=$((FAILED + 1))
+        FAILURES+=("$1")
+    fi
+}
+
+# pg_regress and pg_isolation_regress print one line per test: "test NAME ... ok|FAILED".
+count_pg_regress() { # count_pg_regress SUITE LOGFILE
+    local line name
+    while IFS= read -r line; do
+        name=$(awk '{print $2}' <<<"$line")
+        if [[ $line =~ \.\.\.\ ok ]]; then count "$1/$name" ok; else count "$1/$name" fail; fi
+    done < <(grep -E '^(ok|not ok|test) ' "$2" | grep -E '\.\.\. ' || true)
+}
+
+run_make_check() { # run_make_check SUITE MAKE-ARGS...
+    local suite=$1 log="$LOGDIR/$1.log"
+    shift
+    ms_log "suite $suite"
+    make -C "$MS_ROOT" -s PG_CONFIG="$(ms_pg_config)" installcheck "$@" >"$log" 2>&1
+    local rc=$?
+    grep -E '\.\.\. ' "$log" | sed 's/^/    /' >&2
+    local before=$((PASSED + FAILED))
+    count_pg_regress "$suite" "$log"
+    if [[ $rc -ne 0 ]]; then
+        # show what differed
+        local diffs
+        for diffs in "$MS_ROOT/regression.diffs" "$MS_ROOT/output_iso/regression.diffs"; do
+            [[ -s $diffs ]] && head -150 "$diffs" >&2
+        done
+        # a failure before any test ran (no server, build problem) counts as one failure
+        [[ $((PASSED + FAILED)) -eq $before ]] && { tail -20 "$log" >&2; count "$suite" fail; }
+    fi
+}
+
+suite_regress() {
+    run_make_check regress ISOLATION=
+}
+
+suite_isolation() {
+    run_make_check isolation REGRESS=
+}
+
+# TAP tests (t/*.pl) use PostgreSQL::Test::Cluster, which starts its own nodes and refuses to
+# run as root: run prove as the non-root user, from a copy of the tests it can read.
+suite_tap() {
+    ms_log "suite tap"
+    local pgxs perl5 tapdir f rc
+    pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
+    perl5=$(cd "$pgxs/test/perl" && pwd)
+    tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
+    cp -r "$MS_ROOT/t" "$tapdir/t"
+    chmod -R a+rX "$tapdir"
+    chown -R "$(ms_run_user)" "$tapdir" 2>/dev/null || true
+    for f in "$tapdir"/t/*.pl; do
+        ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
+            PG_REGRESS="$pgxs/test/regress/pg_regress" PGHOST= PGPORT= PGUSER= PGDATABASE= \
+            bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$LOGDIR/tap.log" 2>&1
+        rc=$?
+        grep -E '^(ok|not ok)' "$LOGDIR/tap.log" | sed 's/^/    /' >&2
+        if [[ $rc -eq 0 ]]; then
+            count "tap/$(basename "$f")" ok
+        else
+            tail -40 "$LOGDIR/tap.log" >&2
+            count "tap/$(basename "$f")" fail
+        fi
+    done
+    rm -rf "$tapdir"
+}
+
+# The real corpus (../shared/corpora/crates_io): apply all, roll back all, apply all again.
+suite_corpus() {
+    ms_log "suite corpus"
+    local rc
+    bash "$MS_ROOT/test/corpus/run_crates_io.sh" >"$LOGDIR/corpus.log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$LOGDIR/corpus.log" >&2
+    if [[ $rc -eq 0 ]]; then count corpus/crates_io ok; else count corpus/crates_io fail; fi
+}
+
+if [[ -z ${MS_SKIP_BUILD:-} ]]; then
+    ms_install_deps
+    ms_build_install
+fi
+ms_cluster_start tests fsync=off
+
+for s in "${SUITES[@]}"; do
+    case $s in
+        regress | isolation | tap | corpus) "suite_$s" ;;
+        *) ms_die "unknown suite: $s" ;;
+    esac
+done
+
+if [[ ${#FAILURES[@]} -gt 0 ]]; then
+    ms_log "failed: ${FAILURES[*]}"
+fi
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
