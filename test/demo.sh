@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The README's first command: on a fresh Debian 12 machine (as root, or as a user with sudo),
+# installs what is missing, builds and installs the extension, starts a throwaway PostgreSQL 15
+# cluster and walks through applying, inspecting and rolling back the example migrations in
+# examples/migrations. The cluster is stopped and removed at the end.
+#
+#   MS_SKIP_BUILD=1   do not build and install (use the extension already installed)
+#   MS_KEEP_CLUSTER=1 keep the cluster's directory after the demo
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+step_no=0
+step() {
+    step_no=$((step_no + 1))
+    printf '\n== %d. %s\n' "$step_no" "$1"
+    shift
+    local line
+    for line in "$@"; do printf '   %s\n' "$line"; done
+}
+# show SQL: prints the query, then runs it in database demo.
+show() {
+    printf '\ndemo=# %s\n' "$1"
+    "${MS_PSQL[@]}" -d demo -c "$1"
+}
+
+step "Installing what is missing" \
+     "Debian packages: PostgreSQL 15 server and headers, a C++ compiler, make, Boost headers."
+ms_install_deps
+echo "   all present."
+
+if [[ -n ${MS_SKIP_BUILD:-} ]]; then
+    so=$("$(ms_pg_config)" --pkglibdir)/migrations_schema.so
+    step "Building the extension: skipped (MS_SKIP_BUILD is set)" "Using the installed $so."
+    [[ -f $so ]] || ms_die "the extension is not installed ($so); run without MS_SKIP_BUILD"
+else
+    step "Building the extension (make) and installing it into PostgreSQL 15 (make install)"
+    ms_build_install
+    echo "   installed."
+fi
+
+step "Starting a throwaway PostgreSQL 15 cluster" \
+     "In a temporary directory, listening only on a Unix socket there; removed when the demo ends."
+trap ms_cluster_stop EXIT
+ms_cluster_start demo
+
+step "Creating database demo and the extension in it" \
+     "CREATE EXTENSION migrations_schema creates schema migrate: its tables and functions."
+"${MS_PSQL[@]}" -d postgres -c 'CREATE DATABASE demo'
+show 'CREATE EXTENSION migrations_schema'
+
+step "Applying the example migrations with examples/apply_folder.sh" \
+     "Each *.up.sql file (and its .down.sql, when there is one) is registered with" \
+     "migrate.register; then SELECT * FROM migrate.apply() runs every pending migration in" \
+     "version order (001, 002, 002a, 003, ...), all in one transaction."
+for f in "$MS_ROOT"/examples/migrations/*.sql; do echo "     ${f##*/}"; done
+"$MS_ROOT/examples/apply_folder.sh" demo "$MS_ROOT/examples/migrations"
+
+step "What the database now knows about its migrations" \
+     "One row per migration: state, when and by whom it was applied, how long it took, the" \
+     "number of statements and the checksum of its up script."
+show 'SELECT * FROM migrate.status()'
+show '\dtv'
+
+step "Rolling back the newest migration" \
+     "migrate.rollback() runs the stored down script of the newest applied migration (005:" \
+     "DROP VIEW user_stats) in this transaction and marks it rolled back."
+show 'SELECT * FROM migrate.rollback()'
+show "SELECT to_regclass('user_stats') AS user_stats_view_after_rollback"
+
+step "Status again: 005 is now 'rolled back'" \
+     "Its scripts stay stored; SELECT * FROM migrate.apply() would apply it again."
+show 'SELECT * FROM migrate.status()'
+
+step "The history: every apply and rollback, append-only" \
+     "UPDATE, DELETE and TRUNCATE on this table are refused."
+show 'SELECT * FROM migrate.history ORDER BY id'
+
+step "Done" "The cluster is stopped and its directory removed now."
