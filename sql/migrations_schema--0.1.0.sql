@@ -28,6 +28,9 @@ CREATE TABLE migrate.migrations (
     out_of_order  boolean NOT NULL DEFAULT false,
     CHECK ((state = 'applied') = (applied_seq IS NOT NULL AND applied_at IS NOT NULL))
 );
+-- Newest applied first, for rollbacks; one apply sequence number per applied migration.
+CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
+    WHERE state = 'applied';
 COMMENT ON TABLE migrate.migrations IS
     'Every known migration (registered or applied), its scripts and its current state';
 

@@ -70,11 +70,18 @@ spi::Query q_pending{
     0,
     {},
     nullptr};
+// Rollback candidates, newest applied first: the newest $1, or all above sort key $2.
 spi::Query q_applied_newest_first{
     "SELECT version, name, down_sql, checksum FROM migrate.migrations "
-    "WHERE state = 'applied' ORDER BY applied_seq DESC",
-    0,
-    {},
+    "WHERE state = 'applied' ORDER BY applied_seq DESC LIMIT $1",
+    1,
+    {INT4OID},
+    nullptr};
+spi::Query q_applied_above{
+    "SELECT version, name, down_sql, checksum FROM migrate.migrations "
+    "WHERE state = 'applied' AND sort_key > $1 ORDER BY applied_seq DESC",
+    1,
+    {BYTEAOID},
     nullptr};
 spi::Query q_mark_rolled_back{
     "UPDATE migrate.migrations SET state = 'rolled back', applied_seq = NULL, applied_at = NULL, "
@@ -393,9 +400,9 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
     return ran;
 }
 
-std::vector<Row> applied_newest_first() {
+std::vector<Row> applied_rows(spi::Query& q, const spi::Params& p) {
     std::vector<Row> rows;
-    uint64 n = spi::run(q_applied_newest_first, nullptr, nullptr);
+    uint64 n = spi::run(q, p.values(), p.nulls());
     rows.reserve(n);
     for (uint64 i = 0; i < n; i++)
         rows.push_back(Row{*spi::get_text(i, 1), "applied", *spi::get_text(i, 4),
@@ -578,7 +585,10 @@ std::vector<Ran> rollback_steps(int steps) {
     spi::lock_migrations();
     spi::Internal internal;
     internal.enter();
-    std::vector<Row> rows = applied_newest_first();
+    spi::Params p;
+    p.int4(steps);
+    // At most `steps` rows: fewer means that every applied migration was returned.
+    std::vector<Row> rows = applied_rows(q_applied_newest_first, p);
     internal.leave();
     if (rows.empty())
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -590,7 +600,6 @@ std::vector<Ran> rollback_steps(int steps) {
                 std::to_string(rows.size()) + (rows.size() == 1 ? " is" : " are") + " applied",
             "Nothing was rolled back.",
             "migrate.rollback(" + std::to_string(rows.size()) + ") rolls back all of them.");
-    rows.resize(static_cast<size_t>(steps));
     std::vector<Ran> ran = rollback_rows(rows, by);
     session.finish();
     return ran;
@@ -609,12 +618,10 @@ std::vector<Ran> rollback_to(const std::string& to_version) {
         throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + to_version + " is not known",
                     "Nothing was rolled back.",
                     "SELECT version FROM migrate.status() lists the known versions.");
-    std::vector<Row> rows = applied_newest_first();
+    spi::Params p;
+    p.bytes(version::sort_key(target->version));
+    std::vector<Row> above = applied_rows(q_applied_above, p);
     internal.leave();
-    std::string target_key = version::sort_key(target->version);
-    std::vector<Row> above;
-    for (auto& r : rows)
-        if (version::sort_key(r.version) > target_key) above.push_back(std::move(r));
     if (above.empty()) {
         spi::notice("nothing to roll back: no migration newer than " + target->version +
                     " is applied");
