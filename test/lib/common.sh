@@ -32,7 +32,8 @@ ms_install_deps() {
         echo 'create_main_cluster = false' | ms_as_root tee -a /etc/postgresql-common/createcluster.conf >/dev/null
     fi
     ms_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    ms_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    ms_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 }
 
 ms_pg_config() { echo "${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"; }
