@@ -76,8 +76,8 @@ class Rows {
     void add(const std::vector<std::optional<Datum>>& cols) {
         Datum values[8];
         bool nulls[8];
-        size_t n = cols.size() < 8 ? cols.size() : 8;
-        for (size_t i = 0; i < n; i++) {
+        if (cols.size() > 8) throw std::logic_error("a result row has more than 8 columns");
+        for (size_t i = 0; i < cols.size(); i++) {
             values[i] = cols[i] ? *cols[i] : (Datum)0;
             nulls[i] = !cols[i];
         }

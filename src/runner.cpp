@@ -64,21 +64,22 @@ spi::Query q_update_details{
     3,
     {TEXTOID, TEXTOID, TEXTOID},
     nullptr};
+// Pending migrations in version order, up to sort key $1 when it is not NULL.
 spi::Query q_pending{
     "SELECT version, name, up_sql, down_sql, checksum FROM migrate.migrations "
-    "WHERE state <> 'applied' ORDER BY sort_key",
-    0,
-    {},
+    "WHERE state <> 'applied' AND ($1 IS NULL OR sort_key <= $1) ORDER BY sort_key",
+    1,
+    {BYTEAOID},
     nullptr};
-// Rollback candidates, newest applied first: the newest $1, or all above sort key $2.
+// Rollback candidates, newest applied first: the newest $1 of them, or all above sort key $1.
 spi::Query q_applied_newest_first{
-    "SELECT version, name, down_sql, checksum FROM migrate.migrations "
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
     "WHERE state = 'applied' ORDER BY applied_seq DESC LIMIT $1",
     1,
     {INT4OID},
     nullptr};
 spi::Query q_applied_above{
-    "SELECT version, name, down_sql, checksum FROM migrate.migrations "
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
     "WHERE state = 'applied' AND sort_key > $1 ORDER BY applied_seq DESC",
     1,
     {BYTEAOID},
@@ -123,20 +124,60 @@ std::string label(const std::string& version, const std::optional<std::string>& 
     return name ? version + " (" + *name + ")" : version;
 }
 
+// A row of migrate.migrations as the queries above select it:
+// version, state, checksum, down_sql, name.
 struct Row {
     std::string version, state, checksum;
     std::optional<std::string> down_sql, name;
 };
 
+std::vector<Row> rows(spi::Query& q, const spi::Params& p) {
+    std::vector<Row> out;
+    uint64 n = spi::run(q, p.values(), p.nulls());
+    out.reserve(n);
+    for (uint64 i = 0; i < n; i++)
+        out.push_back(Row{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
+                          spi::get_text(i, 4), spi::get_text(i, 5)});
+    spi::release();
+    return out;
+}
+
 std::optional<Row> find(const std::string& key) {
     spi::Params p;
     p.bytes(key);
-    std::optional<Row> row;
-    if (spi::run(q_find, p.values(), p.nulls()) > 0)
-        row = Row{*spi::get_text(0, 1), *spi::get_text(0, 2), *spi::get_text(0, 3),
-                  spi::get_text(0, 4), spi::get_text(0, 5)};
-    spi::release();
-    return row;
+    std::vector<Row> found = rows(q_find, p);
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+}
+
+// A fingerprint of everything the runner decides from.
+spi::Query q_fingerprint{
+    "SELECT md5(string_agg(version || '/' || state || '/' || checksum || '/' || "
+    "coalesce(md5(down_sql), '-') || '/' || coalesce(name, '-') || '/' || "
+    "coalesce(applied_seq::text, '-'), ',' ORDER BY sort_key)) FROM migrate.migrations",
+    0,
+    {},
+    nullptr};
+
+// Takes the migrations lock, then makes sure the caller sees what the lock protects: under
+// REPEATABLE READ or SERIALIZABLE the transaction's snapshot may predate migrations that
+// another session committed while we waited. Working from that stale view could roll back
+// the wrong migration; raise a serialization failure (40001) instead.
+void lock() {
+    spi::lock_migrations();
+    if (!spi::uses_transaction_snapshot()) return;
+    spi::Internal internal;
+    internal.enter();
+    bool stale = spi::differs_from_latest(q_fingerprint);
+    internal.leave();
+    if (stale)
+        throw Error(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                    "could not serialize access: migrations changed after this transaction "
+                    "started",
+                    "Another session applied, registered or rolled back migrations after this "
+                    "REPEATABLE READ or SERIALIZABLE transaction took its snapshot.",
+                    "Retry the transaction, or run migrations under READ COMMITTED (the "
+                    "default).");
 }
 
 std::optional<std::string> newest_applied() {
@@ -266,10 +307,9 @@ void warn_if_down_unusable(const std::string& version, const std::optional<std::
                      "script).");
 }
 
-Input check_input(const Input& in) {
+void check_input(const Input& in) {
     version::validate(in.version);
     if (in.name) version::validate_name(*in.name);
-    return in;
 }
 
 void check_same_version(const Row& row, const std::string& version) {
@@ -400,35 +440,26 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
     return ran;
 }
 
-std::vector<Row> applied_rows(spi::Query& q, const spi::Params& p) {
-    std::vector<Row> rows;
-    uint64 n = spi::run(q, p.values(), p.nulls());
-    rows.reserve(n);
-    for (uint64 i = 0; i < n; i++)
-        rows.push_back(Row{*spi::get_text(i, 1), "applied", *spi::get_text(i, 4),
-                           spi::get_text(i, 3), spi::get_text(i, 2)});
-    spi::release();
-    return rows;
-}
-
 }  // namespace
 
-std::string apply_one(const Input& raw, bool allow_out_of_order) {
+std::string apply_one(const Input& in, bool allow_out_of_order) {
     NotNested nested("migrate.apply");
-    Input in = check_input(raw);
+    check_input(in);
     std::string sum = checksum::sha256_hex(in.up_sql);
     std::string by = spi::current_user_name();
     Session session;
-    spi::lock_migrations();
+    lock();
 
     spi::Internal internal;
     internal.enter();
     std::optional<Row> row = find(version::sort_key(in.version));
-    std::optional<std::string> newest = newest_applied();
+    bool applied = row && row->state == "applied";
+    std::optional<std::string> newest;
+    if (!applied) newest = newest_applied();
     internal.leave();
 
     if (row) check_same_version(*row, in.version);
-    if (row && row->state == "applied") {
+    if (applied) {
         if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
         update_details(*row, in, by);
         spi::notice("migration " + in.version +
@@ -455,13 +486,13 @@ std::string apply_one(const Input& raw, bool allow_out_of_order) {
     return "applied";
 }
 
-std::string register_one(const Input& raw) {
+std::string register_one(const Input& in) {
     NotNested nested("migrate.register");
-    Input in = check_input(raw);
+    check_input(in);
     std::string sum = checksum::sha256_hex(in.up_sql);
     std::string by = spi::current_user_name();
     Session session;
-    spi::lock_migrations();
+    lock();
 
     spi::Internal internal;
     internal.enter();
@@ -504,7 +535,7 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     if (to_version) version::validate(*to_version);
     std::string by = spi::current_user_name();
     Session session;
-    spi::lock_migrations();
+    lock();
 
     struct Pending {
         Input in;
@@ -513,24 +544,24 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     std::vector<Pending> pending;
     spi::Internal internal;
     internal.enter();
-    std::optional<std::string> target_key;
+    spi::Params target_key;
     if (to_version) {
         std::optional<Row> target = find(version::sort_key(*to_version));
         if (!target)
             throw Error(ERRCODE_UNDEFINED_OBJECT,
                         "migration version " + *to_version + " is not known", "",
                         "SELECT version FROM migrate.status() lists the known versions.");
-        target_key = version::sort_key(target->version);
+        target_key.bytes(version::sort_key(target->version));
+    } else {
+        target_key.null();
     }
     std::optional<std::string> newest = newest_applied();
-    uint64 n = spi::run(q_pending, nullptr, nullptr);
-    for (uint64 i = 0; i < n; i++) {
-        Pending p{Input{*spi::get_text(i, 1), *spi::get_text(i, 3), spi::get_text(i, 4),
-                        spi::get_text(i, 2)},
-                  *spi::get_text(i, 5)};
-        if (target_key && version::sort_key(p.in.version) > *target_key) break;
-        pending.push_back(std::move(p));
-    }
+    uint64 n = spi::run(q_pending, target_key.values(), target_key.nulls());
+    pending.reserve(n);
+    for (uint64 i = 0; i < n; i++)
+        pending.push_back(Pending{Input{*spi::get_text(i, 1), *spi::get_text(i, 3),
+                                        spi::get_text(i, 4), spi::get_text(i, 2)},
+                                  *spi::get_text(i, 5)});
     spi::release();
     internal.leave();
 
@@ -582,25 +613,26 @@ std::vector<Ran> rollback_steps(int steps) {
                     "Got " + std::to_string(steps) + ".");
     std::string by = spi::current_user_name();
     Session session;
-    spi::lock_migrations();
+    lock();
     spi::Internal internal;
     internal.enter();
     spi::Params p;
     p.int4(steps);
     // At most `steps` rows: fewer means that every applied migration was returned.
-    std::vector<Row> rows = applied_rows(q_applied_newest_first, p);
+    std::vector<Row> candidates = rows(q_applied_newest_first, p);
     internal.leave();
-    if (rows.empty())
+    if (candidates.empty())
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "no migration is applied; nothing to roll back");
-    if (static_cast<size_t>(steps) > rows.size())
+    if (static_cast<size_t>(steps) > candidates.size())
         throw Error(
             ERRCODE_INVALID_PARAMETER_VALUE,
             "cannot roll back " + std::to_string(steps) + " migrations: only " +
-                std::to_string(rows.size()) + (rows.size() == 1 ? " is" : " are") + " applied",
+                std::to_string(candidates.size()) + (candidates.size() == 1 ? " is" : " are") +
+                " applied",
             "Nothing was rolled back.",
-            "migrate.rollback(" + std::to_string(rows.size()) + ") rolls back all of them.");
-    std::vector<Ran> ran = rollback_rows(rows, by);
+            "migrate.rollback(" + std::to_string(candidates.size()) + ") rolls back all of them.");
+    std::vector<Ran> ran = rollback_rows(candidates, by);
     session.finish();
     return ran;
 }
@@ -610,7 +642,7 @@ std::vector<Ran> rollback_to(const std::string& to_version) {
     version::validate(to_version);
     std::string by = spi::current_user_name();
     Session session;
-    spi::lock_migrations();
+    lock();
     spi::Internal internal;
     internal.enter();
     std::optional<Row> target = find(version::sort_key(to_version));
@@ -620,7 +652,7 @@ std::vector<Ran> rollback_to(const std::string& to_version) {
                     "SELECT version FROM migrate.status() lists the known versions.");
     spi::Params p;
     p.bytes(version::sort_key(target->version));
-    std::vector<Row> above = applied_rows(q_applied_above, p);
+    std::vector<Row> above = rows(q_applied_above, p);
     internal.leave();
     if (above.empty()) {
         spi::notice("nothing to roll back: no migration newer than " + target->version +

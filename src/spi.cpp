@@ -142,15 +142,6 @@ void Internal::leave() {
     nest_ = -1;
 }
 
-// A fingerprint of everything the runner decides from.
-Query q_fingerprint{
-    "SELECT md5(string_agg(version || '/' || state || '/' || checksum || '/' || "
-    "coalesce(md5(down_sql), '-') || '/' || coalesce(name, '-') || '/' || "
-    "coalesce(applied_seq::text, '-'), ',' ORDER BY sort_key)) FROM migrate.migrations",
-    0,
-    {},
-    nullptr};
-
 bool differs_from_latest(Query& q) {
     if (q.plan == nullptr) guard([&] { prepare_leaf(&q); });
     return guard([&] { return differs_leaf(&q); });
@@ -158,19 +149,10 @@ bool differs_from_latest(Query& q) {
 
 void lock_migrations() {
     guard([] { lock_leaf(); });
-    if (!guard([] { return IsolationUsesXactSnapshot(); })) return;
-    Internal internal;
-    internal.enter();
-    bool stale = differs_from_latest(q_fingerprint);
-    internal.leave();
-    if (stale)
-        throw Error(ERRCODE_T_R_SERIALIZATION_FAILURE,
-                    "could not serialize access: migrations changed after this transaction "
-                    "started",
-                    "Another session applied, registered or rolled back migrations after this "
-                    "REPEATABLE READ or SERIALIZABLE transaction took its snapshot.",
-                    "Retry the transaction, or run migrations under READ COMMITTED (the "
-                    "default).");
+}
+
+bool uses_transaction_snapshot() {
+    return IsolationUsesXactSnapshot();
 }
 
 std::string current_user_name() {

@@ -58,11 +58,10 @@ class Internal {
 // rollback in the database: pg_advisory_xact_lock(kLockKey1, kLockKey2).
 constexpr int32 kLockKey1 = 1836411762;  // 'migr'
 constexpr int32 kLockKey2 = 1;
-// Takes the lock, then makes sure the caller sees what the lock protects: under REPEATABLE
-// READ or SERIALIZABLE the transaction's snapshot may predate a migration that another
-// session committed while we waited; that raises a serialization failure (40001) instead of
-// working from stale bookkeeping.
 void lock_migrations();
+
+// REPEATABLE READ or SERIALIZABLE: one snapshot for the whole transaction.
+bool uses_transaction_snapshot();
 
 // The role that called the SQL function (current_user at entry).
 std::string current_user_name();

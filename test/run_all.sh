@@ -78,7 +78,7 @@ suite_isolation() {
 # run as root: run prove as the non-root user, from a copy of the tests it can read.
 suite_tap() {
     ms_log "suite tap"
-    local pgxs perl5 tapdir f rc
+    local pgxs perl5 tapdir f rc log
     pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
     perl5=$(cd "$pgxs/test/perl" && pwd)
     tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
@@ -86,15 +86,16 @@ suite_tap() {
     chmod -R a+rX "$tapdir"
     chown -R "$(ms_run_user)" "$tapdir" 2>/dev/null || true
     for f in "$tapdir"/t/*.pl; do
+        log="$LOGDIR/tap_$(basename "$f" .pl).log"
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
             PG_REGRESS="$pgxs/test/regress/pg_regress" PGHOST= PGPORT= PGUSER= PGDATABASE= \
-            bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$LOGDIR/tap.log" 2>&1
+            bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
-        grep -E '^(ok|not ok)' "$LOGDIR/tap.log" | sed 's/^/    /' >&2
+        grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2
         if [[ $rc -eq 0 ]]; then
             count "tap/$(basename "$f")" ok
         else
-            tail -40 "$LOGDIR/tap.log" >&2
+            tail -40 "$log" >&2
             count "tap/$(basename "$f")" fail
         fi
     done
