@@ -4,9 +4,7 @@
 
 namespace ms::checksum {
 
-namespace {
-
-void sha256_leaf(const char* data, size_t len, uint8* digest) {
+void sha256_leaf(const char* data, size_t len, unsigned char* digest) {
     pg_cryptohash_ctx* ctx = pg_cryptohash_create(PG_SHA256);
     if (ctx == nullptr || pg_cryptohash_init(ctx) < 0 ||
         pg_cryptohash_update(ctx, reinterpret_cast<const uint8*>(data), len) < 0 ||
@@ -14,8 +12,6 @@ void sha256_leaf(const char* data, size_t len, uint8* digest) {
         elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
     pg_cryptohash_free(ctx);
 }
-
-}  // namespace
 
 std::string normalize_line_endings(std::string_view script) {
     std::string out;

@@ -10,4 +10,8 @@ namespace ms::checksum {
 std::string normalize_line_endings(std::string_view script);
 std::string sha256_hex(std::string_view script);
 
+// SHA-256 of raw bytes into digest (PG_SHA256_DIGEST_LENGTH bytes). Raises a PostgreSQL
+// error, not a C++ exception: call it from leaf code under guard().
+void sha256_leaf(const char* data, size_t len, unsigned char* digest);
+
 }  // namespace ms::checksum

@@ -1,10 +1,12 @@
 // The SQL-callable entry points: thin extern "C" wrappers (MS_FUNCTION) around the C++ core,
 // each going through the single error boundary. Arguments are read and results built here.
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "audit.hpp"
 #include "boundary.hpp"
 #include "checksum.hpp"
 #include "runner.hpp"
@@ -14,6 +16,13 @@
 
 extern "C" {
 PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+// Loaded by the first call into the library in a backend, or at server start when listed in
+// shared_preload_libraries: installs the audit's ProcessUtility hook and callbacks.
+void _PG_init(void) {
+    ms::audit::init();
 }
 
 namespace ms {
@@ -155,13 +164,18 @@ Datum sql_version_compare(Call& c) {
     return Int32GetDatum(version::compare(a, b));
 }
 
-// History is append-only: a row-level BEFORE UPDATE OR DELETE and a statement-level BEFORE
-// TRUNCATE trigger call this, for every role, the owner included.
+// History and audit are append-only: a row-level BEFORE UPDATE OR DELETE and a
+// statement-level BEFORE TRUNCATE trigger call this, for every role, the owner included. The
+// one exception: the row deletes of migrate.purge_audit() on migrate.ddl_audit.
 Datum sql_refuse_change(Call& c) {
     auto* trigdata = (TriggerData*)c.fcinfo->context;
     if (trigdata == nullptr || !CALLED_AS_TRIGGER(c.fcinfo))
         throw Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                     "migrate.refuse_change() must be called as a trigger");
+    if (audit::purging() && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+        TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
+        strcmp(RelationGetRelationName(trigdata->tg_relation), "ddl_audit") == 0)
+        return PointerGetDatum(trigdata->tg_trigtuple);
     std::string table = guard([&] {
         return (const char*)quote_qualified_identifier(
             get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
@@ -218,3 +232,8 @@ MS_FUNCTION(migrate_checksum, ms::sql_checksum)
 MS_FUNCTION(migrate_version_compare, ms::sql_version_compare)
 MS_FUNCTION(migrate_refuse_change, ms::sql_refuse_change)
 MS_FUNCTION(migrate_selftest, ms::sql_selftest)
+MS_FUNCTION(migrate_audit_ddl_command_end, ms::audit::on_ddl_command_end)
+MS_FUNCTION(migrate_audit_sql_drop, ms::audit::on_sql_drop)
+MS_FUNCTION(migrate_audit_table_rewrite, ms::audit::on_table_rewrite)
+MS_FUNCTION(migrate_verify_audit, ms::audit::verify)
+MS_FUNCTION(migrate_purge_audit, ms::audit::purge)

@@ -7,6 +7,7 @@
 #include "checksum.hpp"
 #include "script.hpp"
 #include "spi.hpp"
+#include "audit.hpp"
 #include "version.hpp"
 
 namespace ms::runner {
@@ -247,14 +248,17 @@ double round3(double ms) {
 }
 
 // Runs the statements of a script as the caller; returns the time taken in milliseconds.
-double run_script(const script::Script& s, const std::string& migration, const char* which) {
+double run_script(const script::Script& s, const std::string& version, const std::string& migration,
+                  const char* which) {
     StatementContext ctx{migration.c_str(), which, 0, 0, ""};
     ContextScope scope(&ctx);
+    audit::MigrationScope audited(version.c_str(), which);
     auto start = std::chrono::steady_clock::now();
     for (const auto& st : s.statements) {
         ctx.number = st.number;
         ctx.line = st.line;
         ctx.first_line = st.first_line.c_str();
+        audited.statement(st.sql.c_str());
         spi::execute(st.sql);
     }
     std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
@@ -404,7 +408,7 @@ bool update_details(const Row& row, const Input& in, const std::string& by) {
 
 Ran rollback_one(const Row& row, const script::Script& down, const std::string& by) {
     TimestampTz at = spi::now();
-    double ms = run_script(down, label(row.version, row.name), "down");
+    double ms = run_script(down, row.version, label(row.version, row.name), "down");
     int n = static_cast<int>(down.statements.size());
     spi::Internal internal;
     internal.enter();
@@ -480,7 +484,7 @@ std::string apply_one(const Input& in, bool allow_out_of_order) {
     warn_if_down_unusable(in.version, in.down_sql);
 
     TimestampTz at = spi::now();
-    double ms = run_script(up, label(in.version, in.name), "up");
+    double ms = run_script(up, in.version, label(in.version, in.name), "up");
     record_applied(in, sum, at, by, ms, static_cast<int>(up.statements.size()), out_of_order, true);
     session.finish();
     return "applied";
@@ -594,7 +598,7 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     for (size_t i = 0; i < pending.size(); i++) {
         const Input& in = pending[i].in;
         TimestampTz at = spi::now();
-        double ms = run_script(scripts[i], label(in.version, in.name), "up");
+        double ms = run_script(scripts[i], in.version, label(in.version, in.name), "up");
         int count = static_cast<int>(scripts[i].statements.size());
         bool ooo = is_older(in.version, newest);
         record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false);

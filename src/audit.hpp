@@ -1,0 +1,51 @@
+// The DDL audit: event triggers that record every schema change in migrate.ddl_audit, a
+// ProcessUtility hook for the exact text of each statement, and the hash chain over the rows.
+//
+// Rows are captured when the DDL runs and kept in transaction memory; they are written at
+// pre-commit, under the chain lock, each with the previous row's hash and its own. DDL that is
+// rolled back (the transaction or a subtransaction) therefore leaves no row, and an audit row
+// that cannot be written makes the commit fail, so no DDL commits without its record.
+#pragma once
+
+#include "boundary.hpp"
+
+namespace ms::audit {
+
+// From _PG_init: installs the ProcessUtility hook and the transaction callbacks. Plain C
+// calls only; never throws.
+void init() noexcept;
+
+// Set by the runner while a migration script runs: audit rows of DDL made in the scope carry
+// the migration's version and script ("up" / "down"). `statement` is the statement about to
+// run, used as the statement text when the hook did not see it.
+class MigrationScope {
+  public:
+    MigrationScope(const char* version, const char* script) noexcept;
+    ~MigrationScope();
+    void statement(const char* sql) noexcept;
+    MigrationScope(const MigrationScope&) = delete;
+    MigrationScope& operator=(const MigrationScope&) = delete;
+
+  private:
+    const char* saved_version_;
+    const char* saved_script_;
+    const char* saved_statement_;
+};
+
+// The event trigger functions.
+Datum on_ddl_command_end(Call& c);
+Datum on_sql_drop(Call& c);
+Datum on_table_rewrite(Call& c);
+
+// migrate.verify_audit(): walks the chain; one row (valid, rows_checked, first_id, last_id,
+// broken_id, problem).
+Datum verify(Call& c);
+
+// migrate.purge_audit(older_than): superuser only; deletes the oldest rows (never the newest)
+// and records the purge in the chain. Returns the number of rows deleted.
+Datum purge(Call& c);
+
+// True while purge() deletes rows: the append-only guard lets exactly those deletes through.
+bool purging() noexcept;
+
+}  // namespace ms::audit
