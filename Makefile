@@ -10,7 +10,8 @@ DATA = $(wildcard sql/migrations_schema--*.sql)
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \
           privileges
 REGRESS_OPTS = --load-extension=migrations_schema
-ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot
+ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
+            concurrent_audit
 ISOLATION_OPTS = --load-extension=migrations_schema
 
 PG_CONFIG ?= pg_config

@@ -44,8 +44,15 @@ CREATE TRIGGER ddl_audit_append_only BEFORE UPDATE OR DELETE ON migrate.ddl_audi
     FOR EACH ROW EXECUTE FUNCTION migrate.refuse_change();
 CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON migrate.ddl_audit
     FOR EACH STATEMENT EXECUTE FUNCTION migrate.refuse_change();
+-- The audit writes its rows without firing triggers; a direct INSERT or COPY (a restore by a
+-- privileged role) is accepted only into an empty table.
+CREATE FUNCTION migrate.audit_load_check() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'migrate_audit_load_check';
+CREATE TRIGGER ddl_audit_load_check BEFORE INSERT ON migrate.ddl_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate.audit_load_check();
 ALTER TABLE migrate.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_append_only;
 ALTER TABLE migrate.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_no_truncate;
+ALTER TABLE migrate.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_load_check;
 
 ------------------------------------------------------------------------------------------
 -- Capture: event triggers implemented in C++, firing also under
@@ -118,12 +125,18 @@ RETURNS TABLE (component text, ok boolean, detail text)
         UNION ALL
         SELECT 'table trigger ' || e.tgname,
                coalesce(t.tgenabled = 'A', false),
-               CASE WHEN t.oid IS NULL THEN 'missing: migrate.ddl_audit can be changed'
-                    WHEN t.tgenabled = 'A' THEN 'enabled always: migrate.ddl_audit is append-only'
-                    ELSE 'not enabled always: migrate.ddl_audit can be changed' END
-          FROM (VALUES ('ddl_audit_append_only'), ('ddl_audit_no_truncate')) AS e(tgname)
+               CASE WHEN t.oid IS NULL THEN 'missing: migrate.ddl_audit is not protected'
+                    WHEN t.tgenabled = 'A' THEN 'enabled always'
+                    ELSE 'not enabled always: migrate.ddl_audit is not protected in every session' END
+          FROM (VALUES ('ddl_audit_append_only'), ('ddl_audit_no_truncate'),
+                       ('ddl_audit_load_check')) AS e(tgname)
           LEFT JOIN pg_trigger AS t
                  ON t.tgname = e.tgname AND t.tgrelid = 'migrate.ddl_audit'::regclass
+        UNION ALL
+        SELECT 'setting migrations_schema.audit',
+               coalesce(current_setting('migrations_schema.audit', true), 'on') = 'on',
+               CASE WHEN coalesce(current_setting('migrations_schema.audit', true), 'on') = 'on'
+                    THEN 'on' ELSE 'off in this session: DDL is not audited' END
         UNION ALL
         SELECT 'statement capture', true,
                CASE WHEN 'migrations_schema' = ANY (string_to_array(
@@ -207,6 +220,7 @@ REVOKE ALL ON migrate.ddl_audit FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.audit_ddl_command_end() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.audit_sql_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.audit_table_rewrite() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.audit_load_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.verify_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.purge_audit(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.audit_health() FROM PUBLIC;

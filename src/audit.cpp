@@ -42,6 +42,9 @@ const char* migration_statement = nullptr;
 
 bool purge_active = false;
 
+// migrations_schema.audit: superuser-only switch (for the sessions of a restore).
+bool audit_enabled = true;
+
 extern "C" void audit_process_utility(PlannedStmt* pstmt, const char* queryString,
                                       bool readOnlyTree, ProcessUtilityContext context,
                                       ParamListInfo params, QueryEnvironment* queryEnv,
@@ -146,25 +149,64 @@ bool is_space(char ch) {
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
-// Counts the statements of a client string; 0 when it does not parse.
-int count_statements(const char* sql) {
-    int n = 0;
+// The client's query string parsed again (raw statements), or NIL when it does not parse.
+List* parse_client_string(const char* sql) {
+    List* stmts = NIL;
     MemoryContext cxt = CurrentMemoryContext;
     PG_TRY();
-    { n = list_length(raw_parser(sql, RAW_PARSE_DEFAULT)); }
+    { stmts = raw_parser(sql, RAW_PARSE_DEFAULT); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(cxt);
         FlushErrorState();
-        n = 0;
+        stmts = NIL;
     }
     PG_END_TRY();
-    return n;
+    return stmts;
+}
+
+// Without the hook: the one statement of the client's string whose parse tree equals the
+// event's (equal() ignores token locations), else the only one of its kind. Returns false
+// when that does not single out one statement.
+bool find_in_client_string(const char* sql, Node* parsetree, const char** src, size_t* len) {
+    List* stmts = parse_client_string(sql);
+    if (list_length(stmts) == 1) {
+        *src = sql;
+        *len = strlen(sql);
+        return true;
+    }
+    if (parsetree == nullptr) return false;
+    // Execution may have changed the event's tree in place (filled-in schema names, ...), so
+    // an equal tree is looked for first, then the only statement of the same kind.
+    RawStmt* found = nullptr;
+    int equal_trees = 0, same_kind = 0;
+    RawStmt* kind_match = nullptr;
+    ListCell* lc;
+    foreach (lc, stmts) {
+        RawStmt* rs = static_cast<RawStmt*>(lfirst(lc));
+        if (nodeTag(rs->stmt) != nodeTag(parsetree)) continue;
+        same_kind++;
+        kind_match = rs;
+        if (equal(rs->stmt, parsetree)) {
+            equal_trees++;
+            found = rs;
+        }
+    }
+    if (equal_trees != 1) found = equal_trees == 0 && same_kind == 1 ? kind_match : nullptr;
+    if (found == nullptr) return false;
+    size_t total = strlen(sql);
+    size_t loc = found->stmt_location > 0 ? static_cast<size_t>(found->stmt_location) : 0;
+    if (loc > total) return false;
+    *src = sql + loc;
+    *len = found->stmt_len > 0 ? std::min(static_cast<size_t>(found->stmt_len), total - loc)
+                               : total - loc;
+    return true;
 }
 
 // The text of the statement that caused the event: the innermost statement the hook saw,
-// else the runner's statement, else the client's whole query string.
-void statement_leaf(Common* c) {
+// else the runner's statement, else the statement of the client's query string with the
+// event's parse tree, else the client's whole query string (statement_exact = false).
+void statement_leaf(Common* c, Node* parsetree) {
     const char* src = nullptr;
     size_t len = 0;
     bool exact = false;
@@ -182,9 +224,11 @@ void statement_leaf(Common* c) {
         len = strlen(src);
         exact = true;
     } else if (debug_query_string != nullptr) {
-        src = debug_query_string;
-        len = strlen(src);
-        exact = false;
+        exact = find_in_client_string(debug_query_string, parsetree, &src, &len);
+        if (!exact) {
+            src = debug_query_string;
+            len = strlen(src);
+        }
     }
     if (src == nullptr) {
         c->statement = nullptr;
@@ -233,8 +277,6 @@ void statement_leaf(Common* c) {
     char* copy = static_cast<char*>(MemoryContextAlloc(TopTransactionContext, len + 1));
     memcpy(copy, src, len);
     copy[len] = '\0';
-    // Without the hook the client's string is exact only when it holds one statement.
-    if (!exact) exact = count_statements(copy) == 1;
     cached_statement = copy;
     cached_len = len;
     cached_exact = exact;
@@ -242,14 +284,14 @@ void statement_leaf(Common* c) {
     c->statement_exact = exact;
 }
 
-void common_leaf(Common* c, const char* command_tag) {
+void common_leaf(Common* c, const char* command_tag, Node* parsetree) {
     c->statement_time = GetCurrentStatementStartTimestamp();
     c->fxid = U64FromFullTransactionId(GetTopFullTransactionId());
     c->session_user_name = role_name(GetSessionUserId());
     c->current_user_name = role_name(GetUserId());
     c->application_name =
         application_name && application_name[0] ? top_strdup(application_name) : nullptr;
-    statement_leaf(c);
+    statement_leaf(c, parsetree);
     c->migration_version = top_strdup(migration_version);
     c->migration_script = top_strdup(migration_script);
     c->command_tag = top_strdup(command_tag);
@@ -434,7 +476,8 @@ Oid class_for_grant(ObjectType t) {
 
 // GRANT / REVOKE: the event trigger's own row names no object; the statement's resolved
 // object list (InternalGrant, collected with the command) does. One row per object.
-void grant_rows(Common* c, bool* have_common, const char* tag, CollectedCommand* cmd) {
+void grant_rows(Common* c, bool* have_common, const char* tag, CollectedCommand* cmd,
+                Node* parsetree) {
     InternalGrant* g = cmd->d.grant.istmt;
     Oid classid = class_for_grant(g->objtype);
     const char* detail = nullptr;
@@ -446,7 +489,7 @@ void grant_rows(Common* c, bool* have_common, const char* tag, CollectedCommand*
         const char* schema = OidIsValid(classid) ? schema_of(&addr, &temporary) : nullptr;
         if (temporary) continue;
         if (!*have_common) {
-            common_leaf(c, tag);
+            common_leaf(c, tag, parsetree);
             *have_common = true;
         }
         if (detail == nullptr) detail = grant_detail(g);
@@ -520,7 +563,7 @@ Tuplestorestate* call_srf(Oid fnoid, TupleDesc* desc) {
 }
 
 // ddl_command_end: one row per object of pg_event_trigger_ddl_commands().
-void ddl_command_end_leaf() {
+void ddl_command_end_leaf(EventTriggerData* trig) {
     TupleDesc desc;
     Tuplestorestate* store = call_srf(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &desc);
     if (store == nullptr) return;
@@ -540,11 +583,11 @@ void ddl_command_end_leaf() {
         auto* cmd = reinterpret_cast<CollectedCommand*>(DatumGetPointer(v[8]));
         char* tag = TextDatumGetCString(v[3]);
         if (cmd->type == SCT_Grant) {
-            grant_rows(&c, &have_common, tag, cmd);
+            grant_rows(&c, &have_common, tag, cmd, trig->parsetree);
             continue;
         }
         if (!have_common) {
-            common_leaf(&c, tag);
+            common_leaf(&c, tag, trig->parsetree);
             have_common = true;
         }
         Row* r = add_row(&c);
@@ -602,7 +645,7 @@ void sql_drop_leaf(EventTriggerData* trig) {
             strncmp(identity, "\"_RETURN\" on ", 13) == 0)
             continue;
         if (!have_common) {
-            common_leaf(&c, GetCommandTagName(trig->tag));
+            common_leaf(&c, GetCommandTagName(trig->tag), trig->parsetree);
             have_common = true;
         }
         Row* r = add_row(&c);
@@ -634,7 +677,7 @@ void table_rewrite_leaf(EventTriggerData* trig) {
     const char* schema = schema_of(&addr, &temporary);
     if (temporary) return;
     Common c;
-    common_leaf(&c, GetCommandTagName(trig->tag));
+    common_leaf(&c, GetCommandTagName(trig->tag), trig->parsetree);
     Row* r = add_row(&c);
     r->event = "rewrite";
     r->has_address = true;
@@ -1026,6 +1069,12 @@ extern "C" void audit_subxact_callback(SubXactEvent event, SubTransactionId mySu
 
 void init() noexcept {
     if (hook_installed) return;
+    DefineCustomBoolVariable(
+        "migrations_schema.audit", "Records every DDL change in migrate.ddl_audit.",
+        "Superusers only. Switch it off only for the sessions of a restore, which load the "
+        "dumped audit: PGOPTIONS='-c migrations_schema.audit=off' pg_restore ...",
+        &audit_enabled, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("migrations_schema");
     prev_process_utility = ProcessUtility_hook;
     ProcessUtility_hook = audit_process_utility;
     RegisterXactCallback(audit_xact_callback, nullptr);
@@ -1057,21 +1106,51 @@ bool purging() noexcept {
 }
 
 Datum on_ddl_command_end(Call& c) {
-    event_data(c, "migrate.audit_ddl_command_end()");
-    guard([] { ddl_command_end_leaf(); });
+    EventTriggerData* trig = event_data(c, "migrate.audit_ddl_command_end()");
+    if (!audit_enabled) return (Datum)0;
+    guard([&] { ddl_command_end_leaf(trig); });
     return (Datum)0;
 }
 
 Datum on_sql_drop(Call& c) {
     EventTriggerData* trig = event_data(c, "migrate.audit_sql_drop()");
+    if (!audit_enabled) return (Datum)0;
     guard([&] { sql_drop_leaf(trig); });
     return (Datum)0;
 }
 
 Datum on_table_rewrite(Call& c) {
     EventTriggerData* trig = event_data(c, "migrate.audit_table_rewrite()");
+    if (!audit_enabled) return (Datum)0;
     guard([&] { table_rewrite_leaf(trig); });
     return (Datum)0;
+}
+
+// Rows reach migrate.ddl_audit through the audit itself, which does not fire triggers. A
+// direct INSERT or COPY (a privileged role: a restore) is let through only into an empty
+// table, so that a restore cannot merge a dumped chain with rows already recorded.
+Datum load_check(Call& c) {
+    auto* trigdata = reinterpret_cast<TriggerData*>(c.fcinfo->context);
+    if (trigdata == nullptr || !CALLED_AS_TRIGGER(c.fcinfo))
+        throw Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                    "migrate.audit_load_check() must be called as a trigger");
+    Relation rel = trigdata->tg_relation;
+    bool any = guard([&] {
+        TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+        TupleTableSlot* slot = table_slot_create(rel, nullptr);
+        bool found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+        ExecDropSingleTupleTableSlot(slot);
+        table_endscan(scan);
+        return found;
+    });
+    if (any)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "rows can be loaded into migrate.ddl_audit only while it is empty",
+                    "The audit adds its rows itself; a direct INSERT or COPY is a restore, and "
+                    "the table already holds rows recorded in this database.",
+                    "Restore into a new database with auditing switched off for the restore's "
+                    "sessions: PGOPTIONS='-c migrations_schema.audit=off' pg_restore ...");
+    return PointerGetDatum(nullptr);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1346,7 +1425,7 @@ void purge_leaf(PurgeState* s) {
 
 void purge_record_leaf(const PurgeState* s) {
     Common c;
-    common_leaf(&c, "DELETE");
+    common_leaf(&c, "DELETE", nullptr);
     Row* r = add_row(&c);
     r->event = "purge";
     r->object_type = "table";

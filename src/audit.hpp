@@ -37,6 +37,10 @@ Datum on_ddl_command_end(Call& c);
 Datum on_sql_drop(Call& c);
 Datum on_table_rewrite(Call& c);
 
+// BEFORE INSERT statement trigger of migrate.ddl_audit: loading rows directly (a restore) is
+// allowed only into an empty table.
+Datum load_check(Call& c);
+
 // migrate.verify_audit(): walks the chain; one row (valid, rows_checked, first_id, last_id,
 // broken_id, problem).
 Datum verify(Call& c);

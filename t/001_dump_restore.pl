@@ -5,7 +5,10 @@
 # migration state and history, the user objects the migrations created, a history id sequence
 # that continues after the old ids, and a working append-only guard; applying the pending
 # migrations and rolling back (through a stored down script with a $$-quoted function body) must
-# work there.
+# work there. The DDL audit is restored identical (rows, hashes), its chain verifies, its event
+# triggers fire again and new rows continue the chain. The restore runs with
+# migrations_schema.audit=off (PGOPTIONS), as the README says; without it the restore's own DDL
+# would be audited first and loading the dumped audit is refused with a clear error.
 #
 # Run as a non-root OS user (initdb refuses root), with PostgreSQL::Test from PGXS on PERL5LIB,
 # the PostgreSQL 15 bin directory first on PATH, and PG_REGRESS and TESTDIR set (see
@@ -110,10 +113,16 @@ is( $node->safe_psql(
 my $status_sql = 'SELECT * FROM migrate.status()';
 my $history_sql = 'SELECT * FROM migrate.history ORDER BY id';
 my $migrations_sql = 'SELECT * FROM migrate.migrations ORDER BY version';
+my $audit_sql = 'SELECT * FROM migrate.ddl_audit ORDER BY id';
 
 my $src_status = $node->safe_psql($src, $status_sql);
 my $src_history = $node->safe_psql($src, $history_sql);
 my $src_migrations = $node->safe_psql($src, $migrations_sql);
+my $src_audit = $node->safe_psql($src, $audit_sql);
+my $src_audit_max = $node->safe_psql($src, 'SELECT max(id) FROM migrate.ddl_audit');
+ok($src_audit_max > 0, "source audit has rows ($src_audit_max)");
+is($node->safe_psql($src, 'SELECT valid FROM migrate.verify_audit()'),
+	't', 'source audit chain verifies');
 is( $node->safe_psql($src, 'SELECT version, state FROM migrate.status()'),
 	"001|applied\n002|applied\n003|rolled back\n004|pending",
 	'source state before the dump');
@@ -133,6 +142,12 @@ sub check_restored
 		$src_history, "$how: migrate.history identical");
 	is($node->safe_psql($db, $migrations_sql),
 		$src_migrations, "$how: migrate.migrations identical");
+	is($node->safe_psql($db, $audit_sql),
+		$src_audit, "$how: migrate.ddl_audit identical (no row for the restore's own DDL)");
+	is($node->safe_psql($db, 'SELECT valid FROM migrate.verify_audit()'),
+		't', "$how: audit chain verifies");
+	is($node->safe_psql($db, 'SELECT bool_and(ok) FROM migrate.audit_health()'),
+		't', "$how: audit health ok (event triggers and guards enabled always)");
 
 	# The identity sequence of migrate.history is restored to where it was.
 	is( $node->safe_psql(
@@ -213,6 +228,15 @@ sub check_restored
 	is( $node->safe_psql($db, 'SELECT version, state FROM migrate.status()'),
 		"001|applied\n002|rolled back\n003|rolled back\n004|rolled back",
 		"$how: state after rollback");
+	# The event triggers fire again: the new DDL continues the restored chain.
+	is( $node->safe_psql(
+			$db,
+			"SELECT min(id) = $src_audit_max + 1, bool_and(migration_version IS NOT NULL) "
+			  . "FROM migrate.ddl_audit WHERE id > $src_audit_max"),
+		't|t',
+		"$how: the migrations' DDL after the restore is audited, continuing the chain");
+	is($node->safe_psql($db, 'SELECT valid FROM migrate.verify_audit()'),
+		't', "$how: audit chain verifies after new DDL");
 	is( $node->safe_psql(
 			$db,
 			"SELECT min(id), max(id), count(*) FROM migrate.history WHERE id > $src_max_id"),
@@ -230,6 +254,23 @@ ok( IPC::Run::run(
 	'pg_dump -Fc succeeds');
 is($err, '', 'pg_dump -Fc prints nothing on stderr');
 
+# Restoring with auditing on: the restore's own DDL is audited first, and loading the dumped
+# audit into the non-empty table is refused with an explanation.
+$node->safe_psql('postgres', 'CREATE DATABASE ms_restored_audited');
+($out, $err) = ('', '');
+ok( !IPC::Run::run(
+		[
+			'pg_restore', '--exit-on-error', '-d',
+			$node->connstr('ms_restored_audited'), $dump_file
+		],
+		'>', \$out, '2>', \$err),
+	'pg_restore with auditing on fails');
+like($err, qr/rows can be loaded into migrate\.ddl_audit only while it is empty/,
+	'pg_restore with auditing on: the error explains why');
+like($err, qr/migrations_schema\.audit=off/, 'pg_restore with auditing on: the hint says how');
+
+# The restores below run with auditing off for their sessions.
+$ENV{PGOPTIONS} = '-c migrations_schema.audit=off';
 $node->safe_psql('postgres', 'CREATE DATABASE ms_restored');
 ($out, $err) = ('', '');
 ok( IPC::Run::run(
@@ -240,10 +281,12 @@ ok( IPC::Run::run(
 		'>', \$out, '2>', \$err),
 	'pg_restore succeeds');
 is($err, '', 'pg_restore prints nothing on stderr');
+delete $ENV{PGOPTIONS};
 check_restored('ms_restored', 'pg_restore');
 
 # Plain format: pg_dump | psql into a new database.
 $node->safe_psql('postgres', 'CREATE DATABASE ms_restored_plain');
+$ENV{PGOPTIONS} = '-c migrations_schema.audit=off';
 my $dump_err = '';
 ($out, $err) = ('', '');
 ok( IPC::Run::run(
@@ -258,11 +301,13 @@ ok( IPC::Run::run(
 	'pg_dump | psql succeeds');
 is($dump_err, '', 'pg_dump (plain) prints nothing on stderr');
 is($err, '', 'psql restore prints nothing on stderr');
+delete $ENV{PGOPTIONS};
 check_restored('ms_restored_plain', 'plain dump');
 
 # The source was not changed by any of this.
 is($node->safe_psql($src, $history_sql),
 	$src_history, 'source history unchanged');
+is($node->safe_psql($src, $audit_sql), $src_audit, 'source audit unchanged');
 
 $node->stop;
 done_testing();
