@@ -148,6 +148,10 @@ RETURNS TABLE (component text, ok boolean, detail text)
 
 -- DDL made outside migrations, newest first: since a time, or since the last migration ran
 -- (its apply or rollback), or all of it. Extension-internal objects and purges are left out.
+-- "Since the last migration" follows the chain, which is in commit order: DDL of the
+-- migration's own transaction that the migration did not make, and every row after the
+-- migration transaction's last row. Only when that transaction made no DDL (no row to place
+-- it in the chain) its time decides.
 CREATE FUNCTION migrate.drift(
     since timestamptz DEFAULT NULL,
     since_last_migration boolean DEFAULT false)
@@ -166,18 +170,27 @@ RETURNS TABLE (
     LANGUAGE sql STABLE CALLED ON NULL INPUT
     SET search_path = pg_catalog, pg_temp
     AS $$
+        WITH last AS (
+            SELECT h.txid, h.performed_at FROM migrate.history AS h
+             WHERE h.action IN ('apply', 'rollback')
+             ORDER BY h.id DESC LIMIT 1),
+        mark AS (
+            SELECT max(a.id) AS id FROM migrate.ddl_audit AS a, last WHERE a.txid = last.txid)
         SELECT a.id, a.statement_time, a.event, a.command_tag, a.object_type,
                a.object_identity, a.session_user_name, a.current_user_name,
                a.application_name, a.client_addr, a.statement
           FROM migrate.ddl_audit AS a
+          LEFT JOIN last ON true
+          LEFT JOIN mark ON true
          WHERE a.migration_version IS NULL
            AND NOT a.in_extension
            AND a.event <> 'purge'
            AND (since IS NULL OR a.statement_time >= since)
            AND (NOT coalesce(since_last_migration, false)
-                OR a.statement_time > coalesce(
-                       (SELECT max(h.performed_at) FROM migrate.history AS h
-                         WHERE h.action IN ('apply', 'rollback')), '-infinity'))
+                OR last.txid IS NULL
+                OR a.txid = last.txid
+                OR a.id > mark.id
+                OR (mark.id IS NULL AND a.statement_time > last.performed_at))
          ORDER BY a.id DESC
     $$;
 

@@ -165,34 +165,28 @@ List* parse_client_string(const char* sql) {
     return stmts;
 }
 
-// Without the hook: the one statement of the client's string whose parse tree equals the
-// event's (equal() ignores token locations), else the only one of its kind. Returns false
-// when that does not single out one statement.
+// Without the hook: the statement of the client's string behind the event. A string of one
+// statement qualifies when it is of the event's kind (not a DO block or a SELECT whose
+// function ran the DDL); in a longer string, only a statement whose parse tree equals the
+// event's (equal() ignores token locations) and is the only such one. Execution may have
+// changed the event's tree in place (CREATE TABLE fills in the schema), so a longer string
+// often cannot be resolved: the caller then records the whole string as not exact.
 bool find_in_client_string(const char* sql, Node* parsetree, const char** src, size_t* len) {
     List* stmts = parse_client_string(sql);
-    if (list_length(stmts) == 1) {
-        *src = sql;
-        *len = strlen(sql);
-        return true;
-    }
-    if (parsetree == nullptr) return false;
-    // Execution may have changed the event's tree in place (filled-in schema names, ...), so
-    // an equal tree is looked for first, then the only statement of the same kind.
     RawStmt* found = nullptr;
-    int equal_trees = 0, same_kind = 0;
-    RawStmt* kind_match = nullptr;
-    ListCell* lc;
-    foreach (lc, stmts) {
-        RawStmt* rs = static_cast<RawStmt*>(lfirst(lc));
-        if (nodeTag(rs->stmt) != nodeTag(parsetree)) continue;
-        same_kind++;
-        kind_match = rs;
-        if (equal(rs->stmt, parsetree)) {
-            equal_trees++;
+    if (list_length(stmts) == 1) {
+        // No parse tree: a row of our own (purge), made by the client's statement itself.
+        RawStmt* rs = static_cast<RawStmt*>(linitial(stmts));
+        if (parsetree == nullptr || nodeTag(rs->stmt) == nodeTag(parsetree)) found = rs;
+    } else if (parsetree != nullptr) {
+        ListCell* lc;
+        foreach (lc, stmts) {
+            RawStmt* rs = static_cast<RawStmt*>(lfirst(lc));
+            if (!equal(rs->stmt, parsetree)) continue;
+            if (found != nullptr) return false;  // two identical statements: cannot tell
             found = rs;
         }
     }
-    if (equal_trees != 1) found = equal_trees == 0 && same_kind == 1 ? kind_match : nullptr;
     if (found == nullptr) return false;
     size_t total = strlen(sql);
     size_t loc = found->stmt_location > 0 ? static_cast<size_t>(found->stmt_location) : 0;
@@ -364,6 +358,13 @@ const char* json_done(StringInfo buf) {
     return top_strdup(buf->data);
 }
 
+// PostgreSQL's parser keeps privilege names in lower case; GRANT rows show them in upper case.
+void escape_json_upper(StringInfo buf, const char* name) {
+    char* up = pstrdup(name);
+    for (char* p = up; *p; p++) *p = pg_toupper(static_cast<unsigned char>(*p));
+    escape_json(buf, up);
+}
+
 struct PrivName {
     AclMode bit;
     const char* name;
@@ -413,7 +414,7 @@ const char* grant_detail(const InternalGrant* g) {
             AccessPriv* ap = static_cast<AccessPriv*>(lfirst(lc));
             if (!firstcol) appendStringInfoChar(&buf, ',');
             firstcol = false;
-            escape_json(&buf, ap->priv_name ? ap->priv_name : "ALL");
+            escape_json_upper(&buf, ap->priv_name ? ap->priv_name : "ALL");
             appendStringInfoString(&buf, ":[");
             ListCell* cc;
             bool firstname = true;
@@ -533,9 +534,20 @@ const char* default_privileges_detail(AlterDefaultPrivilegesStmt* stmt) {
         }
         appendStringInfoChar(&buf, ']');
     }
-    json_key(&buf, "grantees");
+    json_key(&buf, "privileges");
     appendStringInfoChar(&buf, '[');
     bool first = true;
+    if (stmt->action->privileges == NIL) appendStringInfoString(&buf, "\"ALL\"");
+    foreach (lc, stmt->action->privileges) {
+        AccessPriv* ap = static_cast<AccessPriv*>(lfirst(lc));
+        if (!first) appendStringInfoChar(&buf, ',');
+        first = false;
+        escape_json_upper(&buf, ap->priv_name ? ap->priv_name : "ALL");
+    }
+    appendStringInfoChar(&buf, ']');
+    json_key(&buf, "grantees");
+    appendStringInfoChar(&buf, '[');
+    first = true;
     foreach (lc, stmt->action->grantees) {
         RoleSpec* rs = static_cast<RoleSpec*>(lfirst(lc));
         if (!first) appendStringInfoChar(&buf, ',');
@@ -543,7 +555,62 @@ const char* default_privileges_detail(AlterDefaultPrivilegesStmt* stmt) {
         escape_json(&buf, rs->roletype == ROLESPEC_PUBLIC ? "PUBLIC" : get_rolespec_name(rs));
     }
     appendStringInfoChar(&buf, ']');
+    json_bool(&buf, "grant_option", stmt->action->grant_option);
     return json_done(&buf);
+}
+
+// The table a trigger, policy, rule, table constraint or column default belongs to (these have
+// no schema of their own), or InvalidOid.
+Oid owning_relation(Oid classid, Oid objid) {
+    AttrNumber oidcol, relcol;
+    switch (classid) {
+        case TriggerRelationId:
+            oidcol = Anum_pg_trigger_oid;
+            relcol = Anum_pg_trigger_tgrelid;
+            break;
+        case PolicyRelationId:
+            oidcol = Anum_pg_policy_oid;
+            relcol = Anum_pg_policy_polrelid;
+            break;
+        case RewriteRelationId:
+            oidcol = Anum_pg_rewrite_oid;
+            relcol = Anum_pg_rewrite_ev_class;
+            break;
+        case ConstraintRelationId:
+            oidcol = Anum_pg_constraint_oid;
+            relcol = Anum_pg_constraint_conrelid;
+            break;
+        case AttrDefaultRelationId:
+            oidcol = Anum_pg_attrdef_oid;
+            relcol = Anum_pg_attrdef_adrelid;
+            break;
+        default:
+            return InvalidOid;
+    }
+    Relation catalog = table_open(classid, AccessShareLock);
+    HeapTuple tup = get_catalog_object_by_oid(catalog, oidcol, objid);
+    Oid relid = InvalidOid;
+    if (HeapTupleIsValid(tup)) {
+        bool isnull;
+        Datum d = heap_getattr(tup, relcol, RelationGetDescr(catalog), &isnull);
+        if (!isnull) relid = DatumGetObjectId(d);
+    }
+    table_close(catalog, AccessShareLock);
+    return relid;
+}
+
+bool is_temp_schema_name(const char* schema) {
+    return strcmp(schema, "pg_temp") == 0 || strncmp(schema, "pg_temp_", 8) == 0 ||
+           strncmp(schema, "pg_toast_temp_", 14) == 0;
+}
+
+// "name on schema.table" (a trigger, rule, policy or constraint) of a temporary table. The
+// table comes after the last " on "; object identities show temporary schemas as pg_temp.
+bool on_temp_table(const char* identity) {
+    const char* last = nullptr;
+    for (const char* p = strstr(identity, " on "); p != nullptr; p = strstr(p + 1, " on "))
+        last = p;
+    return last != nullptr && strncmp(last + 4, "pg_temp.", 8) == 0;
 }
 
 // Runs a built-in set-returning event trigger function (materialize mode) and returns its
@@ -576,9 +643,19 @@ void ddl_command_end_leaf(EventTriggerData* trig) {
         const bool* n = slot->tts_isnull;
         // classid, objid, objsubid, command_tag, object_type, schema_name, object_identity,
         // in_extension, command
+        // Temporary objects are not the schema. Triggers, policies, rules and constraints have
+        // no schema of their own: their table's tells, and becomes the row's schema_name.
+        const char* owner_schema = nullptr;
         if (!n[5]) {
             char* schema = TextDatumGetCString(v[5]);
-            if (strcmp(schema, "pg_temp") == 0) continue;  // temporary objects: not the schema
+            if (is_temp_schema_name(schema)) continue;
+        } else if (!n[0]) {
+            Oid relid = owning_relation(DatumGetObjectId(v[0]), DatumGetObjectId(v[1]));
+            if (OidIsValid(relid)) {
+                Oid nsp = get_rel_namespace(relid);
+                if (OidIsValid(nsp) && isAnyTempNamespace(nsp)) continue;
+                if (OidIsValid(nsp)) owner_schema = top_strdup(get_namespace_name(nsp));
+            }
         }
         auto* cmd = reinterpret_cast<CollectedCommand*>(DatumGetPointer(v[8]));
         char* tag = TextDatumGetCString(v[3]);
@@ -594,7 +671,7 @@ void ddl_command_end_leaf(EventTriggerData* trig) {
         r->command_tag = top_strdup(tag);
         r->in_extension = DatumGetBool(v[7]);
         r->object_type = top_text(v[4]);
-        r->schema_name = n[5] ? nullptr : top_text(v[5]);
+        r->schema_name = n[5] ? owner_schema : top_text(v[5]);
         r->object_identity = n[6] ? nullptr : top_text(v[6]);
         if (!n[0]) {
             r->has_address = true;
@@ -615,41 +692,71 @@ void ddl_command_end_leaf(EventTriggerData* trig) {
 }
 
 // sql_drop: one row per dropped object, except temporary objects and the parts PostgreSQL
-// creates and drops together with their owner object (row and array types, column defaults,
-// TOAST storage, a view's _RETURN rule), unless the statement named them.
+// creates and drops together with their owner object (row and array types, a composite type's
+// relation, defaults of columns whose table is dropped too, TOAST storage, a view's _RETURN
+// rule), unless the statement named them.
 void sql_drop_leaf(EventTriggerData* trig) {
     TupleDesc desc;
     Tuplestorestate* store = call_srf(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &desc);
     if (store == nullptr) return;
     TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+    // classid, objid, objsubid, original, normal, is_temporary, object_type, schema_name,
+    // object_name, object_identity, address_names, address_args
+    // First pass: the relations dropped, and whether the statement drops an extension.
+    List* dropped_relations = NIL;
+    bool drops_extension = false;
+    while (tuplestore_gettupleslot(store, true, false, slot)) {
+        slot_getallattrs(slot);
+        const Datum* v = slot->tts_values;
+        const bool* n = slot->tts_isnull;
+        if (DatumGetObjectId(v[0]) == RelationRelationId && !n[9])
+            dropped_relations = lappend(dropped_relations, TextDatumGetCString(v[9]));
+        if (DatumGetObjectId(v[0]) == ExtensionRelationId && DatumGetBool(v[3]))
+            drops_extension = true;
+    }
+    tuplestore_rescan(store);
     Common c;
     bool have_common = false;
     while (tuplestore_gettupleslot(store, true, false, slot)) {
         slot_getallattrs(slot);
         const Datum* v = slot->tts_values;
         const bool* n = slot->tts_isnull;
-        // classid, objid, objsubid, original, normal, is_temporary, object_type, schema_name,
-        // object_name, object_identity, address_names, address_args
         bool original = DatumGetBool(v[3]);
         bool normal = DatumGetBool(v[4]);
         if (DatumGetBool(v[5])) continue;
         char* type = TextDatumGetCString(v[6]);
         char* schema = n[7] ? nullptr : TextDatumGetCString(v[7]);
         char* identity = n[9] ? nullptr : TextDatumGetCString(v[9]);
-        if (schema && strcmp(schema, "pg_toast") == 0) continue;
-        if (!original && !normal &&
-            (strcmp(type, "type") == 0 || strcmp(type, "default value") == 0 ||
-             strcmp(type, "toast table") == 0))
-            continue;
-        if (!original && strcmp(type, "rule") == 0 && identity &&
-            strncmp(identity, "\"_RETURN\" on ", 13) == 0)
-            continue;
+        if (schema && (strcmp(schema, "pg_toast") == 0 || is_temp_schema_name(schema))) continue;
+        if (schema == nullptr && identity && on_temp_table(identity)) continue;
+        if (!original) {
+            if (strcmp(type, "composite type") == 0 || strcmp(type, "toast table") == 0) continue;
+            if (!normal && strcmp(type, "type") == 0) continue;
+            if (strcmp(type, "rule") == 0 && identity &&
+                strncmp(identity, "\"_RETURN\" on ", 13) == 0)
+                continue;
+            if (strcmp(type, "default value") == 0) {
+                // "for public.t.id": skip it when public.t goes too (or it is not normal)
+                bool owner_dropped = !normal;
+                ListCell* lc;
+                foreach (lc, dropped_relations) {
+                    const char* rel = static_cast<const char*>(lfirst(lc));
+                    size_t len = strlen(rel);
+                    if (identity && strncmp(identity, "for ", 4) == 0 &&
+                        strncmp(identity + 4, rel, len) == 0 && identity[4 + len] == '.')
+                        owner_dropped = true;
+                }
+                if (owner_dropped) continue;
+            }
+        }
         if (!have_common) {
             common_leaf(&c, GetCommandTagName(trig->tag), trig->parsetree);
             have_common = true;
         }
         Row* r = add_row(&c);
         r->event = "drop";
+        // Members of an extension that is dropped (or changed by its update script).
+        r->in_extension = creating_extension || (drops_extension && !original && !normal);
         r->object_type = top_strdup(type);
         r->schema_name = top_strdup(schema);
         r->object_identity = top_strdup(identity);
