@@ -33,8 +33,9 @@ SELECT valid, problem FROM migrate.verify_audit();
 SELECT version FROM migrate.rollback(2);
 SELECT to_regclass('up_a') IS NULL AS rolled_back;
 
--- an upgraded installation equals a fresh one: same functions, tables and event triggers
-CREATE TEMP TABLE upgraded AS
+-- an upgraded installation equals a fresh one: same functions, tables, triggers, event
+-- triggers and dumped tables
+CREATE TEMP VIEW extension_objects AS
 SELECT 'function ' || p.oid::regprocedure::text AS obj FROM pg_proc p
  WHERE p.pronamespace = 'migrate'::regnamespace
 UNION ALL SELECT 'relation ' || c.relname || ' ' || c.relkind::text FROM pg_class c
@@ -45,19 +46,10 @@ UNION ALL SELECT 'trigger ' || tgrelid::regclass || ' ' || tgname || ' ' || tgen
   FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'migrate.%'
 UNION ALL SELECT 'dumped ' || extconfig::regclass[]::text FROM pg_extension
  WHERE extname = 'migrations_schema';
+CREATE TEMP TABLE upgraded AS SELECT * FROM extension_objects;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
-CREATE TEMP TABLE fresh AS
-SELECT 'function ' || p.oid::regprocedure::text AS obj FROM pg_proc p
- WHERE p.pronamespace = 'migrate'::regnamespace
-UNION ALL SELECT 'relation ' || c.relname || ' ' || c.relkind::text FROM pg_class c
- WHERE c.relnamespace = 'migrate'::regnamespace
-UNION ALL SELECT 'event trigger ' || evtname || ' ' || evtevent || ' ' || evtenabled::text
-  FROM pg_event_trigger
-UNION ALL SELECT 'trigger ' || tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text
-  FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'migrate.%'
-UNION ALL SELECT 'dumped ' || extconfig::regclass[]::text FROM pg_extension
- WHERE extname = 'migrations_schema';
+CREATE TEMP TABLE fresh AS SELECT * FROM extension_objects;
 (SELECT * FROM upgraded EXCEPT SELECT * FROM fresh)
 UNION ALL
 (SELECT * FROM fresh EXCEPT SELECT * FROM upgraded);

@@ -1212,25 +1212,25 @@ bool purging() noexcept {
     return purge_active;
 }
 
-Datum on_ddl_command_end(Call& c) {
-    EventTriggerData* trig = event_data(c, "migrate.audit_ddl_command_end()");
+namespace {
+Datum on_event(Call& c, const char* name, void (*leaf)(EventTriggerData*)) {
+    EventTriggerData* trig = event_data(c, name);
     if (!audit_enabled) return (Datum)0;
-    guard([&] { ddl_command_end_leaf(trig); });
+    guard([&] { leaf(trig); });
     return (Datum)0;
+}
+}  // namespace
+
+Datum on_ddl_command_end(Call& c) {
+    return on_event(c, "migrate.audit_ddl_command_end()", ddl_command_end_leaf);
 }
 
 Datum on_sql_drop(Call& c) {
-    EventTriggerData* trig = event_data(c, "migrate.audit_sql_drop()");
-    if (!audit_enabled) return (Datum)0;
-    guard([&] { sql_drop_leaf(trig); });
-    return (Datum)0;
+    return on_event(c, "migrate.audit_sql_drop()", sql_drop_leaf);
 }
 
 Datum on_table_rewrite(Call& c) {
-    EventTriggerData* trig = event_data(c, "migrate.audit_table_rewrite()");
-    if (!audit_enabled) return (Datum)0;
-    guard([&] { table_rewrite_leaf(trig); });
-    return (Datum)0;
+    return on_event(c, "migrate.audit_table_rewrite()", table_rewrite_leaf);
 }
 
 // Rows reach migrate.ddl_audit through the audit itself, which does not fire triggers. A
@@ -1464,9 +1464,14 @@ struct PurgeState {
     Oid relid;
 };
 
-int64 scalar_int8(const char* sql, int nargs, Oid* types, Datum* values, bool* isnull) {
+SPIPlanPtr prepare(const char* sql, int nargs, Oid* types) {
     SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
     if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    return plan;
+}
+
+int64 scalar_int8(const char* sql, int nargs, Oid* types, Datum* values, bool* isnull) {
+    SPIPlanPtr plan = prepare(sql, nargs, types);
     int ret = SPI_execute_snapshot(plan, values, nullptr, GetLatestSnapshot(), InvalidSnapshot,
                                    false, false, 1);
     if (ret < 0) elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
@@ -1501,8 +1506,7 @@ void purge_leaf(PurgeState* s) {
     if (isnull || first >= cut) return;
     Oid t8[1] = {INT8OID};
     Datum a8[1] = {Int64GetDatum(cut - 1)};
-    SPIPlanPtr plan = SPI_prepare("SELECT hash FROM migrate.ddl_audit WHERE id = $1", 1, t8);
-    if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    SPIPlanPtr plan = prepare("SELECT hash FROM migrate.ddl_audit WHERE id = $1", 1, t8);
     int ret = SPI_execute_snapshot(plan, a8, nullptr, GetLatestSnapshot(), InvalidSnapshot, true,
                                    false, 1);
     if (ret < 0 || SPI_processed != 1)
@@ -1518,8 +1522,7 @@ void purge_leaf(PurgeState* s) {
     to_hex(reinterpret_cast<const uint8*>(VARDATA_ANY(b)),
            std::min<size_t>(VARSIZE_ANY_EXHDR(b), PG_SHA256_DIGEST_LENGTH), s->last_hash);
     a8[0] = Int64GetDatum(cut);
-    plan = SPI_prepare("DELETE FROM migrate.ddl_audit WHERE id < $1", 1, t8);
-    if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    plan = prepare("DELETE FROM migrate.ddl_audit WHERE id < $1", 1, t8);
     purge_active = true;
     ret = SPI_execute_snapshot(plan, a8, nullptr, GetLatestSnapshot(), InvalidSnapshot, false,
                                false, 0);
