@@ -3,7 +3,7 @@
 #   make installcheck             regression and isolation suites against a running server
 EXTENSION = migrations_schema
 MODULE_big = migrations_schema
-OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/runner.o src/script.o src/spi.o \
+OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/lint.o src/runner.o src/script.o src/spi.o \
        src/version.o
 DATA = $(wildcard sql/migrations_schema--*.sql)
 

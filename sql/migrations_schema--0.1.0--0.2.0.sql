@@ -226,6 +226,22 @@ RETURNS TABLE (
     $$;
 
 ------------------------------------------------------------------------------------------
+-- Safety lint: one row per finding, judged on the parse trees and the live catalog.
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.lint(sql text)
+RETURNS TABLE (
+    statement integer,
+    line integer,
+    rule_id text,
+    rule text,
+    severity text,
+    message text,
+    safe_alternative text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_lint';
+
+------------------------------------------------------------------------------------------
 -- Privileges: nothing for PUBLIC (see README "Privileges").
 ------------------------------------------------------------------------------------------
 
@@ -239,3 +255,4 @@ REVOKE ALL ON FUNCTION migrate.purge_audit(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.audit_health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.drift(timestamptz, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.summary() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.lint(text) FROM PUBLIC;

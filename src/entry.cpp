@@ -9,6 +9,7 @@
 #include "audit.hpp"
 #include "boundary.hpp"
 #include "checksum.hpp"
+#include "lint.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 #include "spi.hpp"
@@ -23,6 +24,7 @@ void _PG_init(void);
 // shared_preload_libraries: installs the audit's ProcessUtility hook and callbacks.
 void _PG_init(void) {
     ms::audit::init();
+    ms::lint::define_settings();
 }
 
 namespace ms {
@@ -153,6 +155,16 @@ Datum sql_split(Call& c) {
     return (Datum)0;
 }
 
+Datum sql_lint(Call& c) {
+    std::vector<lint::Finding> findings = lint::lint(req_text(c, 0, "sql"));
+    Rows rows(c);
+    for (const auto& f : findings)
+        rows.add({Int32GetDatum(f.statement), Int32GetDatum(f.line), text_datum(f.rule_id),
+                  text_datum(f.rule), text_datum(f.severity), text_datum(f.message),
+                  text_datum(f.safe_alternative)});
+    return (Datum)0;
+}
+
 Datum sql_checksum(Call& c) {
     return text_result(c, checksum::sha256_hex(req_text(c, 0, "script")));
 }
@@ -229,6 +241,7 @@ MS_FUNCTION(migrate_rollback_steps, ms::sql_rollback_steps)
 MS_FUNCTION(migrate_rollback_to, ms::sql_rollback_to)
 MS_FUNCTION(migrate_split, ms::sql_split)
 MS_FUNCTION(migrate_checksum, ms::sql_checksum)
+MS_FUNCTION(migrate_lint, ms::sql_lint)
 MS_FUNCTION(migrate_version_compare, ms::sql_version_compare)
 MS_FUNCTION(migrate_refuse_change, ms::sql_refuse_change)
 MS_FUNCTION(migrate_selftest, ms::sql_selftest)

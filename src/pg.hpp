@@ -66,4 +66,12 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 #include "utils/xid8.h"
+#include "access/relation.h"
+#include "access/skey.h"
+#include "catalog/pg_index.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_type.h"
+#include "storage/bufmgr.h"
+#include "utils/relcache.h"
 }

@@ -181,7 +181,7 @@ std::string shorten(std::string_view line) {
     return std::string(first.substr(0, cut)) + " ...";
 }
 
-Script split(std::string_view text, const Origin& origin) {
+std::vector<Statement> parse(std::string_view text, const Origin& origin) {
     List* parsed = nullptr;
     try {
         parsed = guard([&] { return parse_script(text.data()); });
@@ -189,11 +189,7 @@ Script split(std::string_view text, const Origin& origin) {
         rethrow_syntax_error(e, text, origin);
     }
 
-    struct Raw {
-        Node* stmt;
-        Statement st;
-    };
-    std::vector<Raw> raws;
+    std::vector<Statement> raws;
     raws.reserve(static_cast<size_t>(list_length(parsed)));
     size_t counted_to = 0;
     int line = 1;
@@ -208,14 +204,20 @@ Script split(std::string_view text, const Origin& origin) {
         size_t start = first < 0 ? loc : loc + static_cast<size_t>(first);
         line = count_lines(text, counted_to, start, line);
         counted_to = start;
-        Raw r{raw->stmt, {}};
-        r.st.number = ++number;
-        r.st.line = line;
-        r.st.sql = rtrim(text.substr(start, loc + len - start));
-        r.st.first_line = shorten(r.st.sql);
-        r.st.command = guard([&] { return command_name(raw->stmt); });
-        raws.push_back(std::move(r));
+        Statement st;
+        st.tree = raw->stmt;
+        st.number = ++number;
+        st.line = line;
+        st.sql = rtrim(text.substr(start, loc + len - start));
+        st.first_line = shorten(st.sql);
+        st.command = guard([&] { return command_name(raw->stmt); });
+        raws.push_back(std::move(st));
     }
+    return raws;
+}
+
+Script split(std::string_view text, const Origin& origin) {
+    std::vector<Statement> raws = parse(text, origin);
 
     Script script;
     size_t begin = 0, end = raws.size();
@@ -223,11 +225,11 @@ Script split(std::string_view text, const Origin& origin) {
         return nodeTag(n) == T_TransactionStmt ? static_cast<int>(((TransactionStmt*)n)->kind) : -1;
     };
     if (raws.size() >= 2) {
-        int first_kind = tx_kind(raws.front().stmt), last_kind = tx_kind(raws.back().stmt);
+        int first_kind = tx_kind(raws.front().tree), last_kind = tx_kind(raws.back().tree);
         bool opens = first_kind == TRANS_STMT_BEGIN || first_kind == TRANS_STMT_START;
         if (opens && last_kind == TRANS_STMT_COMMIT) {
-            auto* b = (TransactionStmt*)raws.front().stmt;
-            auto* c = (TransactionStmt*)raws.back().stmt;
+            auto* b = (TransactionStmt*)raws.front().tree;
+            auto* c = (TransactionStmt*)raws.back().tree;
             if (b->options == NIL && !c->chain) {
                 script.wrapped = true;
                 begin = 1;
@@ -236,36 +238,36 @@ Script split(std::string_view text, const Origin& origin) {
         }
     }
     for (size_t i = 0; i < raws.size(); i++) {
-        const Raw& r = raws[i];
+        const Statement& r = raws[i];
         bool is_wrapper = script.wrapped && (i == 0 || i + 1 == raws.size());
-        if (!is_wrapper && nodeTag(r.stmt) == T_TransactionStmt)
+        if (!is_wrapper && nodeTag(r.tree) == T_TransactionStmt)
             throw Error(
                 ERRCODE_INVALID_TRANSACTION_TERMINATION,
-                where(origin) + ": statement " + std::to_string(r.st.number) + " (" + r.st.command +
+                where(origin) + ": statement " + std::to_string(r.number) + " (" + r.command +
                     ") controls the transaction",
-                "Line " + std::to_string(r.st.line) + ": " + r.st.first_line +
+                "Line " + std::to_string(r.line) + ": " + r.first_line +
                     "\nA migration runs inside the caller's transaction, as one unit. Only a "
                     "plain BEGIN as the first statement together with a plain COMMIT as the last "
                     "one are accepted (and ignored).",
                 "Remove the transaction control statement from the script.");
-        if (const char* what = outside_transaction_only(r.stmt))
+        if (const char* what = outside_transaction_only(r.tree))
             throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
-                        where(origin) + ": statement " + std::to_string(r.st.number) + " (" + what +
+                        where(origin) + ": statement " + std::to_string(r.number) + " (" + what +
                             ") cannot run inside a transaction block",
-                        "Line " + std::to_string(r.st.line) + ": " + r.st.first_line + "\n" + what +
+                        "Line " + std::to_string(r.line) + ": " + r.first_line + "\n" + what +
                             " must run as a top-level statement outside any transaction, and a "
                             "migration always runs inside one. Nothing was run.",
                         outside_transaction_hint(what));
-        if (nodeTag(r.stmt) == T_CopyStmt && ((CopyStmt*)r.stmt)->filename == nullptr)
+        if (nodeTag(r.tree) == T_CopyStmt && ((CopyStmt*)r.tree)->filename == nullptr)
             throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-                        where(origin) + ": statement " + std::to_string(r.st.number) +
+                        where(origin) + ": statement " + std::to_string(r.number) +
                             " copies from or to the client (COPY ... STDIN/STDOUT)",
-                        "Line " + std::to_string(r.st.line) + ": " + r.st.first_line +
+                        "Line " + std::to_string(r.line) + ": " + r.first_line +
                             "\nA migration runs inside the server, where there is no client "
                             "stream to copy from or to.",
                         "Use INSERT ... VALUES, or COPY from a server-side file.");
     }
-    for (size_t i = begin; i < end; i++) script.statements.push_back(std::move(raws[i].st));
+    for (size_t i = begin; i < end; i++) script.statements.push_back(std::move(raws[i]));
     return script;
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "boundary.hpp"
+
 namespace ms::script {
 
 struct Statement {
@@ -14,6 +16,7 @@ struct Statement {
     std::string sql;         // the statement text from its first token, without the ';'
     std::string first_line;  // the first line of `sql`, shortened for messages
     std::string command;     // command tag, e.g. "CREATE TABLE"
+    Node* tree = nullptr;    // raw parse tree, valid in the memory context of the call
 };
 
 struct Script {
@@ -32,6 +35,10 @@ struct Origin {
 // inside a transaction block. `text` must be NUL-terminated at text.size(). A script with no
 // statements (empty, only comments, only BEGIN/COMMIT) gives an empty list.
 Script split(std::string_view text, const Origin& origin);
+
+// Parses and locates every statement of a script (transaction control included), without
+// the checks of split(). Raises syntax errors with the script line.
+std::vector<Statement> parse(std::string_view text, const Origin& origin);
 
 // "line 12: CREATE TABLE ..." style first line of a statement (at most ~120 characters).
 std::string shorten(std::string_view line);
