@@ -18,6 +18,9 @@ PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -fno-omit-frame-pointer
 SHLIB_LINK = -lstdc++
 
+# Rebuild objects whose headers changed (PGXS writes the dependencies to .deps/).
+override autodepend = yes
+
 # No LLVM bitcode for JIT inlining: clang would need our C++17 flags, and nothing here is inlinable SQL.
 override with_llvm = no
 

@@ -14,7 +14,8 @@ SELECT nspacl IS NULL OR NOT EXISTS (SELECT 1 FROM aclexplode(nspacl) a WHERE a.
   FROM pg_namespace WHERE nspname = 'migrate';
 -- functions written in SQL pin their search_path
 SELECT p.oid::regprocedure, p.proconfig FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace = 'migrate'::regnamespace AND l.lanname <> 'c';
+ WHERE p.pronamespace = 'migrate'::regnamespace AND l.lanname <> 'c'
+ ORDER BY p.proname;
 
 CREATE ROLE ms_nobody LOGIN;
 CREATE ROLE ms_deploy LOGIN;
