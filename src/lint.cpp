@@ -57,6 +57,20 @@ void rel_stats_leaf(RangeVar* rv, RelStats* out) {
         out->rows = reltuples;
     } else if (relpages > 0) {
         out->rows = relpages * 100.0;
+    } else if (out->relkind == RELKIND_PARTITIONED_TABLE) {
+        // A partitioned table holds no rows itself: the sum of its partitions'.
+        List* parts = find_all_inheritors(out->relid, NoLock, nullptr);
+        ListCell* lc;
+        foreach (lc, parts) {
+            Oid part = lfirst_oid(lc);
+            if (part == out->relid) continue;
+            HeapTuple pt = SearchSysCache1(RELOID, ObjectIdGetDatum(part));
+            if (!HeapTupleIsValid(pt)) continue;
+            Form_pg_class pc = (Form_pg_class)GETSTRUCT(pt);
+            if (pc->relkind == RELKIND_RELATION)
+                out->rows += pc->reltuples >= 0 ? pc->reltuples : pc->relpages * 100.0;
+            ReleaseSysCache(pt);
+        }
     } else if (out->relkind == RELKIND_RELATION || out->relkind == RELKIND_MATVIEW) {
         // Never analyzed or vacuumed: its real size on disk, at about 100 rows a page.
         Relation r = try_relation_open(out->relid, AccessShareLock);
@@ -342,6 +356,20 @@ class Linter {
                         "REINDEX ... CONCURRENTLY, outside a migration transaction");
                 break;
             }
+            case T_VacuumStmt: {
+                auto* v = reinterpret_cast<VacuumStmt*>(n);
+                bool full = false;
+                ListCell* lc;
+                foreach (lc, v->options)
+                    if (strcmp(static_cast<DefElem*>(lfirst(lc))->defname, "full") == 0)
+                        full = true;
+                if (full)
+                    add("R109", "vacuum-full-rewrite", "error",
+                        "VACUUM FULL rewrites every table it names under an ACCESS EXCLUSIVE lock, "
+                        "and cannot run inside a migration's transaction",
+                        "pg_repack, or schedule it in a maintenance window");
+                break;
+            }
             case T_ClusterStmt:
                 if (auto* rv = reinterpret_cast<ClusterStmt*>(n)->relation)
                     sized_rule(rv, "R109", "cluster-rewrite",
@@ -385,8 +413,8 @@ class Linter {
             }
             case T_VariableSetStmt: {
                 auto* s = reinterpret_cast<VariableSetStmt*>(n);
-                if (s->name && strcmp(s->name, "lock_timeout") == 0 && s->kind == VAR_SET_VALUE)
-                    lock_timeout_set_ = true;
+                if (s->name && strcmp(s->name, "lock_timeout") == 0)
+                    lock_timeout_set_ = s->kind == VAR_SET_VALUE && !zero_value(s->args);
                 break;
             }
             case T_UpdateStmt: {
@@ -413,6 +441,16 @@ class Linter {
             default:
                 break;
         }
+    }
+
+    // SET lock_timeout = 0 (or '0', '0s', ...) means no timeout.
+    static bool zero_value(List* args) {
+        if (args == NIL || !IsA(linitial(args), A_Const)) return false;
+        A_Const* c = static_cast<A_Const*>(linitial(args));
+        if (c->isnull) return false;
+        if (IsA(&c->val, Integer)) return intVal(&c->val) == 0;
+        if (IsA(&c->val, String)) return strtod(strVal(&c->val), nullptr) == 0;
+        return false;
     }
 
     void concurrently_rule(const char* what) {
@@ -468,23 +506,28 @@ class Linter {
     }
 
     void create_table(CreateStmt* s) {
-        if (strlen(s->relation->relname) >= NAMEDATALEN)
-            add("Y705", "identifier-too-long", "warning",
-                "table name longer than 63 bytes is truncated by PostgreSQL", "a shorter name");
         std::set<std::string> key_cols;
         bool has_pk = false, has_tenant = false;
         ListCell* lc;
-        foreach (lc, s->constraints) {
-            Constraint* c = static_cast<Constraint*>(lfirst(lc));
+        // Table constraints (PRIMARY KEY (...), FOREIGN KEY (...)) sit among the columns in
+        // the raw tree; read them first so that key columns are known.
+        foreach (lc, s->tableElts) {
+            Node* e = static_cast<Node*>(lfirst(lc));
+            if (!IsA(e, Constraint)) continue;
+            Constraint* c = reinterpret_cast<Constraint*>(e);
             if (c->contype == CONSTR_PRIMARY) {
                 has_pk = true;
                 ListCell* kc;
                 foreach (kc, c->keys) key_cols.insert(strVal(lfirst(kc)));
             }
-            if (c->contype == CONSTR_FOREIGN) foreign_key(s->relation, c, true);
         }
         foreach (lc, s->tableElts) {
             Node* e = static_cast<Node*>(lfirst(lc));
+            if (IsA(e, Constraint)) {
+                Constraint* c = reinterpret_cast<Constraint*>(e);
+                if (c->contype == CONSTR_FOREIGN) foreign_key(s->relation, c, true);
+                continue;
+            }
             if (!IsA(e, ColumnDef)) continue;
             ColumnDef* cd = reinterpret_cast<ColumnDef*>(e);
             if (has_constraint(cd, CONSTR_PRIMARY)) {
@@ -504,7 +547,7 @@ class Linter {
             }
         }
         remember_created(s->relation);
-        if (opted_in("tenant_rls") && has_tenant) pending_rls_[rel_name(s->relation)] = cur_;
+        if (opted_in("tenant_rls") && has_tenant) pending_rls_[s->relation->relname] = cur_;
         if (opted_in("require_primary_key") && !has_pk && s->partbound == nullptr)
             add("O803", "table-without-primary-key", "warning",
                 "table " + rel_name(s->relation) + " has no primary key",
@@ -610,6 +653,7 @@ class Linter {
             AlterTableCmd* cmd = static_cast<AlterTableCmd*>(lfirst(lc));
             alter_cmd(rv, cmd);
         }
+        if (existing) lock_rule(rv);
     }
 
     void alter_cmd(RangeVar* rv, AlterTableCmd* cmd) {
@@ -679,7 +723,6 @@ class Linter {
                 set_not_null(rv, cmd->name);
                 break;
             case AT_EnableRowSecurity:
-                pending_rls_.erase(rel_name(rv));
                 pending_rls_.erase(rv->relname);
                 break;
             case AT_DropNotNull:
@@ -707,7 +750,7 @@ class Linter {
                         "DROP COLUMN " + std::string(cmd->name) + " on " + size_note(rv) +
                             " loses its data, and running code that reads it fails",
                         "stop using the column in the application first, drop it in a later "
-                        "release; allow it with -- migrate:allow drop-column");
+                        "release");
                 break;
             }
             case AT_DropConstraint:
@@ -890,8 +933,7 @@ class Linter {
                         "DROP TABLE " + size_note(rv) + (st.rows > 0 ? ": its data is lost" : "") +
                             (s->behavior == DROP_CASCADE ? ", and CASCADE drops what depends on it"
                                                          : ""),
-                        "stop using the table first, keep a copy, drop it in a later release; "
-                        "allow it with -- migrate:allow drop-table");
+                        "stop using the table first, keep a copy, drop it in a later release");
                 }
                 break;
             case OBJECT_SCHEMA:
@@ -908,6 +950,8 @@ class Linter {
 
     void rename(RenameStmt* s) {
         if (s->relation && created_here(s->relation)) return;
+        if (s->relation && (s->renameType == OBJECT_COLUMN || s->renameType == OBJECT_TABLE))
+            lock_rule(s->relation);
         if (s->renameType == OBJECT_COLUMN)
             add("B403", "rename-column", "warning",
                 "RENAME COLUMN " + std::string(s->subname ? s->subname : "") + " to " + s->newname +
@@ -927,6 +971,8 @@ class Linter {
     }
 
     void truncate(TruncateStmt* s) {
+        ListCell* lc;
+        foreach (lc, s->relations) lock_rule(static_cast<RangeVar*>(lfirst(lc)));
         add("B406", s->behavior == DROP_CASCADE ? "truncate-cascade" : "truncate",
             s->behavior == DROP_CASCADE ? "error" : "warning",
             std::string("TRUNCATE") + (s->behavior == DROP_CASCADE
@@ -961,6 +1007,8 @@ std::vector<Finding> lint(const std::string& sql) {
     Linter l;
     l.run(stmts);
     l.finish();
+    std::stable_sort(l.findings.begin(), l.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.statement < b.statement; });
     return l.findings;
 }
 

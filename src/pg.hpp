@@ -69,6 +69,7 @@ extern "C" {
 #include "access/relation.h"
 #include "access/skey.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_type.h"
