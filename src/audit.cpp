@@ -205,13 +205,11 @@ void statement_leaf(Common* c, Node* parsetree) {
     size_t len = 0;
     bool exact = false;
     if (depth > 0 && depth <= kMaxFrames && frames[depth - 1].query != nullptr) {
+        // PostgreSQL's location and length lie within the query string: no strlen of the
+        // whole string, which for a long multi-statement string would be paid per statement.
         const Frame& f = frames[depth - 1];
-        size_t total = strlen(f.query);
-        size_t loc = f.location > 0 ? static_cast<size_t>(f.location) : 0;
-        if (loc > total) loc = total;
-        src = f.query + loc;
-        len = f.len > 0 ? static_cast<size_t>(f.len) : total - loc;
-        if (len > total - loc) len = total - loc;
+        src = f.query + (f.location > 0 ? f.location : 0);
+        len = f.len > 0 ? static_cast<size_t>(f.len) : strlen(src);
         exact = true;
     } else if (migration_statement != nullptr) {
         src = migration_statement;
