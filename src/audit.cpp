@@ -71,14 +71,10 @@ extern "C" void audit_process_utility(PlannedStmt* pstmt, const char* queryStrin
 // Captured rows, kept in TopTransactionContext until pre-commit.
 // ------------------------------------------------------------------------------------------
 
+struct Common;
+
 struct Row {
-    SubTransactionId subid;
-    TimestampTz statement_time;
-    uint64 fxid;
-    int32 pid;
-    const char* session_user_name;
-    const char* current_user_name;
-    const char* application_name;
+    const Common* common;  // what every row of its event shares
     const char* event;
     const char* command_tag;
     const char* object_type;
@@ -89,10 +85,6 @@ struct Row {
     Oid objid;
     int32 objsubid;
     bool in_extension;
-    const char* statement;
-    bool statement_exact;
-    const char* migration_version;
-    const char* migration_script;
     const char* detail;  // JSON text, or nullptr
 };
 
@@ -114,8 +106,9 @@ void reset_transaction_state() {
     purge_active = false;
 }
 
-// What every row of one event trigger call shares.
+// What every row of one event trigger call shares (allocated in TopTransactionContext).
 struct Common {
+    SubTransactionId subid;
     TimestampTz statement_time;
     uint64 fxid;
     const char* session_user_name;
@@ -125,7 +118,7 @@ struct Common {
     bool statement_exact;
     const char* migration_version;
     const char* migration_script;
-    const char* command_tag;  // of the event (sql_drop, table_rewrite)
+    const char* command_tag;  // of the event; ddl_command_end rows carry their command's
 };
 
 char* top_strdup(const char* s) {
@@ -276,7 +269,9 @@ void statement_leaf(Common* c, Node* parsetree) {
     c->statement_exact = exact;
 }
 
-void common_leaf(Common* c, const char* command_tag, Node* parsetree) {
+Common* common_leaf(const char* command_tag, Node* parsetree) {
+    Common* c = static_cast<Common*>(MemoryContextAllocZero(TopTransactionContext, sizeof(Common)));
+    c->subid = GetCurrentSubTransactionId();
     c->statement_time = GetCurrentStatementStartTimestamp();
     c->fxid = U64FromFullTransactionId(GetTopFullTransactionId());
     c->session_user_name = role_name(GetSessionUserId());
@@ -287,6 +282,7 @@ void common_leaf(Common* c, const char* command_tag, Node* parsetree) {
     c->migration_version = top_strdup(migration_version);
     c->migration_script = top_strdup(migration_script);
     c->command_tag = top_strdup(command_tag);
+    return c;
 }
 
 Row* add_row(const Common* c) {
@@ -299,18 +295,8 @@ Row* add_row(const Common* c) {
     }
     Row* r = &rows[n_rows++];
     memset(r, 0, sizeof(Row));
-    r->subid = GetCurrentSubTransactionId();
-    r->statement_time = c->statement_time;
-    r->fxid = c->fxid;
-    r->pid = MyProcPid;
-    r->session_user_name = c->session_user_name;
-    r->current_user_name = c->current_user_name;
-    r->application_name = c->application_name;
+    r->common = c;
     r->command_tag = c->command_tag;
-    r->statement = c->statement;
-    r->statement_exact = c->statement_exact;
-    r->migration_version = c->migration_version;
-    r->migration_script = c->migration_script;
     return r;
 }
 
@@ -475,8 +461,7 @@ Oid class_for_grant(ObjectType t) {
 
 // GRANT / REVOKE: the event trigger's own row names no object; the statement's resolved
 // object list (InternalGrant, collected with the command) does. One row per object.
-void grant_rows(Common* c, bool* have_common, const char* tag, CollectedCommand* cmd,
-                Node* parsetree) {
+void grant_rows(Common** c, const char* tag, CollectedCommand* cmd, Node* parsetree) {
     InternalGrant* g = cmd->d.grant.istmt;
     Oid classid = class_for_grant(g->objtype);
     const char* detail = nullptr;
@@ -487,12 +472,10 @@ void grant_rows(Common* c, bool* have_common, const char* tag, CollectedCommand*
         bool temporary = false;
         const char* schema = OidIsValid(classid) ? schema_of(&addr, &temporary) : nullptr;
         if (temporary) continue;
-        if (!*have_common) {
-            common_leaf(c, tag, parsetree);
-            *have_common = true;
-        }
+        if (*c == nullptr) *c = common_leaf(tag, parsetree);
         if (detail == nullptr) detail = grant_detail(g);
-        Row* r = add_row(c);
+        Row* r = add_row(*c);
+        if (strcmp(r->command_tag, tag) != 0) r->command_tag = top_strdup(tag);
         r->event = g->is_grant ? "grant" : "revoke";
         r->in_extension = cmd->in_extension;
         r->detail = detail;
@@ -633,8 +616,7 @@ void ddl_command_end_leaf(EventTriggerData* trig) {
     Tuplestorestate* store = call_srf(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &desc);
     if (store == nullptr) return;
     TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-    Common c;
-    bool have_common = false;
+    Common* c = nullptr;
     while (tuplestore_gettupleslot(store, true, false, slot)) {
         slot_getallattrs(slot);
         const Datum* v = slot->tts_values;
@@ -658,14 +640,11 @@ void ddl_command_end_leaf(EventTriggerData* trig) {
         auto* cmd = reinterpret_cast<CollectedCommand*>(DatumGetPointer(v[8]));
         char* tag = TextDatumGetCString(v[3]);
         if (cmd->type == SCT_Grant) {
-            grant_rows(&c, &have_common, tag, cmd, trig->parsetree);
+            grant_rows(&c, tag, cmd, trig->parsetree);
             continue;
         }
-        if (!have_common) {
-            common_leaf(&c, tag, trig->parsetree);
-            have_common = true;
-        }
-        Row* r = add_row(&c);
+        if (c == nullptr) c = common_leaf(tag, trig->parsetree);
+        Row* r = add_row(c);
         r->command_tag = top_strdup(tag);
         r->in_extension = DatumGetBool(v[7]);
         r->object_type = top_text(v[4]);
@@ -713,8 +692,7 @@ void sql_drop_leaf(EventTriggerData* trig) {
             drops_extension = true;
     }
     tuplestore_rescan(store);
-    Common c;
-    bool have_common = false;
+    Common* c = nullptr;
     while (tuplestore_gettupleslot(store, true, false, slot)) {
         slot_getallattrs(slot);
         const Datum* v = slot->tts_values;
@@ -747,11 +725,8 @@ void sql_drop_leaf(EventTriggerData* trig) {
                 if (owner_dropped) continue;
             }
         }
-        if (!have_common) {
-            common_leaf(&c, GetCommandTagName(trig->tag), trig->parsetree);
-            have_common = true;
-        }
-        Row* r = add_row(&c);
+        if (c == nullptr) c = common_leaf(GetCommandTagName(trig->tag), trig->parsetree);
+        Row* r = add_row(c);
         r->event = "drop";
         // Members of an extension that is dropped (or changed by its update script).
         r->in_extension = creating_extension || (drops_extension && !original && !normal);
@@ -781,9 +756,7 @@ void table_rewrite_leaf(EventTriggerData* trig) {
     bool temporary = false;
     const char* schema = schema_of(&addr, &temporary);
     if (temporary) return;
-    Common c;
-    common_leaf(&c, GetCommandTagName(trig->tag), trig->parsetree);
-    Row* r = add_row(&c);
+    Row* r = add_row(common_leaf(GetCommandTagName(trig->tag), trig->parsetree));
     r->event = "rewrite";
     r->has_address = true;
     r->classid = RelationRelationId;
@@ -1073,6 +1046,7 @@ void flush_leaf() {
     const int* ch = l.chain;
     for (int i = 0; i < n_rows; i++) {
         const Row& r = rows[i];
+        const Common& c = *r.common;
         ExecClearTuple(slot);
         Datum* v = slot->tts_values;
         bool* n = slot->tts_isnull;
@@ -1088,12 +1062,12 @@ void flush_leaf() {
             if (s) set(col, text_datum(s));
         };
         set(ch[0], Int64GetDatum(++id));
-        set(ch[1], TimestampTzGetDatum(r.statement_time));
-        set(ch[2], UInt64GetDatum(r.fxid));
-        set(ch[3], Int32GetDatum(r.pid));
-        set(ch[4], DirectFunctionCall1(namein, CStringGetDatum(r.session_user_name)));
-        set(ch[5], DirectFunctionCall1(namein, CStringGetDatum(r.current_user_name)));
-        set_text(ch[6], r.application_name);
+        set(ch[1], TimestampTzGetDatum(c.statement_time));
+        set(ch[2], UInt64GetDatum(c.fxid));
+        set(ch[3], Int32GetDatum(MyProcPid));
+        set(ch[4], DirectFunctionCall1(namein, CStringGetDatum(c.session_user_name)));
+        set(ch[5], DirectFunctionCall1(namein, CStringGetDatum(c.current_user_name)));
+        set_text(ch[6], c.application_name);
         if (!addr_null) set(ch[7], addr);
         set_text(ch[8], r.event);
         set_text(ch[9], r.command_tag);
@@ -1106,10 +1080,10 @@ void flush_leaf() {
             set(ch[15], Int32GetDatum(r.objsubid));
         }
         set(ch[16], BoolGetDatum(r.in_extension));
-        set_text(ch[17], r.statement);
-        set(ch[18], BoolGetDatum(r.statement_exact));
-        set_text(ch[19], r.migration_version);
-        set_text(ch[20], r.migration_script);
+        set_text(ch[17], c.statement);
+        set(ch[18], BoolGetDatum(c.statement_exact));
+        set_text(ch[19], c.migration_version);
+        set_text(ch[20], c.migration_script);
         if (r.detail) set(ch[21], DirectFunctionCall1(jsonb_in, CStringGetDatum(r.detail)));
         if (have_prev) set(ch[22], bytea_datum(prev, PG_SHA256_DIGEST_LENGTH));
         uint8 digest[PG_SHA256_DIGEST_LENGTH];
@@ -1164,7 +1138,7 @@ extern "C" void audit_xact_callback(XactEvent event, void*) {
 extern "C" void audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
                                        SubTransactionId, void*) {
     if (event != SUBXACT_EVENT_ABORT_SUB) return;
-    while (n_rows > 0 && rows[n_rows - 1].subid >= mySubid) n_rows--;
+    while (n_rows > 0 && rows[n_rows - 1].common->subid >= mySubid) n_rows--;
     cached_statement = nullptr;
     cached_len = 0;
     purge_active = false;
@@ -1532,9 +1506,7 @@ void purge_leaf(PurgeState* s) {
 }
 
 void purge_record_leaf(const PurgeState* s) {
-    Common c;
-    common_leaf(&c, "DELETE", nullptr);
-    Row* r = add_row(&c);
+    Row* r = add_row(common_leaf("DELETE", nullptr));
     r->event = "purge";
     r->object_type = "table";
     r->schema_name = "migrate";
