@@ -260,11 +260,16 @@ class Linter {
         return created_.count(rv->relname) || created_.count(rel_name(rv));
     }
 
+    // One catalog lookup per table name and lint call (the catalog does not change under it).
     RelStats stats(RangeVar* rv) const {
-        RelStats s;
-        guard([&] { rel_stats_leaf(rv, &s); });
-        return s;
+        auto [it, added] = stats_.try_emplace(rel_name(rv));
+        if (added) {
+            RelStats* s = &it->second;
+            guard([&] { rel_stats_leaf(rv, s); });
+        }
+        return it->second;
     }
+    mutable std::map<std::string, RelStats> stats_;
 
     // Severity of a rule whose cost grows with the table: none for a table created in this
     // script, missing or empty; else info, warning or error by the row thresholds.
@@ -540,10 +545,7 @@ class Linter {
             ListCell* cc;
             foreach (cc, cd->constraints) {
                 Constraint* c = static_cast<Constraint*>(lfirst(cc));
-                if (c->contype == CONSTR_FOREIGN) {
-                    if (c->fk_attrs == NIL) c->fk_attrs = list_make1(makeString(cd->colname));
-                    foreign_key(s->relation, c, true);
-                }
+                if (c->contype == CONSTR_FOREIGN) foreign_key(s->relation, c, true, cd->colname);
             }
         }
         remember_created(s->relation);
@@ -555,7 +557,8 @@ class Linter {
     }
     std::map<std::string, const script::Statement*> pending_rls_;  // tenant tables without RLS
 
-    void foreign_key(RangeVar* table, Constraint* c, bool in_create) {
+    // `column`: the column of an inline REFERENCES (the constraint then names no columns).
+    void foreign_key(RangeVar* table, Constraint* c, bool in_create, const char* column = nullptr) {
         if (opted_in("fk_on_delete") && c->fk_del_action == FKCONSTR_ACTION_NOACTION)
             add("O801", "foreign-key-without-on-delete", "warning",
                 "foreign key on " + rel_name(table) + " does not say what happens on delete",
@@ -573,6 +576,7 @@ class Linter {
         std::vector<std::string> cols;
         ListCell* lc;
         foreach (lc, c->fk_attrs) cols.push_back(strVal(lfirst(lc)));
+        if (cols.empty() && column != nullptr) cols.push_back(column);
         if (cols.empty()) return;
         if (script_index_covers(table, cols)) return;
         if (!created_here(table)) {
@@ -670,10 +674,7 @@ class Linter {
                     if (c->contype == CONSTR_NOTNULL) not_null = true;
                     if (c->contype == CONSTR_GENERATED) generated = true;
                     if (c->contype == CONSTR_IDENTITY) identity = true;
-                    if (c->contype == CONSTR_FOREIGN) {
-                        if (c->fk_attrs == NIL) c->fk_attrs = list_make1(makeString(cd->colname));
-                        foreign_key(rv, c, false);
-                    }
+                    if (c->contype == CONSTR_FOREIGN) foreign_key(rv, c, false, cd->colname);
                     if (c->contype == CONSTR_UNIQUE || c->contype == CONSTR_PRIMARY)
                         index_constraint(rv, c);
                 }
@@ -925,7 +926,8 @@ class Linter {
                 break;
             case OBJECT_TABLE:
                 foreach (lc, s->objects) {
-                    RangeVar* rv = makeRangeVarFromNameList(static_cast<List*>(lfirst(lc)));
+                    List* names = static_cast<List*>(lfirst(lc));
+                    RangeVar* rv = guard([&] { return makeRangeVarFromNameList(names); });
                     if (created_here(rv)) continue;
                     RelStats st = stats(rv);
                     if (!st.exists) continue;
