@@ -1256,15 +1256,6 @@ struct VerifyState {
     char problem[512];
 };
 
-void to_hex(const uint8* b, size_t n, char* out) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void fail(VerifyState* s, int64 id, const char* fmt, ...) pg_attribute_printf(3, 4);
 void fail(VerifyState* s, int64 id, const char* fmt, ...) {
     va_list ap;
@@ -1381,7 +1372,7 @@ void verify_leaf(VerifyState* s) {
         return;
     }
     char hex[2 * PG_SHA256_DIGEST_LENGTH + 1];
-    to_hex(s->first_prev, PG_SHA256_DIGEST_LENGTH, hex);
+    checksum::hex(s->first_prev, PG_SHA256_DIGEST_LENGTH, hex);
     if (!s->have_purge || s->purge_last_id != s->first_id - 1 ||
         strcmp(hex, s->purge_last_hash) != 0)
         fail(s, s->first_id, "rows before %lld are missing and no purge record accounts for them",
@@ -1491,8 +1482,8 @@ void purge_leaf(PurgeState* s) {
     Datum h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     if (isnull) elog(ERROR, "audit row %lld has no hash", static_cast<long long>(cut - 1));
     bytea* b = DatumGetByteaPP(h);
-    to_hex(reinterpret_cast<const uint8*>(VARDATA_ANY(b)),
-           std::min<size_t>(VARSIZE_ANY_EXHDR(b), PG_SHA256_DIGEST_LENGTH), s->last_hash);
+    checksum::hex(reinterpret_cast<const uint8*>(VARDATA_ANY(b)),
+                  std::min<size_t>(VARSIZE_ANY_EXHDR(b), PG_SHA256_DIGEST_LENGTH), s->last_hash);
     a8[0] = Int64GetDatum(cut);
     plan = prepare("DELETE FROM migrate.ddl_audit WHERE id < $1", 1, t8);
     purge_active = true;

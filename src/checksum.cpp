@@ -27,6 +27,15 @@ std::string normalize_line_endings(std::string_view script) {
     return out;
 }
 
+void hex(const unsigned char* bytes, size_t n, char* out) noexcept {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 std::string sha256_hex(std::string_view script) {
     std::string normalized;
     std::string_view input = script;
@@ -36,13 +45,8 @@ std::string sha256_hex(std::string_view script) {
     }
     uint8 digest[PG_SHA256_DIGEST_LENGTH];
     guard([&] { sha256_leaf(input.data(), input.size(), digest); });
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * PG_SHA256_DIGEST_LENGTH);
-    for (uint8 b : digest) {
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 15]);
-    }
+    char out[2 * PG_SHA256_DIGEST_LENGTH + 1];
+    hex(digest, PG_SHA256_DIGEST_LENGTH, out);
     return out;
 }
 
