@@ -35,6 +35,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPS=${REPS:-5}
 N=${N:-200}
@@ -64,7 +66,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_apply_XXXXXX")
 
 ms_cluster_start bench
 
-# Session prologue/epilogue used by time_psql (the backend's CPU time, see there).
+# Session prologue/epilogue used by bench_time_psql (the backend's CPU time, see there).
 export BENCH_CPU_FILE=$WORK/cpu
 printf '%s\n' 'SELECT pg_backend_pid() AS bench_pid \gset' '\setenv BENCH_PID :bench_pid' >"$WORK/pid.sql"
 # shellcheck disable=SC2016  # expanded by the shell that psql's \! starts
@@ -72,10 +74,6 @@ printf '%s\n' '\! cat "/proc/$BENCH_PID/schedstat" >"$BENCH_CPU_FILE" 2>/dev/nul
 
 # ---- helpers
 
-# Seconds (3 decimals) between two $EPOCHREALTIME stamps.
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-# Median of the numbers given as arguments.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # A / B with 2 decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # PASS when ratio <= TARGET, else OVER.
@@ -94,25 +92,7 @@ pairs() {
     echo
 }
 
-# time_psql DB SQLFILE: run SQLFILE in ONE psql session and print its wall time in seconds.
-# Two tiny extra scripts in the same session note the backend's pid first and, at the end,
-# save the CPU time that backend used (/proc/PID/schedstat, ns) to $BENCH_CPU_FILE: a second
-# figure that is less disturbed by other work on the machine than the wall time.
-# Query output is discarded; messages go to $WORK/psql.log, whose tail is shown on failure.
-time_psql() {
-    local db=$1 file=$2 t0 t1
-    rm -f "$BENCH_CPU_FILE"
-    t0=$EPOCHREALTIME
-    if ! "${MS_PSQL[@]}" -d "$db" -f "$WORK/pid.sql" -f "$file" -f "$WORK/cpu.sql" \
-        >/dev/null 2>>"$WORK/psql.log"; then
-        tail -20 "$WORK/psql.log" >&2
-        ms_die "psql -f $file failed on database $db"
-    fi
-    t1=$EPOCHREALTIME
-    elapsed "$t0" "$t1"
-}
-
-# Backend CPU seconds of the last time_psql run (NA when /proc/PID/schedstat is unavailable).
+# Backend CPU seconds of the last bench_time_psql run (NA when /proc/PID/schedstat is unavailable).
 last_cpu() {
     local ns
     ns=$(cut -d' ' -f1 "$BENCH_CPU_FILE" 2>/dev/null || true)
@@ -216,10 +196,10 @@ declare -a T_REG=() T_APPLY_ALL=() T_REG_APPLY=() T_ROLLBACK_ALL=()
 run_psql() {
     local db=bench_psql up down
     fresh_db "$db"
-    up=$(time_psql "$db" "$WORK/psql_up.sql")
+    up=$(bench_time_psql "$db" "$WORK/psql_up.sql")
     C_PSQL_UP+=("$(last_cpu)")
     check_applied psql "$db"
-    down=$(time_psql "$db" "$WORK/psql_down.sql")
+    down=$(bench_time_psql "$db" "$WORK/psql_down.sql")
     C_PSQL_DOWN+=("$(last_cpu)")
     check_rolled_back psql "$db"
     dropdb "$db"
@@ -231,10 +211,10 @@ run_ext() {
     local db=bench_ext up down
     fresh_db "$db"
     "${MS_PSQL[@]}" -d "$db" -c 'CREATE EXTENSION migrations_schema'
-    up=$(time_psql "$db" "$WORK/ext_apply.sql")
+    up=$(bench_time_psql "$db" "$WORK/ext_apply.sql")
     C_EXT_UP+=("$(last_cpu)")
     check_applied ext "$db" ext
-    down=$(time_psql "$db" "$WORK/ext_rollback1.sql")
+    down=$(bench_time_psql "$db" "$WORK/ext_rollback1.sql")
     C_EXT_DOWN+=("$(last_cpu)")
     check_rolled_back ext "$db" ext
     dropdb "$db"
@@ -246,10 +226,10 @@ run_ext_batch() {
     local db=bench_ext_batch reg up down
     fresh_db "$db"
     "${MS_PSQL[@]}" -d "$db" -c 'CREATE EXTENSION migrations_schema'
-    reg=$(time_psql "$db" "$WORK/ext_register.sql")
-    up=$(time_psql "$db" "$WORK/ext_apply_all.sql")
+    reg=$(bench_time_psql "$db" "$WORK/ext_register.sql")
+    up=$(bench_time_psql "$db" "$WORK/ext_apply_all.sql")
     check_applied ext_batch "$db" ext
-    down=$(time_psql "$db" "$WORK/ext_rollback_all.sql")
+    down=$(bench_time_psql "$db" "$WORK/ext_rollback_all.sql")
     check_rolled_back ext_batch "$db" ext
     dropdb "$db"
     T_REG+=("$reg") T_APPLY_ALL+=("$up") T_ROLLBACK_ALL+=("$down")
@@ -269,10 +249,10 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report
-m_pu=$(median "${T_PSQL_UP[@]}")   m_pd=$(median "${T_PSQL_DOWN[@]}")
-m_eu=$(median "${T_EXT_UP[@]}")    m_ed=$(median "${T_EXT_DOWN[@]}")
-m_reg=$(median "${T_REG[@]}")      m_aa=$(median "${T_APPLY_ALL[@]}")
-m_ra=$(median "${T_REG_APPLY[@]}") m_rb=$(median "${T_ROLLBACK_ALL[@]}")
+m_pu=$(bench_median "${T_PSQL_UP[@]}")   m_pd=$(bench_median "${T_PSQL_DOWN[@]}")
+m_eu=$(bench_median "${T_EXT_UP[@]}")    m_ed=$(bench_median "${T_EXT_DOWN[@]}")
+m_reg=$(bench_median "${T_REG[@]}")      m_aa=$(bench_median "${T_APPLY_ALL[@]}")
+m_ra=$(bench_median "${T_REG_APPLY[@]}") m_rb=$(bench_median "${T_ROLLBACK_ALL[@]}")
 r_up=$(ratio "$m_eu" "$m_pu")      r_down=$(ratio "$m_ed" "$m_pd")
 
 echo
@@ -289,8 +269,8 @@ printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f\n' \
 echo "target: ratio <= $TARGET for apply and rollback (PASS/OVER; exit status 0 either way)"
 # Backend CPU: less sensitive to other load on the machine; excludes fsync waits and psql.
 if [[ ! " ${C_PSQL_UP[*]} ${C_PSQL_DOWN[*]} ${C_EXT_UP[*]} ${C_EXT_DOWN[*]} " =~ " NA " ]]; then
-    c_pu=$(median "${C_PSQL_UP[@]}") c_pd=$(median "${C_PSQL_DOWN[@]}")
-    c_eu=$(median "${C_EXT_UP[@]}")  c_ed=$(median "${C_EXT_DOWN[@]}")
+    c_pu=$(bench_median "${C_PSQL_UP[@]}") c_pd=$(bench_median "${C_PSQL_DOWN[@]}")
+    c_eu=$(bench_median "${C_EXT_UP[@]}")  c_ed=$(bench_median "${C_EXT_DOWN[@]}")
     echo "backend CPU time (median; less noisy than wall time, leaves out fsync waits; informational):"
     printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f\n' \
         "apply" "$c_pu" "$c_eu" "$(ratio "$c_eu" "$c_pu")" \

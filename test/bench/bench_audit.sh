@@ -73,6 +73,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPS=${REPS:-5}
 TABLES=${TABLES:-2000}
@@ -144,10 +146,6 @@ restart_with() {
 
 # ---- helpers
 
-# Seconds (3 decimals) between two $EPOCHREALTIME stamps.
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-# Median of the numbers given as arguments.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Rotate the words after the first argument left by that many: `rotate 1 a b c` -> b c a.
 rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -276,22 +274,7 @@ SQL
 # Per mode (associative arrays keyed by mode): space-separated per-repetition figures.
 declare -A WALL=() CPU=() AUDIT=()
 
-# time_psql DB: run the workload in ONE psql session; prints its wall seconds. Query output is
-# discarded; messages go to $WORK/psql.log, whose tail is shown on failure.
-time_psql() {
-    local db=$1 t0 t1
-    rm -f "$BENCH_CPU_FILE"
-    t0=$EPOCHREALTIME
-    if ! "${MS_PSQL[@]}" -d "$db" -f "$WORK/pid.sql" -f "$WORKLOAD" -f "$WORK/cpu.sql" \
-        >/dev/null 2>>"$WORK/psql.log"; then
-        tail -20 "$WORK/psql.log" >&2
-        ms_die "the workload failed on database $db"
-    fi
-    t1=$EPOCHREALTIME
-    elapsed "$t0" "$t1"
-}
-
-# Backend CPU seconds (user + sys) of the last time_psql run.
+# Backend CPU seconds (user + sys) of the last bench_time_psql run.
 last_cpu() {
     local u="" s=""
     { read -r u s <"$BENCH_CPU_FILE"; } 2>/dev/null || true
@@ -334,7 +317,7 @@ run_mode() {
     log_before=$(stat -c %s "$SERVER_LOG")
     load=$(load1)
 
-    wall=$(time_psql "$db")
+    wall=$(bench_time_psql "$db" "$WORKLOAD")
     cpu=$(last_cpu)
 
     # Untimed checks.
@@ -372,7 +355,7 @@ ms_log "workload: $TABLES tables, $N_DDL DDL statements, $BATCH tables per trans
 # also create its WAL segments and fill the OS caches.
 ms_log "warm-up run (untimed)"
 fresh_db bench_audit
-time_psql bench_audit >/dev/null
+bench_time_psql bench_audit "$WORKLOAD" >/dev/null
 PGOPTIONS='-c client_min_messages=warning' dropdb bench_audit
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((rep = 1; rep <= REPS; rep++)); do
@@ -403,7 +386,7 @@ paired() {
 declare -A MW=() MC=() MA=() OW=() OC=() RW=() RC=()
 for mode in "${MODE_LIST[@]}"; do
     # shellcheck disable=SC2086  # word splitting of the per-repetition lists is intended
-    MW[$mode]=$(median ${WALL[$mode]}) MC[$mode]=$(median ${CPU[$mode]}) MA[$mode]=$(median ${AUDIT[$mode]})
+    MW[$mode]=$(bench_median ${WALL[$mode]}) MC[$mode]=$(bench_median ${CPU[$mode]}) MA[$mode]=$(bench_median ${AUDIT[$mode]})
     OW[$mode]=$(paired ov "${WALL[$mode]}" "${WALL[none]}") OC[$mode]=$(paired ov "${CPU[$mode]}" "${CPU[none]}")
     RW[$mode]=$(paired ratio "${WALL[$mode]}" "${WALL[none]}") RC[$mode]=$(paired ratio "${CPU[$mode]}" "${CPU[none]}")
 done

@@ -11,6 +11,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 N=${N:-10000}
 REPS=${REPS:-5}
@@ -70,7 +72,6 @@ run() { # run FUNCTION: seconds for one call over the script
     t1=$EPOCHREALTIME
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 run migrate.lint >/dev/null   # warm-up
 lint=() split=()
@@ -78,7 +79,7 @@ for _ in $(seq "$REPS"); do
     split+=("$(run migrate.split)")
     lint+=("$(run migrate.lint)")
 done
-ls=$(median "${lint[@]}") ss=$(median "${split[@]}")
+ls=$(bench_median "${lint[@]}") ss=$(bench_median "${split[@]}")
 findings=$(cat "$WORK/out_migrate.lint.txt") statements=$(cat "$WORK/out_migrate.split.txt")
 [[ $statements -eq $N ]] || ms_die "split found $statements statements, expected $N"
 awk -v n="$N" -v l="$ls" -v s="$ss" -v f="$findings" -v t="$TARGET" -v r="$REPS" 'BEGIN {
