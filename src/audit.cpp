@@ -41,6 +41,7 @@ const char* migration_script = nullptr;
 const char* migration_statement = nullptr;
 
 bool purge_active = false;
+Oid purge_relid = InvalidOid;  // the table purge_audit() is deleting from
 
 // migrations_schema.audit: superuser-only switch (for the sessions of a restore).
 bool audit_enabled = true;
@@ -1180,8 +1181,8 @@ void MigrationScope::statement(const char* sql) noexcept {
     migration_statement = sql;
 }
 
-bool purging() noexcept {
-    return purge_active;
+bool purging(Oid relid) noexcept {
+    return purge_active && relid == purge_relid;
 }
 
 namespace {
@@ -1487,6 +1488,7 @@ void purge_leaf(PurgeState* s) {
     a8[0] = Int64GetDatum(cut);
     plan = prepare("DELETE FROM migrate.ddl_audit WHERE id < $1", 1, t8);
     purge_active = true;
+    purge_relid = s->relid;
     ret = SPI_execute_snapshot(plan, a8, nullptr, GetLatestSnapshot(), InvalidSnapshot, false,
                                false, 0);
     purge_active = false;

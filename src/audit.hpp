@@ -49,7 +49,8 @@ Datum verify(Call& c);
 // and records the purge in the chain. Returns the number of rows deleted.
 Datum purge(Call& c);
 
-// True while purge() deletes rows: the append-only guard lets exactly those deletes through.
-bool purging() noexcept;
+// True while purge() deletes rows of the audit table `relid`: the append-only guard lets
+// exactly those deletes through.
+bool purging(Oid relid) noexcept;
 
 }  // namespace ms::audit

@@ -184,9 +184,8 @@ Datum sql_refuse_change(Call& c) {
     if (trigdata == nullptr || !CALLED_AS_TRIGGER(c.fcinfo))
         throw Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                     "migrate.refuse_change() must be called as a trigger");
-    if (audit::purging() && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
-        TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
-        strcmp(RelationGetRelationName(trigdata->tg_relation), "ddl_audit") == 0)
+    if (audit::purging(RelationGetRelid(trigdata->tg_relation)) &&
+        TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) && TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
         return PointerGetDatum(trigdata->tg_trigtuple);
     std::string table = guard([&] {
         return (const char*)quote_qualified_identifier(

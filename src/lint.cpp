@@ -706,9 +706,7 @@ class Linter {
                                "a nullable bigint column, a sequence default, then a batched "
                                "backfill");
                 if (not_null && !def && !generated && !identity && !serial) {
-                    RelStats s{};
-                    std::string sev = sized(rv, &s);
-                    if (!sev.empty())
+                    if (!sized(rv).empty())
                         add("R107", "add-required-column", "error",
                             "ADD COLUMN " + std::string(cd->colname) +
                                 " NOT NULL without a default fails: " + size_note(rv) + " has rows",
