@@ -601,7 +601,11 @@ Tuplestorestate* call_srf(Oid fnoid, TupleDesc* desc) {
     FmgrInfo flinfo;
     fmgr_info(fnoid, &flinfo);
     ReturnSetInfo* rsinfo = makeNode(ReturnSetInfo);
-    rsinfo->econtext = CreateStandaloneExprContext();
+    // The event trigger functions only put their tuplestore in the per-query memory: the
+    // call's own context, freed with it. No standalone expression context (and its memory
+    // contexts) per event.
+    rsinfo->econtext = makeNode(ExprContext);
+    rsinfo->econtext->ecxt_per_query_memory = CurrentMemoryContext;
     rsinfo->allowedModes = SFRM_Materialize;
     LOCAL_FCINFO(fcinfo, 0);
     InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, nullptr,

@@ -1,6 +1,5 @@
 // The SQL-callable entry points: thin extern "C" wrappers (MS_FUNCTION) around the C++ core,
 // each going through the single error boundary. Arguments are read and results built here.
-#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
