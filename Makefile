@@ -3,8 +3,8 @@
 #   make installcheck             regression and isolation suites against a running server
 EXTENSION = migrations_schema
 MODULE_big = migrations_schema
-OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/lint.o src/runner.o src/script.o src/spi.o \
-       src/version.o
+OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/lint.o src/locks.o src/runner.o \
+       src/safety.o src/script.o src/spi.o src/version.o
 DATA = $(wildcard sql/migrations_schema--*.sql)
 
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "checksum.hpp"
+#include "safety.hpp"
 #include "spi.hpp"
 
 namespace ms::audit {
@@ -1158,7 +1159,6 @@ void init() noexcept {
         "Superusers only. Switch it off only for the sessions of a restore, which load the "
         "dumped audit: PGOPTIONS='-c migrations_schema.audit=off' pg_restore ...",
         &audit_enabled, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    MarkGUCPrefixReserved("migrations_schema");
     prev_process_utility = ProcessUtility_hook;
     ProcessUtility_hook = audit_process_utility;
     RegisterXactCallback(audit_xact_callback, nullptr);
@@ -1207,6 +1207,17 @@ Datum on_sql_drop(Call& c) {
 }
 
 Datum on_table_rewrite(Call& c) {
+    // The rewrite guard of a running migration comes first, whether the audit is on or not.
+    event_data(c, "migrate.audit_table_rewrite()");
+    Oid relid = InvalidOid;
+    int reason = 0;
+    guard([&] {
+        LOCAL_FCINFO(fcinfo, 0);
+        InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
+        relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fcinfo));
+        reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fcinfo));
+    });
+    safety::Check::on_rewrite(relid, reason);
     return on_event(c, "migrate.audit_table_rewrite()", table_rewrite_leaf);
 }
 

@@ -9,7 +9,9 @@
 #include "boundary.hpp"
 #include "checksum.hpp"
 #include "lint.hpp"
+#include "locks.hpp"
 #include "runner.hpp"
+#include "safety.hpp"
 #include "script.hpp"
 #include "spi.hpp"
 #include "version.hpp"
@@ -24,6 +26,10 @@ void _PG_init(void);
 void _PG_init(void) {
     ms::audit::init();
     ms::lint::define_settings();
+    ms::safety::define_settings();
+    ms::locks::define_settings();
+    // Only now: reserving the prefix removes placeholders of settings not defined yet.
+    MarkGUCPrefixReserved("migrations_schema");
 }
 
 namespace ms {
@@ -54,6 +60,38 @@ bool arg_bool(Call& c, int i, const char* what) {
     if (is_null(c, i))
         throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(what) + " must not be NULL");
     return DatumGetBool(c.fcinfo->args[i].value);
+}
+
+// Leaf: the elements of a one-dimensional text[] (NULL elements flagged).
+void text_array_leaf(Datum array, Datum** elems, bool** nulls, int* n) {
+    ArrayType* a = DatumGetArrayTypeP(array);
+    if (ARR_NDIM(a) > 1)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("allow must be a one-dimensional text array")));
+    deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
+}
+
+// The overrides argument (allow => ARRAY['rule -- reason', ...]) at position i. NULL, or an
+// argument the SQL definition does not have (a library newer than the installed extension
+// version), means none.
+runner::Allow allow_arg(Call& c, int i) {
+    runner::Allow out;
+    if (c.fcinfo->nargs <= i || is_null(c, i)) return out;
+    Datum* elems = nullptr;
+    bool* nulls = nullptr;
+    int n = 0;
+    Datum array = c.fcinfo->args[i].value;
+    guard([&] { text_array_leaf(array, &elems, &nulls, &n); });
+    out.reserve(static_cast<size_t>(n));
+    for (int k = 0; k < n; k++) {
+        if (nulls[k]) {
+            out.emplace_back(std::nullopt);
+            continue;
+        }
+        text* t = guard([&] { return (text*)pg_detoast_datum_packed((struct varlena*)elems[k]); });
+        out.emplace_back(std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+    }
+    return out;
 }
 
 runner::Input migration_input(Call& c) {
@@ -121,8 +159,8 @@ Datum ran_rows(Call& c, const std::vector<runner::Ran>& ran) {
 // ---- core functions ----
 
 Datum sql_apply_one(Call& c) {
-    return text_result(c,
-                       runner::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order")));
+    return text_result(c, runner::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order"),
+                                            allow_arg(c, 5)));
 }
 
 Datum sql_register_one(Call& c) {
@@ -132,16 +170,17 @@ Datum sql_register_one(Call& c) {
 Datum sql_apply_pending(Call& c) {
     std::optional<std::string> target = opt_text(c, 0);
     bool ooo = arg_bool(c, 1, "allow_out_of_order");
-    return ran_rows(c, runner::apply_pending(target, ooo));
+    return ran_rows(c, runner::apply_pending(target, ooo, allow_arg(c, 2)));
 }
 
 Datum sql_rollback_steps(Call& c) {
     if (is_null(c, 0)) throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "steps must not be NULL");
-    return ran_rows(c, runner::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value)));
+    return ran_rows(c, runner::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value),
+                                              allow_arg(c, 1)));
 }
 
 Datum sql_rollback_to(Call& c) {
-    return ran_rows(c, runner::rollback_to(req_text(c, 0, "to_version")));
+    return ran_rows(c, runner::rollback_to(req_text(c, 0, "to_version"), allow_arg(c, 1)));
 }
 
 Datum sql_split(Call& c) {
@@ -161,6 +200,14 @@ Datum sql_lint(Call& c) {
         rows.add({Int32GetDatum(f.statement), Int32GetDatum(f.line), text_datum(f.rule_id),
                   text_datum(f.rule), text_datum(f.severity), text_datum(f.message),
                   text_datum(f.safe_alternative)});
+    return (Datum)0;
+}
+
+Datum sql_lint_rules(Call& c) {
+    Rows rows(c);
+    for (const auto& r : lint::rules())
+        rows.add({text_datum(r.id), text_datum(r.name), text_datum(r.family),
+                  text_datum(r.summary)});
     return (Datum)0;
 }
 
@@ -240,6 +287,7 @@ MS_FUNCTION(migrate_rollback_to, ms::sql_rollback_to)
 MS_FUNCTION(migrate_split, ms::sql_split)
 MS_FUNCTION(migrate_checksum, ms::sql_checksum)
 MS_FUNCTION(migrate_lint, ms::sql_lint)
+MS_FUNCTION(migrate_lint_rules, ms::sql_lint_rules)
 MS_FUNCTION(migrate_version_compare, ms::sql_version_compare)
 MS_FUNCTION(migrate_refuse_change, ms::sql_refuse_change)
 MS_FUNCTION(migrate_selftest, ms::sql_selftest)

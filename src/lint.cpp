@@ -81,6 +81,26 @@ void rel_stats_leaf(RangeVar* rv, RelStats* out) {
     }
 }
 
+// Whether a table has at least one row visible now: the first row of a scan. Used where the
+// estimates say "empty" but data loss is at stake. A table locked by another session (the
+// lock is not free at once) counts as empty: the statistics are all there is to go on.
+bool has_rows_leaf(Oid relid) {
+    if (!ConditionalLockRelationOid(relid, AccessShareLock)) return false;
+    Relation r = relation_open(relid, NoLock);
+    bool found = false;
+    if (r->rd_rel->relkind == RELKIND_RELATION || r->rd_rel->relkind == RELKIND_MATVIEW) {
+        Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+        TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
+        TupleTableSlot* slot = table_slot_create(r, nullptr);
+        found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+        ExecDropSingleTupleTableSlot(slot);
+        table_endscan(scan);
+    }
+    relation_close(r, NoLock);
+    UnlockRelationOid(relid, AccessShareLock);
+    return found;
+}
+
 struct ColumnInfo {
     bool exists;
     Oid type;
@@ -218,6 +238,8 @@ class Linter {
   public:
     std::vector<Finding> findings;
 
+    explicit Linter(const Options& options) : bounded_(options.lock_waits_bounded) {}
+
     void run(const std::vector<script::Statement>& stmts) {
         for (const auto& st : stmts) has_ddl_ = has_ddl_ || is_ddl(st.tree);
         for (const auto& st : stmts) {
@@ -233,6 +255,7 @@ class Linter {
     std::map<std::string, int> altered_;  // ALTER TABLE count per pre-existing table
     std::map<std::string, std::vector<std::vector<std::string>>> script_indexes_;
     bool lock_timeout_set_ = false;
+    bool bounded_ = false;  // the runner bounds every lock wait itself
     bool lock_timeout_reported_ = false;
     bool has_ddl_ = false;
 
@@ -283,6 +306,15 @@ class Linter {
         return "info";
     }
 
+    // Data loss is at stake: the estimate, or when it says empty, a look at the table.
+    bool holds_rows(RangeVar* rv) const {
+        RelStats s = stats(rv);
+        if (!s.exists) return false;
+        if (s.rows > 0) return true;
+        Oid relid = s.relid;
+        return guard([&] { return has_rows_leaf(relid); });
+    }
+
     std::string size_note(RangeVar* rv) const {
         RelStats s = stats(rv);
         return rel_name(rv) + " (about " + rows_text(s.rows) + " rows)";
@@ -298,7 +330,7 @@ class Linter {
 
     // T501: a strong lock on a pre-existing table with no lock_timeout in effect.
     void lock_rule(RangeVar* rv) {
-        if (lock_timeout_set_ || lock_timeout_reported_ || created_here(rv)) return;
+        if (bounded_ || lock_timeout_set_ || lock_timeout_reported_ || created_here(rv)) return;
         if (guard([] { return lock_timeout_leaf(); })) return;
         if (!stats(rv).exists) return;
         lock_timeout_reported_ = true;
@@ -743,10 +775,10 @@ class Linter {
                         "VALIDATE in a later migration (its own transaction)");
                 break;
             case AT_DropColumn: {
-                std::string sev = sized(rv);
                 if (!created_here(rv) && stats(rv).exists)
-                    add("B401", "drop-column", sev == "" ? "warning" : "error",
-                        "DROP COLUMN " + std::string(cmd->name) + " on " + size_note(rv) +
+                    add("B401", "drop-column", holds_rows(rv) ? "error" : "warning",
+                        "DROP COLUMN " + std::string(cmd->name) + " on " +
+                            (stats(rv).rows > 0 ? size_note(rv) : rel_name(rv)) +
                             " loses its data, and running code that reads it fails",
                         "stop using the column in the application first, drop it in a later "
                         "release");
@@ -927,10 +959,11 @@ class Linter {
                     List* names = static_cast<List*>(lfirst(lc));
                     RangeVar* rv = guard([&] { return makeRangeVarFromNameList(names); });
                     if (created_here(rv)) continue;
-                    RelStats st = stats(rv);
-                    if (!st.exists) continue;
-                    add("B402", "drop-table", st.rows > 0 ? "error" : "warning",
-                        "DROP TABLE " + size_note(rv) + (st.rows > 0 ? ": its data is lost" : "") +
+                    if (!stats(rv).exists) continue;
+                    bool rows = holds_rows(rv);
+                    add("B402", "drop-table", rows ? "error" : "warning",
+                        "DROP TABLE " + (stats(rv).rows > 0 ? size_note(rv) : rel_name(rv)) +
+                            (rows ? ": its data is lost" : " (empty)") +
                             (s->behavior == DROP_CASCADE ? ", and CASCADE drops what depends on it"
                                                          : ""),
                         "stop using the table first, keep a copy, drop it in a later release");
@@ -985,17 +1018,95 @@ class Linter {
 
 }  // namespace
 
+const std::vector<Rule>& rules() noexcept {
+    static const std::vector<Rule> all = {
+        {"R101", "add-column-volatile-default", "rewrite",
+         "ADD COLUMN with a volatile default (per pg_proc) rewrites the table"},
+        {"R102", "add-column-stored-generated", "rewrite",
+         "ADD COLUMN ... GENERATED ALWAYS AS (...) STORED computes every row"},
+        {"R103", "add-column-serial-or-identity", "rewrite",
+         "ADD COLUMN serial / identity fills every row"},
+        {"R104", "alter-column-type-rewrite", "rewrite",
+         "ALTER COLUMN TYPE that is not binary coercible from the column's actual type"},
+        {"R106", "set-not-null-scan", "rewrite",
+         "SET NOT NULL scans the table unless a validated CHECK (col IS NOT NULL) proves it"},
+        {"R107", "add-required-column", "rewrite",
+         "ADD COLUMN NOT NULL without a default fails on a table with rows"},
+        {"R108", "table-rewrite-option", "rewrite",
+         "SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD rewrites or copies the table"},
+        {"R109", "vacuum-full-rewrite", "rewrite", "VACUUM FULL rewrites tables"},
+        {"R109", "cluster-rewrite", "rewrite", "CLUSTER rewrites the table"},
+        {kRewriteGuardId, kRewriteGuardName, "guard",
+         "a table larger than migrations_schema.max_rewrite_size is about to be rewritten "
+         "(checked while the migration runs)"},
+        {"C201", "check-without-not-valid", "constraint", "ADD CHECK without NOT VALID scans"},
+        {"C202", "foreign-key-without-not-valid", "constraint",
+         "ADD FOREIGN KEY without NOT VALID scans and blocks writes to both tables"},
+        {"C203", "validate-in-same-transaction", "constraint",
+         "VALIDATE CONSTRAINT in the migration that added it NOT VALID"},
+        {"C204", "unique-constraint-builds-index", "constraint",
+         "ADD UNIQUE builds its index under ACCESS EXCLUSIVE"},
+        {"C205", "primary-key-builds-index", "constraint",
+         "ADD PRIMARY KEY builds its index under ACCESS EXCLUSIVE"},
+        {"C207", "exclusion-constraint", "constraint",
+         "ADD EXCLUDE builds its index under ACCESS EXCLUSIVE"},
+        {"C208", "domain-check-constraint", "constraint",
+         "CHECK on a domain is checked against every column of the domain"},
+        {"I301", "create-index-not-concurrent", "index", "CREATE INDEX without CONCURRENTLY"},
+        {"I302", "drop-index-not-concurrent", "index", "DROP INDEX without CONCURRENTLY"},
+        {"I303", "concurrently-in-transaction", "index",
+         "CONCURRENTLY cannot run in a migration's transaction"},
+        {"I305", "reindex-not-concurrent", "index", "REINDEX without CONCURRENTLY"},
+        {"I306", "foreign-key-without-index", "index",
+         "foreign key columns without an index (looked up in pg_index)"},
+        {"B401", "drop-column", "breaking", "DROP COLUMN loses data and breaks readers"},
+        {"B402", "drop-table", "breaking", "DROP TABLE (an error when the table holds rows)"},
+        {"B402", "drop-schema", "breaking", "DROP SCHEMA (an error with CASCADE)"},
+        {"B403", "rename-column", "breaking", "RENAME COLUMN breaks running code"},
+        {"B404", "rename-table", "breaking", "RENAME TABLE breaks running code"},
+        {"B404", "rename-schema", "breaking", "RENAME SCHEMA breaks running code"},
+        {"B405", "drop-not-null", "breaking", "DROP NOT NULL on an existing column"},
+        {"B406", "truncate", "breaking", "TRUNCATE removes every row under ACCESS EXCLUSIVE"},
+        {"B406", "truncate-cascade", "breaking", "TRUNCATE ... CASCADE empties referencing tables"},
+        {"B407", "rename-enum-value", "breaking", "ALTER TYPE ... RENAME VALUE"},
+        {"B408", "drop-constraint", "breaking", "DROP CONSTRAINT on an existing table"},
+        {"T501", "require-lock-timeout", "transaction",
+         "strong lock with no lock_timeout (migrate.lint only: apply bounds every lock wait)"},
+        {"T504", "multiple-alters-of-one-table", "transaction",
+         "several ALTER TABLE statements on one existing table"},
+        {"T505", "backfill-in-ddl-transaction", "transaction",
+         "UPDATE / DELETE without WHERE in a migration with DDL"},
+        {"P601", "detach-partition-blocking", "partition",
+         "DETACH PARTITION without CONCURRENTLY"},
+        {"P602", "attach-partition-scan", "partition", "ATTACH PARTITION scans the partition"},
+        {"P603", "refresh-matview-blocking", "partition",
+         "REFRESH MATERIALIZED VIEW without CONCURRENTLY"},
+        {"Y701", "prefer-jsonb", "type", "json column"},
+        {"Y702", "prefer-bigint-key", "type", "32-bit (or smaller) integer key"},
+        {"Y703", "prefer-text", "type", "varchar(n) or char(n) column"},
+        {"Y704", "prefer-timestamptz", "type", "timestamp without time zone column"},
+        {"Y705", "identifier-too-long", "type", "identifier longer than 63 bytes"},
+        {"O801", "foreign-key-without-on-delete", "convention",
+         "opt-in fk_on_delete: foreign key without an explicit ON DELETE"},
+        {"O802", "tenant-table-without-rls", "convention",
+         "opt-in tenant_rls: table with tenant_id and no row-level security"},
+        {"O803", "table-without-primary-key", "convention",
+         "opt-in require_primary_key: table without a primary key"},
+    };
+    return all;
+}
+
 void define_settings() noexcept {
     DefineCustomRealVariable(
         "migrations_schema.lint_warning_rows",
         "Tables with at least this many rows make size-dependent lint findings warnings.",
         "Smaller (non-empty) tables give info; empty tables and tables created in the same "
         "migration give none.",
-        &warning_rows, 10000, 0, 1e15, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+        &warning_rows, 10000, 0, 1e15, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomRealVariable(
         "migrations_schema.lint_error_rows",
         "Tables with at least this many rows make size-dependent lint findings errors.", nullptr,
-        &error_rows, 1000000, 0, 1e15, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+        &error_rows, 1000000, 0, 1e15, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable(
         "migrations_schema.lint_opt_in",
         "Opt-in lint rules: fk_on_delete, tenant_rls, require_primary_key (comma separated).",
@@ -1003,8 +1114,11 @@ void define_settings() noexcept {
 }
 
 std::vector<Finding> lint(const std::string& sql) {
-    std::vector<script::Statement> stmts = script::parse(sql, {"", "given"});
-    Linter l;
+    return lint(script::parse(sql, {"", "given"}), Options{});
+}
+
+std::vector<Finding> lint(const std::vector<script::Statement>& stmts, const Options& options) {
+    Linter l(options);
     l.run(stmts);
     l.finish();
     std::stable_sort(l.findings.begin(), l.findings.end(),

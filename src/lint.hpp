@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "boundary.hpp"
+#include "script.hpp"
 
 namespace ms::lint {
 
@@ -20,10 +21,32 @@ struct Finding {
     std::string safe_alternative;
 };
 
+// A rule of the catalogue: what migrate.lint_rules() lists and what overrides may name.
+struct Rule {
+    const char* id;       // e.g. "B401"; several rules may share the id of their catalogue entry
+    const char* name;     // e.g. "drop-column"
+    const char* family;   // rewrite, constraint, index, breaking, transaction, partition, type,
+                          // convention (opt-in) or guard (checked while the migration runs)
+    const char* summary;  // one line
+};
+const std::vector<Rule>& rules() noexcept;
+
+// The runtime guard that stops a rewrite of a large table (not a lint finding).
+constexpr const char* kRewriteGuardId = "R110";
+constexpr const char* kRewriteGuardName = "large-table-rewrite";
+
 // From _PG_init: the lint settings (thresholds, opt-in rules).
 void define_settings() noexcept;
 
 // Lints a script. Raises a syntax error (with the script line) when it does not parse.
 std::vector<Finding> lint(const std::string& sql);
+
+struct Options {
+    // The statements run under the runner's bounded lock_timeout: T501 does not apply.
+    bool lock_waits_bounded = false;
+};
+
+// Lints statements already parsed (and checked) by script::split or script::parse.
+std::vector<Finding> lint(const std::vector<script::Statement>& statements, const Options& options);
 
 }  // namespace ms::lint

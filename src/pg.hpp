@@ -75,4 +75,10 @@ extern "C" {
 #include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
+#include "common/pg_prng.h"
+#include "utils/array.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/timeout.h"
+#include "utils/wait_event.h"
 }

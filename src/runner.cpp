@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cmath>
 
+#include "audit.hpp"
 #include "boundary.hpp"
 #include "checksum.hpp"
+#include "locks.hpp"
+#include "safety.hpp"
 #include "script.hpp"
 #include "spi.hpp"
-#include "audit.hpp"
 #include "version.hpp"
 
 namespace ms::runner {
@@ -28,29 +30,35 @@ spi::Query q_newest_applied{
     nullptr};
 spi::Query q_history{
     "INSERT INTO migrate.history (version, name, action, checksum, performed_at, performed_by, "
-    "duration_ms, statements, out_of_order) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+    "duration_ms, statements, out_of_order, findings, overrides) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_catalog.jsonb, $11::pg_catalog.jsonb) "
     "RETURNING id",
-    9,
-    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID},
+    11,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID,
+     TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_save_applied{
     "INSERT INTO migrate.migrations AS m (version, sort_key, name, up_sql, down_sql, checksum, "
-    "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order) "
-    "VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12) "
+    "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order, "
+    "findings, overrides) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, "
+    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb) "
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
     "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, state = 'applied', "
     "applied_seq = EXCLUDED.applied_seq, applied_at = EXCLUDED.applied_at, "
     "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
-    "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order",
-    12,
+    "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order, "
+    "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides",
+    14,
     {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
-     FLOAT8OID, INT4OID, BOOLOID},
+     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_mark_applied{
     "UPDATE migrate.migrations SET state = 'applied', applied_seq = $2, applied_at = $3, "
-    "applied_by = $4, duration_ms = $5, statements = $6, out_of_order = $7 WHERE version = $1",
-    7,
-    {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID},
+    "applied_by = $4, duration_ms = $5, statements = $6, out_of_order = $7, "
+    "findings = $8::pg_catalog.jsonb, overrides = $9::pg_catalog.jsonb WHERE version = $1",
+    9,
+    {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_register{
     "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state) "
@@ -87,8 +95,8 @@ spi::Query q_applied_above{
     nullptr};
 spi::Query q_mark_rolled_back{
     "UPDATE migrate.migrations SET state = 'rolled back', applied_seq = NULL, applied_at = NULL, "
-    "applied_by = NULL, duration_ms = NULL, statements = NULL, out_of_order = false "
-    "WHERE version = $1",
+    "applied_by = NULL, duration_ms = NULL, statements = NULL, out_of_order = false, "
+    "findings = NULL, overrides = NULL WHERE version = $1",
     1,
     {TEXTOID},
     nullptr};
@@ -160,11 +168,38 @@ spi::Query q_fingerprint{
     {},
     nullptr};
 
+// The extension version whose tables and functions this library works with.
+constexpr const char* kSchemaVersion = "0.3.0";
+
+spi::Query q_installed_version{
+    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'migrations_schema'",
+    0,
+    {},
+    nullptr};
+
+// A library newer than the installed extension (installed, but ALTER EXTENSION ... UPDATE not
+// yet run) would write columns the tables do not have yet: refuse with the fix.
+void check_installed_version() {
+    spi::Internal internal;
+    internal.enter();
+    std::optional<std::string> v;
+    if (spi::run(q_installed_version, nullptr, nullptr) > 0) v = spi::get_text(0, 1);
+    spi::release();
+    internal.leave();
+    if (v && *v != kSchemaVersion)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "extension migrations_schema is installed at version " + *v +
+                        " but its library is version " + kSchemaVersion,
+                    "The library was upgraded; the extension's tables and functions were not.",
+                    "ALTER EXTENSION migrations_schema UPDATE;");
+}
+
 // Takes the migrations lock, then makes sure the caller sees what the lock protects: under
 // REPEATABLE READ or SERIALIZABLE the transaction's snapshot may predate migrations that
 // another session committed while we waited. Working from that stale view could roll back
 // the wrong migration; raise a serialization failure (40001) instead.
 void lock() {
+    check_installed_version();
     spi::lock_migrations();
     if (!spi::uses_transaction_snapshot()) return;
     spi::Internal internal;
@@ -191,7 +226,8 @@ std::optional<std::string> newest_applied() {
 int64 add_history(const std::string& version, const std::optional<std::string>& name,
                   const char* action, const std::string& checksum, TimestampTz at,
                   const std::string& by, std::optional<double> duration_ms,
-                  std::optional<int> statements, bool out_of_order) {
+                  std::optional<int> statements, bool out_of_order,
+                  const safety::Check* check = nullptr) {
     spi::Params p;
     p.text(version).text(name).text(action).text(checksum).timestamptz(at).text(by);
     if (duration_ms)
@@ -203,6 +239,10 @@ int64 add_history(const std::string& version, const std::optional<std::string>& 
     else
         p.null();
     p.boolean(out_of_order);
+    if (check)
+        p.text(check->findings_json()).text(check->overrides_json());
+    else
+        p.null().null();
     spi::run(q_history, p.values(), p.nulls());
     int64 id = spi::get_int64(0, 1);
     spi::release();
@@ -247,21 +287,29 @@ double round3(double ms) {
     return std::round(ms * 1000.0) / 1000.0;
 }
 
-// Runs the statements of a script as the caller; returns the time taken in milliseconds.
+// Runs the statements of a script as the caller, each under the bounded lock wait and with
+// the safety guard of `check` active; returns the time taken in milliseconds.
 double run_script(const script::Script& s, const std::string& version, const std::string& migration,
-                  const char* which) {
+                  const char* which, safety::Check& check) {
     StatementContext ctx{migration.c_str(), which, 0, 0, ""};
     ContextScope scope(&ctx);
     audit::MigrationScope audited(version.c_str(), which);
     auto start = std::chrono::steady_clock::now();
+    locks::Bound bound;
+    bound.enter();
+    check.start();
+    const std::string prefix = "migration " + migration + " " + which + " script, statement ";
     for (const auto& st : s.statements) {
         ctx.number = st.number;
         ctx.line = st.line;
         ctx.first_line = st.first_line.c_str();
+        check.statement(st.number, st.line);
         audited.statement(st.sql.c_str());
-        spi::execute(st.sql);
+        locks::run([&] { spi::execute(st.sql); }, prefix + std::to_string(st.number));
     }
+    bound.leave();
     std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    check.finish();
     return round3(took.count());
 }
 
@@ -288,6 +336,7 @@ void warn_if_down_unusable(const std::string& version, const std::optional<std::
     std::string problem, detail;
     try {
         script::split(*down, {version, "down"});
+        safety::directive_overrides(*down, {version, "down"});
     } catch (const PgError& e) {
         problem = e.data->message ? e.data->message : "error";
         detail = e.data->context ? e.data->context : "";
@@ -341,11 +390,13 @@ bool is_older(const std::string& version, const std::optional<std::string>& newe
 
 // After the per-migration scripts ran: history row, then the migration row marked applied.
 void record_applied(const Input& in, const std::string& sum, TimestampTz at, const std::string& by,
-                    double ms, int statements, bool out_of_order, bool store_scripts) {
+                    double ms, int statements, bool out_of_order, bool store_scripts,
+                    const safety::Check& check) {
+    std::string findings = check.findings_json(), overrides = check.overrides_json();
     spi::Internal internal;
     internal.enter();
-    int64 seq =
-        add_history(in.version, in.name, "apply", sum, at, by, ms, statements, out_of_order);
+    int64 seq = add_history(in.version, in.name, "apply", sum, at, by, ms, statements,
+                            out_of_order, &check);
     spi::Params p;
     if (store_scripts) {
         p.text(in.version)
@@ -359,7 +410,9 @@ void record_applied(const Input& in, const std::string& sum, TimestampTz at, con
             .text(by)
             .float8(ms)
             .int4(statements)
-            .boolean(out_of_order);
+            .boolean(out_of_order)
+            .text(findings)
+            .text(overrides);
         spi::run(q_save_applied, p.values(), p.nulls());
     } else {
         p.text(in.version)
@@ -368,7 +421,9 @@ void record_applied(const Input& in, const std::string& sum, TimestampTz at, con
             .text(by)
             .float8(ms)
             .int4(statements)
-            .boolean(out_of_order);
+            .boolean(out_of_order)
+            .text(findings)
+            .text(overrides);
         spi::run(q_mark_applied, p.values(), p.nulls());
     }
     internal.leave();
@@ -406,13 +461,18 @@ bool update_details(const Row& row, const Input& in, const std::string& by) {
     return true;
 }
 
-Ran rollback_one(const Row& row, const script::Script& down, const std::string& by) {
+Ran rollback_one(const Row& row, const script::Script& down, const std::string& by,
+                 std::vector<safety::Override>* args) {
+    std::string migration = label(row.version, row.name);
+    safety::Check check(migration, row.version, "down", args,
+                        safety::directive_overrides(*row.down_sql, {row.version, "down"}));
+    check.lint(down.statements);
     TimestampTz at = spi::now();
-    double ms = run_script(down, row.version, label(row.version, row.name), "down");
+    double ms = run_script(down, row.version, migration, "down", check);
     int n = static_cast<int>(down.statements.size());
     spi::Internal internal;
     internal.enter();
-    add_history(row.version, row.name, "rollback", row.checksum, at, by, ms, n, false);
+    add_history(row.version, row.name, "rollback", row.checksum, at, by, ms, n, false, &check);
     spi::Params p;
     p.text(row.version);
     spi::run(q_mark_rolled_back, p.values(), p.nulls());
@@ -420,9 +480,11 @@ Ran rollback_one(const Row& row, const script::Script& down, const std::string& 
     return Ran{row.version, row.name, n, ms};
 }
 
-std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& by) {
-    // Every migration must have a down script, and every down script must split, before
-    // anything runs.
+std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& by,
+                               const Allow& allow) {
+    std::vector<safety::Override> args = safety::argument_overrides(allow);
+    // Every migration must have a down script, and every down script must split (and name
+    // only known rules in its directives), before anything runs.
     std::vector<std::string> missing;
     for (const auto& r : rows)
         if (!r.down_sql) missing.push_back(label(r.version, r.name));
@@ -438,17 +500,23 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
     }
     std::vector<script::Script> downs;
     downs.reserve(rows.size());
-    for (const auto& r : rows) downs.push_back(script::split(*r.down_sql, {r.version, "down"}));
+    for (const auto& r : rows) {
+        downs.push_back(script::split(*r.down_sql, {r.version, "down"}));
+        safety::directive_overrides(*r.down_sql, {r.version, "down"});
+    }
     std::vector<Ran> ran;
-    for (size_t i = 0; i < rows.size(); i++) ran.push_back(rollback_one(rows[i], downs[i], by));
+    for (size_t i = 0; i < rows.size(); i++)
+        ran.push_back(rollback_one(rows[i], downs[i], by, &args));
+    safety::report_unmatched_arguments(args);
     return ran;
 }
 
 }  // namespace
 
-std::string apply_one(const Input& in, bool allow_out_of_order) {
+std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow) {
     NotNested nested("migrate.apply");
     check_input(in);
+    std::vector<safety::Override> args = safety::argument_overrides(allow);
     std::string sum = checksum::sha256_hex(in.up_sql);
     std::string by = spi::current_user_name();
     Session session;
@@ -481,11 +549,17 @@ std::string apply_one(const Input& in, bool allow_out_of_order) {
             "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
             "applied out of order.");
     script::Script up = split_up(in.version, in.up_sql);
+    std::string migration = label(in.version, in.name);
+    safety::Check check(migration, in.version, "up", &args,
+                        safety::directive_overrides(in.up_sql, {in.version, "up"}));
     warn_if_down_unusable(in.version, in.down_sql);
+    check.lint(up.statements);
 
     TimestampTz at = spi::now();
-    double ms = run_script(up, in.version, label(in.version, in.name), "up");
-    record_applied(in, sum, at, by, ms, static_cast<int>(up.statements.size()), out_of_order, true);
+    double ms = run_script(up, in.version, migration, "up", check);
+    record_applied(in, sum, at, by, ms, static_cast<int>(up.statements.size()), out_of_order, true,
+                   check);
+    safety::report_unmatched_arguments(args);
     session.finish();
     return "applied";
 }
@@ -510,6 +584,7 @@ std::string register_one(const Input& in) {
         return changed ? "updated" : "unchanged";
     }
     split_up(in.version, in.up_sql);
+    safety::directive_overrides(in.up_sql, {in.version, "up"});
     warn_if_down_unusable(in.version, in.down_sql);
     // A pending or rolled-back migration may be replaced freely: it is not in the schema.
     std::string result = "registered";
@@ -534,9 +609,10 @@ std::string register_one(const Input& in) {
 }
 
 std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
-                               bool allow_out_of_order) {
+                               bool allow_out_of_order, const Allow& allow) {
     NotNested nested("migrate.apply");
     if (to_version) version::validate(*to_version);
+    std::vector<safety::Override> args = safety::argument_overrides(allow);
     std::string by = spi::current_user_name();
     Session session;
     lock();
@@ -592,25 +668,33 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     // Check every script before running any.
     std::vector<script::Script> scripts;
     scripts.reserve(pending.size());
-    for (const auto& p : pending) scripts.push_back(split_up(p.in.version, p.in.up_sql));
+    for (const auto& p : pending) {
+        scripts.push_back(split_up(p.in.version, p.in.up_sql));
+        safety::directive_overrides(p.in.up_sql, {p.in.version, "up"});
+    }
 
     std::vector<Ran> ran;
     for (size_t i = 0; i < pending.size(); i++) {
         const Input& in = pending[i].in;
         TimestampTz at = spi::now();
-        double ms = run_script(scripts[i], in.version, label(in.version, in.name), "up");
+        std::string migration = label(in.version, in.name);
+        safety::Check check(migration, in.version, "up", &args,
+                            safety::directive_overrides(in.up_sql, {in.version, "up"}));
+        check.lint(scripts[i].statements);
+        double ms = run_script(scripts[i], in.version, migration, "up", check);
         int count = static_cast<int>(scripts[i].statements.size());
         bool ooo = is_older(in.version, newest);
-        record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false);
+        record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false, check);
         if (!newest || version::compare(in.version, *newest) > 0) newest = in.version;
         ran.push_back(Ran{in.version, in.name, count, ms});
         scripts[i] = script::Script{};  // free the statements of what already ran
     }
+    safety::report_unmatched_arguments(args);
     session.finish();
     return ran;
 }
 
-std::vector<Ran> rollback_steps(int steps) {
+std::vector<Ran> rollback_steps(int steps, const Allow& allow) {
     NotNested nested("migrate.rollback");
     if (steps < 1)
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "steps must be at least 1",
@@ -636,12 +720,12 @@ std::vector<Ran> rollback_steps(int steps) {
                 " applied",
             "Nothing was rolled back.",
             "migrate.rollback(" + std::to_string(candidates.size()) + ") rolls back all of them.");
-    std::vector<Ran> ran = rollback_rows(candidates, by);
+    std::vector<Ran> ran = rollback_rows(candidates, by, allow);
     session.finish();
     return ran;
 }
 
-std::vector<Ran> rollback_to(const std::string& to_version) {
+std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow) {
     NotNested nested("migrate.rollback");
     version::validate(to_version);
     std::string by = spi::current_user_name();
@@ -664,7 +748,7 @@ std::vector<Ran> rollback_to(const std::string& to_version) {
         session.finish();
         return {};
     }
-    std::vector<Ran> ran = rollback_rows(above, by);
+    std::vector<Ran> ran = rollback_rows(above, by, allow);
     session.finish();
     return ran;
 }

@@ -24,8 +24,11 @@ struct Ran {
     double duration_ms;
 };
 
-// migrate.apply(version, up, down, name, allow_out_of_order): "applied" or "unchanged".
-std::string apply_one(const Input& in, bool allow_out_of_order);
+// Overrides given in the call (allow => ARRAY['rule -- reason', ...]); std::nullopt: a NULL.
+using Allow = std::vector<std::optional<std::string>>;
+
+// migrate.apply(version, up, down, name, allow_out_of_order, allow): "applied" or "unchanged".
+std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow);
 
 // migrate.register(version, up, down, name): "registered", "updated" or "unchanged".
 std::string register_one(const Input& in);
@@ -33,10 +36,10 @@ std::string register_one(const Input& in);
 // migrate.apply(to_version, allow_out_of_order): every pending migration up to the target,
 // in version order.
 std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
-                               bool allow_out_of_order);
+                               bool allow_out_of_order, const Allow& allow);
 
 // migrate.rollback(steps) / migrate.rollback(to_version): newest first.
-std::vector<Ran> rollback_steps(int steps);
-std::vector<Ran> rollback_to(const std::string& to_version);
+std::vector<Ran> rollback_steps(int steps, const Allow& allow);
+std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow);
 
 }  // namespace ms::runner

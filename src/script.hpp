@@ -40,6 +40,16 @@ Script split(std::string_view text, const Origin& origin);
 // the checks of split(). Raises syntax errors with the script line.
 std::vector<Statement> parse(std::string_view text, const Origin& origin);
 
+// A `-- migrate:allow ...` comment: its line and the text after "migrate:allow".
+struct Directive {
+    int line;
+    std::string body;
+};
+
+// The `-- migrate:allow` line comments of a script, in order. Comments inside string
+// literals, quoted identifiers, dollar-quoted bodies and block comments are not directives.
+std::vector<Directive> allow_directives(std::string_view text);
+
 // "line 12: CREATE TABLE ..." style first line of a statement (at most ~120 characters).
 std::string shorten(std::string_view line);
 

@@ -172,7 +172,7 @@ void warning(const std::string& message, const std::string& detail, const std::s
 namespace ms::spi {
 
 Params& Params::add(Datum d, bool isnull) {
-    if (n_ >= 12) throw std::logic_error("too many query parameters");
+    if (n_ >= 16) throw std::logic_error("too many query parameters");
     values_[n_] = d;
     nulls_[n_] = isnull ? 'n' : ' ';
     n_++;

@@ -15,7 +15,7 @@ namespace ms::spi {
 struct Query {
     const char* sql;
     int nargs;
-    Oid argtypes[12];
+    Oid argtypes[16];
     SPIPlanPtr plan;
 };
 
@@ -95,8 +95,8 @@ class Params {
 
   private:
     Params& add(Datum d, bool isnull);
-    Datum values_[12] = {};
-    char nulls_[13] = {};
+    Datum values_[16] = {};
+    char nulls_[17] = {};
     int n_ = 0;
 };
 
