@@ -48,11 +48,11 @@ RESET ROLE;
 -- a deploy role: USAGE on the schema and EXECUTE on the functions that change things. It
 -- needs no privilege on the bookkeeping tables: the extension writes them itself.
 GRANT USAGE ON SCHEMA migrate TO ms_deploy;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
                           migrate.register(text, text, text, text),
-                          migrate.apply(text, boolean),
-                          migrate.rollback(integer),
-                          migrate.rollback(text) TO ms_deploy;
+                          migrate.apply(text, boolean, text[]),
+                          migrate.rollback(integer, text[]),
+                          migrate.rollback(text, text[]) TO ms_deploy;
 SET ROLE ms_deploy;
 SELECT migrate.apply('001', 'CREATE TABLE ms_app.t1 (id int);', 'DROP TABLE ms_app.t1;', 't1');
 SELECT migrate.register('002', 'CREATE TABLE ms_app.t2 (id int);', 'DROP TABLE ms_app.t2;', 't2');

@@ -1,19 +1,42 @@
--- ALTER EXTENSION ... UPDATE from the first release (0.1.0, migrations only) to 0.2.0 (the
--- DDL audit): migrations and history are kept, the audit starts recording after the update.
+-- ALTER EXTENSION ... UPDATE from the first release (0.1.0, migrations only) through 0.2.0
+-- (the DDL audit) to 0.3.0 (safety checks): migrations and history are kept, the audit
+-- starts recording after the update.
+
+-- A migration applied by 0.3.0, kept to be loaded into a 0.1.0 installation below as 0.1.0
+-- stored it (this library only runs against the version it was built for).
+SELECT migrate.apply('001', 'CREATE TABLE up_a (id int PRIMARY KEY);', 'DROP TABLE up_a;', 'a');
+CREATE TEMP TABLE saved_migrations AS SELECT * FROM migrate.migrations;
+CREATE TEMP TABLE saved_history AS SELECT * FROM migrate.history;
+
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'migrations_schema';
 SELECT to_regclass('migrate.ddl_audit') IS NULL AS no_audit_in_010;
-SELECT migrate.apply('001', 'CREATE TABLE up_a (id int PRIMARY KEY);', 'DROP TABLE up_a;', 'a');
+-- a library newer than the installed extension refuses to run, and says how to fix it
+SELECT migrate.apply('009', 'SELECT 1');
+INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state,
+                                registered_at, applied_seq, applied_at, applied_by,
+                                duration_ms, statements, out_of_order)
+SELECT version, sort_key, name, up_sql, down_sql, checksum, state, registered_at,
+       applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order
+  FROM saved_migrations;
+INSERT INTO migrate.history (id, version, name, action, checksum, performed_at, performed_by,
+                             duration_ms, statements, out_of_order, txid)
+SELECT id, version, name, action, checksum, performed_at, performed_by, duration_ms,
+       statements, out_of_order, txid
+  FROM saved_history;
+SELECT setval(pg_get_serial_sequence('migrate.history', 'id'), max(id)) > 0 AS sequence_set
+  FROM migrate.history;
 
+-- 0.1.0 -> 0.2.0 -> 0.3.0 in one command
 ALTER EXTENSION migrations_schema UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'migrations_schema';
--- the update path the server knows
+-- the update paths the server knows
 SELECT source, target, path FROM pg_extension_update_paths('migrations_schema')
  WHERE path IS NOT NULL ORDER BY 1, 2;
 
 -- migrations and history survived
-SELECT version, name, state FROM migrate.status();
+SELECT version, name, state, warnings, overrides FROM migrate.status();
 SELECT version, action FROM migrate.history ORDER BY id;
 
 -- the audit is in place and healthy; the update's own DDL is marked in_extension
@@ -54,3 +77,28 @@ CREATE TEMP TABLE fresh AS SELECT * FROM extension_objects;
 UNION ALL
 (SELECT * FROM fresh EXCEPT SELECT * FROM upgraded);
 SELECT count(*) > 20 AS compared_objects FROM fresh;
+
+-- 0.2.0 -> 0.3.0 replaces apply and rollback (they take `allow`) and status (new columns):
+-- EXECUTE granted on the old functions is granted on the new ones, PUBLIC still gets nothing.
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema VERSION '0.2.0';
+CREATE ROLE ms_upgrade_deploy;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean),
+                          migrate.rollback(integer), migrate.status()
+   TO ms_upgrade_deploy;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, boolean) TO ms_upgrade_deploy WITH GRANT OPTION;
+ALTER EXTENSION migrations_schema UPDATE TO '0.3.0';
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('ms_upgrade_deploy', p.oid, 'EXECUTE') AS deploy,
+       has_function_privilege('ms_upgrade_deploy', p.oid, 'EXECUTE WITH GRANT OPTION')
+           AS deploy_grant_option,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public
+  FROM pg_proc p
+ WHERE p.pronamespace = 'migrate'::regnamespace
+   AND p.proname IN ('apply', 'rollback', 'status', 'findings', 'lint_rules')
+ ORDER BY 1::text;
+-- the helper of the update script is gone
+SELECT count(*) AS helpers FROM pg_proc WHERE proname = 'upgrade_replace_function';
+DROP EXTENSION migrations_schema;
+DROP ROLE ms_upgrade_deploy;
+CREATE EXTENSION migrations_schema;
