@@ -34,12 +34,12 @@ Override make_override(const std::string& token) {
     }
     for (const auto& r : lint::rules()) {
         if (upper == r.id) {
-            o.key = upper;
+            o.rule = o.key = upper;
             o.by_id = true;
             return o;
         }
         if (lower == r.name) {
-            o.key = lower;
+            o.rule = o.key = lower;
             return o;
         }
     }

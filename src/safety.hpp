@@ -19,8 +19,8 @@ void define_settings() noexcept;
 
 // One override: a rule allowed by an argument of the call or by a directive in the script.
 struct Override {
-    std::string rule;                   // as written
-    std::string key;                    // rule id (upper case) or rule name (lower, '-')
+    std::string rule;                   // the rule as spelled in lint_rules(): id or name
+    std::string key;                    // the same, for matching
     bool by_id = false;                 // key is a rule id such as B401
     std::optional<std::string> reason;  // text after "--"
     const char* source = "argument";    // "argument" or "directive"
