@@ -2,6 +2,9 @@
 -- migration before any statement runs, overrides (argument or directive) allow named rules
 -- and are recorded, warnings are NOTICEs stored with the migration, down scripts are linted
 -- at rollback, and the table_rewrite guard stops rewrites of large tables.
+SET client_min_messages = warning;
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
 SET client_min_messages = notice;
 SET migrations_schema.lint_error_rows = 1000;
 SET migrations_schema.lint_warning_rows = 100;
