@@ -288,6 +288,21 @@ CREATE TABLE lt_child (id bigint PRIMARY KEY, a int, b int,
                        FOREIGN KEY (a, b) REFERENCES lt_pair (a, b));
 CREATE INDEX lt_child_ba_idx ON lt_child (b, a, id);
 $$);
+-- the new table's own primary key or unique constraint supports the foreign key (inline or
+-- table-level); a key that does not lead with the columns does not
+SELECT * FROM lt($$
+CREATE TABLE lt_child (id int PRIMARY KEY REFERENCES lt_parent (id));
+$$);
+SELECT * FROM lt($$
+CREATE TABLE lt_child (id bigint PRIMARY KEY, a int, b int, UNIQUE (b, a),
+                       FOREIGN KEY (a, b) REFERENCES lt_pair (a, b));
+$$);
+SELECT * FROM lt($$
+CREATE TABLE lt_child (id bigint, a int UNIQUE REFERENCES lt_parent (id), b int);
+$$);
+SELECT * FROM lt($$
+CREATE TABLE lt_child (id bigint, a int REFERENCES lt_parent (id), PRIMARY KEY (id, a));
+$$);
 
 ------------------------------------------------------------------------------------------
 -- B401 drop-column

@@ -557,6 +557,13 @@ class Linter {
                 ListCell* kc;
                 foreach (kc, c->keys) key_cols.insert(strVal(lfirst(kc)));
             }
+            // PRIMARY KEY (...) and UNIQUE (...) build indexes a foreign key can use.
+            if (c->contype == CONSTR_PRIMARY || c->contype == CONSTR_UNIQUE) {
+                std::vector<std::string> cols;
+                ListCell* kc;
+                foreach (kc, c->keys) cols.push_back(strVal(lfirst(kc)));
+                if (!cols.empty()) script_indexes_[s->relation->relname].push_back(cols);
+            }
         }
         foreach (lc, s->tableElts) {
             Node* e = static_cast<Node*>(lfirst(lc));
@@ -571,6 +578,9 @@ class Linter {
                 has_pk = true;
                 key_cols.insert(cd->colname);
             }
+            if (cd->colname &&
+                (has_constraint(cd, CONSTR_PRIMARY) || has_constraint(cd, CONSTR_UNIQUE)))
+                script_indexes_[s->relation->relname].push_back({cd->colname});
             if (cd->colname && strcmp(cd->colname, "tenant_id") == 0) has_tenant = true;
             column_types(cd, key_cols.count(cd->colname ? cd->colname : "") > 0 ||
                                  has_constraint(cd, CONSTR_PRIMARY));
