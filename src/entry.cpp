@@ -159,8 +159,8 @@ Datum ran_rows(Call& c, const std::vector<runner::Ran>& ran) {
 // ---- core functions ----
 
 Datum sql_apply_one(Call& c) {
-    return text_result(c, runner::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order"),
-                                            allow_arg(c, 5)));
+    return text_result(c, runner::apply_one(migration_input(c),
+                                            arg_bool(c, 4, "allow_out_of_order"), allow_arg(c, 5)));
 }
 
 Datum sql_register_one(Call& c) {
@@ -175,8 +175,8 @@ Datum sql_apply_pending(Call& c) {
 
 Datum sql_rollback_steps(Call& c) {
     if (is_null(c, 0)) throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "steps must not be NULL");
-    return ran_rows(c, runner::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value),
-                                              allow_arg(c, 1)));
+    return ran_rows(
+        c, runner::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value), allow_arg(c, 1)));
 }
 
 Datum sql_rollback_to(Call& c) {
@@ -206,8 +206,8 @@ Datum sql_lint(Call& c) {
 Datum sql_lint_rules(Call& c) {
     Rows rows(c);
     for (const auto& r : lint::rules())
-        rows.add({text_datum(r.id), text_datum(r.name), text_datum(r.family),
-                  text_datum(r.summary)});
+        rows.add(
+            {text_datum(r.id), text_datum(r.name), text_datum(r.family), text_datum(r.summary)});
     return (Datum)0;
 }
 

@@ -34,7 +34,8 @@ extern "C" void sample_wait(void) {
     sampled = 1;
 }
 
-// Samples while the object lives. Plain C calls that do not raise.
+// Samples while the object lives. RegisterTimeout and enable/disable_timeout raise no ERROR
+// (only FATAL, for an exhausted timeout table or a failing setitimer), so they run unguarded.
 class Sampler {
   public:
     explicit Sampler(int lock_timeout_ms) noexcept {
@@ -42,8 +43,8 @@ class Sampler {
         sampled = 0;
         int interval = lock_timeout_ms / 3;
         if (interval < 1) interval = 1;
-        enable_timeout_every(sample_id, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), interval),
-                             interval);
+        enable_timeout_every(
+            sample_id, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), interval), interval);
     }
     ~Sampler() { disable_timeout(sample_id, false); }
     Sampler(const Sampler&) = delete;
@@ -114,8 +115,7 @@ int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, Holder* out, int max) {
             h->modes[0] = '\0';
         }
         for (LOCKMODE m = 1; m <= method->numLockModes; m++) {
-            if ((inst->holdMask & LOCKBIT_ON(m)) == 0 || (conflicts & LOCKBIT_ON(m)) == 0)
-                continue;
+            if ((inst->holdMask & LOCKBIT_ON(m)) == 0 || (conflicts & LOCKBIT_ON(m)) == 0) continue;
             size_t len = strlen(h->modes);
             snprintf(h->modes + len, sizeof h->modes - len, "%s%s", len ? ", " : "",
                      GetLockmodeName(tag->locktag_lockmethodid, m));
@@ -165,11 +165,10 @@ std::string blockers(const LOCKTAG& tag, LOCKMODE mode) {
         p.int4(found[i].pid);
         std::string line = "pid " + std::to_string(found[i].pid);
         if (spi::run(q_activity, p.values(), p.nulls()) > 0) {
-            auto app = spi::get_text(0, 1), user = spi::get_text(0, 2),
-                 state = spi::get_text(0, 3), query = spi::get_text(0, 4),
-                 since = spi::get_text(0, 5);
-            line += " (application \"" + app.value_or("") + "\", user " +
-                    user.value_or("?") + ", " + state.value_or("state unknown") +
+            auto app = spi::get_text(0, 1), user = spi::get_text(0, 2), state = spi::get_text(0, 3),
+                 query = spi::get_text(0, 4), since = spi::get_text(0, 5);
+            line += " (application \"" + app.value_or("") + "\", user " + user.value_or("?") +
+                    ", " + state.value_or("state unknown") +
                     (since ? ", transaction started " + *since : "") + ")";
             line += " holds " + std::string(found[i].modes);
             if (query && !query->empty()) {
@@ -212,16 +211,15 @@ void in_subtransaction(const std::function<void()>& statement) {
 
 void define_settings() noexcept {
     DefineCustomIntVariable(
-        "migrations_schema.lock_timeout",
-        "lock_timeout of every statement of a migration.",
+        "migrations_schema.lock_timeout", "lock_timeout of every statement of a migration.",
         "A statement whose lock is not granted in time is retried "
         "(migrations_schema.lock_retries). A script's own SET lock_timeout applies to the "
         "statements after it, unless it sets 0 (no bound).",
         &timeout_ms, 5000, 1, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable(
-        "migrations_schema.lock_retries",
-        "How many times a migration statement is retried after a lock timeout.", nullptr,
-        &retries, 3, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("migrations_schema.lock_retries",
+                            "How many times a migration statement is retried after a lock timeout.",
+                            nullptr, &retries, 3, 0, 1000, PGC_USERSET, 0, nullptr, nullptr,
+                            nullptr);
     DefineCustomIntVariable(
         "migrations_schema.lock_retry_delay",
         "Delay before the first retry after a lock timeout; doubled for each further retry.",
@@ -263,8 +261,8 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     LOCKTAG tag = sampled_tag;
                     LOCKMODE mode = sampled_mode;
                     const LOCKTAG* t = &tag;
-                    object = std::string(guard([&] { return mode_name_leaf(t, mode); })) +
-                             " on " + guard([&] { return describe_leaf(t); });
+                    object = std::string(guard([&] { return mode_name_leaf(t, mode); })) + " on " +
+                             guard([&] { return describe_leaf(t); });
                     held = blockers(tag, mode);
                 }
                 throw Error(
@@ -272,10 +270,9 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     where + ": " + object + " not granted within lock_timeout (" +
                         std::to_string(wait_ms) + " ms) in " + std::to_string(attempt) +
                         (attempt == 1 ? " attempt" : " attempts"),
-                    (held.empty()
-                         ? std::string("No session holds a conflicting lock any more: the "
-                                       "sessions that blocked it have finished since.")
-                         : "Blocking sessions:\n" + held) +
+                    (held.empty() ? std::string("No session holds a conflicting lock any more: the "
+                                                "sessions that blocked it have finished since.")
+                                  : "Blocking sessions:\n" + held) +
                         "\nThe migration was stopped; nothing of it remains.",
                     "End or wait for the blocking sessions and run it again. "
                     "migrations_schema.lock_timeout, lock_retries and lock_retry_delay set how "
@@ -284,10 +281,10 @@ void run(const std::function<void()>& statement, const std::string& where) {
             double factor = 0.75 + 0.5 * guard([] { return jitter_leaf(); });
             long ms = static_cast<long>(delay * factor);
             spi::notice(where + ": lock not granted within " + std::to_string(wait_ms) +
-                        " ms; retry " + std::to_string(attempt) + " of " +
-                        std::to_string(retries) + " in " + std::to_string(ms) + " ms");
+                        " ms; retry " + std::to_string(attempt) + " of " + std::to_string(retries) +
+                        " in " + std::to_string(ms) + " ms");
             guard([&] { sleep_leaf(ms); });
-            delay *= 2;
+            delay = delay * 2 > 60000 ? 60000 : delay * 2;  // at most a minute between tries
         }
     }
 }

@@ -395,8 +395,8 @@ void record_applied(const Input& in, const std::string& sum, TimestampTz at, con
     std::string findings = check.findings_json(), overrides = check.overrides_json();
     spi::Internal internal;
     internal.enter();
-    int64 seq = add_history(in.version, in.name, "apply", sum, at, by, ms, statements,
-                            out_of_order, &check);
+    int64 seq = add_history(in.version, in.name, "apply", sum, at, by, ms, statements, out_of_order,
+                            &check);
     spi::Params p;
     if (store_scripts) {
         p.text(in.version)

@@ -296,11 +296,12 @@ void Check::finish() {
     }
     for (const auto& o : directives_)
         if (!o.matched)
-            spi::warning("migration " + label_ + ": \"migrate:allow " + o.rule + "\" (" + o.script +
-                             " script, line " + std::to_string(o.line) + ") matched no finding",
-                         "The rule it allows did not fire in this migration" +
-                             std::string(enforce ? "." : " (migrations_schema.lint_enforce is off)."),
-                         "Remove the directive if the statement it was written for is gone.");
+            spi::warning(
+                "migration " + label_ + ": \"migrate:allow " + o.rule + "\" (" + o.script +
+                    " script, line " + std::to_string(o.line) + ") matched no finding",
+                "The rule it allows did not fire in this migration" +
+                    std::string(enforce ? "." : " (migrations_schema.lint_enforce is off)."),
+                "Remove the directive if the statement it was written for is gone.");
 }
 
 std::string Check::findings_json() const {
@@ -370,8 +371,7 @@ void Check::rewrite(Oid relid, int reason) {
     if (why.empty()) why = "reason code " + std::to_string(reason);
     std::string message = "rewrite of table " + table + " (" + size_text(bytes) +
                           ", larger than migrations_schema.max_rewrite_size " +
-                          size_text(static_cast<int64>(max_rewrite_kb) * 1024) +
-                          "): " + why;
+                          size_text(static_cast<int64>(max_rewrite_kb) * 1024) + "): " + why;
     // Allowed by the guard's own rule, or by an allowed rewrite finding of this statement.
     const Override* via = nullptr;
     for (const auto& r : recorded_)
@@ -379,10 +379,10 @@ void Check::rewrite(Oid relid, int reason) {
             via = r.allowed_by;
     if (via == nullptr) via = allowing(lint::kRewriteGuardId, lint::kRewriteGuardName);
     if (via != nullptr) {
-        recorded_.push_back(Recorded{lint::Finding{statement_, line_, lint::kRewriteGuardId,
-                                                   lint::kRewriteGuardName, "error", message,
-                                                   "a new table or column filled in batches"},
-                                     via});
+        recorded_.push_back(Recorded{
+            lint::Finding{statement_, line_, lint::kRewriteGuardId, lint::kRewriteGuardName,
+                          "error", message, "a new table or column filled in batches"},
+            via});
         return;
     }
     throw Error(
@@ -403,10 +403,11 @@ void Check::rewrite(Oid relid, int reason) {
 void report_unmatched_arguments(const std::vector<Override>& arguments) {
     for (const auto& o : arguments)
         if (!o.matched)
-            spi::warning("allow => '" + o.rule + "' matched no finding",
-                         "The rule it allows did not fire in the migrations of this call" +
-                             std::string(enforce ? "." : " (migrations_schema.lint_enforce is off)."),
-                         "Leave it out of the call.");
+            spi::warning(
+                "allow => '" + o.rule + "' matched no finding",
+                "The rule it allows did not fire in the migrations of this call" +
+                    std::string(enforce ? "." : " (migrations_schema.lint_enforce is off)."),
+                "Leave it out of the call.");
 }
 
 }  // namespace ms::safety

@@ -1,0 +1,422 @@
+# Bounded lock waits of migration statements (the lock guard).
+#
+# Every statement of a migration run by migrate.apply / migrate.rollback runs in a
+# subtransaction under lock_timeout = migrations_schema.lock_timeout; a statement whose lock is
+# not granted in time is retried up to migrations_schema.lock_retries times, after a growing
+# delay (migrations_schema.lock_retry_delay), each retry announced by a NOTICE; after the last
+# one it fails with SQLSTATE 55P03 naming the blocking sessions. One session ("blocker") holds
+# locks in an open transaction while another ("migrator") runs migrations:
+#
+# 1. the blocker commits while the migration retries: the apply succeeds;
+# 2. the blocker stays: the apply fails after 1 + lock_retries attempts, the error names the
+#    blocker (pid, application, query) and nothing of the migration remains;
+# 3. lock_retries = 0: one attempt, no retry (also inside a caller's savepoint);
+# 4. a row lock: the error names the transaction lock and the blocker;
+# 5. a 55P03 that is not a lock timeout (LOCK TABLE ... NOWAIT) is not retried;
+# 6. rollback(): the down script is bounded and retried the same way;
+# 7. the bound: lock_timeout inside a migration is migrations_schema.lock_timeout whatever the
+#    session set, a script's SET LOCAL lock_timeout = 0 does not lift it, and the session's
+#    own lock_timeout is back afterwards.
+#
+# Run as a non-root OS user with PostgreSQL::Test from PGXS (see test/run_all.sh --suite tap).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $t_start = time;
+
+my $node = PostgreSQL::Test::Cluster->new('lock_guard');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', <<'SQL');
+CREATE EXTENSION migrations_schema;
+CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO t VALUES (1, 0), (2, 0);
+SQL
+
+# ---- sessions
+#
+# The query helpers below feed psql's stdin themselves (no trailing ";" line as
+# BackgroundPsql::query adds: psql would send it as an empty query, which would then be the
+# blocker's "last query" in pg_stat_activity), and clear stderr, which this PG15 BackgroundPsql
+# does not.
+
+my $seq = 0;
+
+sub start_query
+{
+	my ($s, $sql) = @_;
+	$seq++;
+	my $banner = "lock_guard_done_$seq";
+	$s->{stdout} = '';
+	$s->{stderr} = '';
+	$s->{timeout}->start;
+	$s->{stdin} .= "$sql\n\\echo '$banner'\n\\warn '$banner'\n";
+	$s->{run}->pump_nb;
+	return $banner;
+}
+
+# Waits for the query started with $banner; returns (stdout, stderr).
+sub finish_query
+{
+	my ($s, $banner) = @_;
+	my $match = qr/$banner\r?\n/;
+	$s->{run}->pump
+	  until ($s->{stdout} =~ $match && $s->{stderr} =~ $match)
+	  || $s->{timeout}->is_expired;
+	die "query timed out: stdout '$s->{stdout}', stderr '$s->{stderr}'"
+	  if $s->{timeout}->is_expired;
+	my ($out, $err) = ($s->{stdout}, $s->{stderr});
+	$out =~ s/\r?\n?$banner\r?\n//;
+	$err =~ s/$banner\r?\n//;
+	$s->{stdout} = '';
+	$s->{stderr} = '';
+	return ($out, $err);
+}
+
+sub run_query
+{
+	my ($s, $sql) = @_;
+	return finish_query($s, start_query($s, $sql));
+}
+
+sub query_ok
+{
+	my ($s, $sql) = @_;
+	my ($out, $err) = run_query($s, $sql);
+	die "query failed: $sql\n$err" if $err ne '';
+	return $out;
+}
+
+# Pumps $s until its stderr matches $re (while a query started by start_query runs).
+sub wait_stderr
+{
+	my ($s, $re) = @_;
+	return pump_until($s->{run}, $s->{timeout}, \$s->{stderr}, $re);
+}
+
+sub count_matches
+{
+	my ($text, $re) = @_;
+	my $n = () = $text =~ /$re/g;
+	return $n;
+}
+
+my $blocker = $node->background_psql('postgres', on_error_stop => 0);
+my $migrator = $node->background_psql('postgres', on_error_stop => 0);
+query_ok($blocker, "SET application_name = 'blocker';");
+query_ok($migrator, <<'SQL');
+SET application_name = 'migrator';
+SET lock_timeout = 0;
+SET migrations_schema.lock_timeout = 200;
+SET migrations_schema.lock_retry_delay = 100;
+\set VERBOSITY verbose
+SQL
+my $bpid = query_ok($blocker, 'SELECT pg_catalog.pg_backend_pid();');
+my $mpid = query_ok($migrator, 'SELECT pg_catalog.pg_backend_pid();');
+like($bpid, qr/^\d+$/, 'blocker backend pid');
+like($mpid, qr/^\d+$/, 'migrator backend pid');
+
+# The lock guard's NOTICE and error texts.
+sub retry_re
+{
+	my ($version, $script, $stmt, $k, $of) = @_;
+	return
+	  qr/NOTICE:  (?:00000: )?migration $version $script script, statement $stmt: lock not granted within 200 ms; retry $k of $of in \d+ ms/;
+}
+my $any_retry = qr/lock not granted within \d+ ms; retry \d+ of/;
+
+sub scalar_q
+{
+	my ($sql) = @_;
+	return $node->safe_psql('postgres', $sql);
+}
+
+# The migrator's locks other than its virtual xid, seen from another session.
+my $migrator_locks_sql =
+  "SELECT count(*) FROM pg_catalog.pg_locks WHERE pid = $mpid AND locktype <> 'virtualxid'";
+
+# Nothing of migration $v remains.
+sub nothing_remains
+{
+	my ($v, $column, $label) = @_;
+	is(scalar_q("SELECT count(*) FROM migrate.migrations WHERE version = '$v'"),
+		'0', "$label: no row in migrate.migrations");
+	is(scalar_q("SELECT count(*) FROM migrate.history WHERE version = '$v'"),
+		'0', "$label: no history row");
+	is(scalar_q("SELECT count(*) FROM migrate.ddl_audit WHERE migration_version = '$v'"),
+		'0', "$label: no ddl_audit row");
+	is( scalar_q(
+			"SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = 'public.t'::regclass AND attname = '$column' AND NOT attisdropped"
+		),
+		'0',
+		"$label: column $column was not added");
+}
+
+sub column_exists
+{
+	my ($column) = @_;
+	return scalar_q(
+		"SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = 'public.t'::regclass AND attname = '$column' AND NOT attisdropped"
+	);
+}
+
+# ---- 1. the blocker commits while the migration retries: the apply succeeds
+{
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 20;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+
+	my $banner = start_query($migrator,
+		"SELECT migrate.apply('001', 'ALTER TABLE t ADD COLUMN c1 int', 'ALTER TABLE t DROP COLUMN c1');"
+	);
+	ok( $node->poll_query_until(
+			'postgres',
+			"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = $mpid AND relation = 'public.t'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted)"
+		),
+		'retry succeeds: the ALTER waits for AccessExclusiveLock on t');
+	ok(wait_stderr($migrator, retry_re('001', 'up', 1, 1, 20)),
+		'retry succeeds: "retry 1 of 20" NOTICE while the blocker holds its lock');
+	query_ok($blocker, 'COMMIT;');
+	my ($out, $err) = finish_query($migrator, $banner);
+	is($out, 'applied', 'retry succeeds: apply returns applied once the blocker commits');
+	unlike($err, qr/ERROR/, 'retry succeeds: no error');
+	cmp_ok(count_matches($err, $any_retry), '>=', 1, 'retry succeeds: at least one retry NOTICE');
+	is(column_exists('c1'), '1', 'retry succeeds: column c1 exists');
+	is(scalar_q("SELECT state FROM migrate.migrations WHERE version = '001'"),
+		'applied', 'retry succeeds: migration 001 applied');
+	is(scalar_q("SELECT string_agg(action, ',') FROM migrate.history WHERE version = '001'"),
+		'apply', 'retry succeeds: history has the apply');
+}
+
+# ---- 2. the blocker stays: the apply fails and names it
+{
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 2;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+
+	my $t0 = time;
+	my ($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('002', 'ALTER TABLE t ADD COLUMN c2 int', 'ALTER TABLE t DROP COLUMN c2');"
+	);
+	my $elapsed = time - $t0;
+	note "final failure after ${elapsed}s:\n$err";
+
+	like(
+		$err,
+		qr/^ERROR:  55P03: migration 002 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 3 attempts$/m,
+		'final failure: 55P03, lock, object and attempts in the message');
+	like(
+		$err,
+		qr/^DETAIL:  Blocking sessions:\npid $bpid \(application "blocker", user \S+, idle in transaction, transaction started [^)]+\) holds AccessShareLock; its last query: SELECT count\(\*\) FROM t;?$/m,
+		'final failure: detail names the blocker pid, application, state, mode and query');
+	like($err, qr/^The migration was stopped; nothing of it remains\.$/m,
+		'final failure: detail says nothing remains');
+	like($err, qr/^HINT:  End or wait for the blocking sessions/m, 'final failure: hint');
+	is(count_matches($err, $any_retry), 2, 'final failure: exactly 2 retry NOTICEs');
+	like($err, retry_re('002', 'up', 1, 1, 2), 'final failure: retry 1 of 2');
+	like($err, retry_re('002', 'up', 1, 2, 2), 'final failure: retry 2 of 2');
+	cmp_ok($elapsed, '>=', 0.6, 'final failure: waited 3 times 200 ms at least');
+	is($out, '', 'final failure: no result');
+
+	nothing_remains('002', 'c2', 'final failure');
+	is(scalar_q($migrator_locks_sql), '0',
+		'final failure: the migrating session holds no lock afterwards');
+	is( scalar_q(
+			"SELECT state || ' ' || mode FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_locks l USING (pid) WHERE pid = $bpid AND l.relation = 'public.t'::regclass"
+		),
+		'idle in transaction AccessShareLock',
+		'final failure: the blocker was left alone');
+	query_ok($blocker, 'COMMIT;');
+}
+
+# ---- 3. lock_retries = 0: one attempt, no retry
+{
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 0;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+
+	my ($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('003', 'ALTER TABLE t ADD COLUMN c3 int', 'ALTER TABLE t DROP COLUMN c3');"
+	);
+	like(
+		$err,
+		qr/^ERROR:  55P03: migration 003 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
+		'no retries: fails in 1 attempt');
+	like($err, qr/^pid $bpid \(application "blocker"/m, 'no retries: names the blocker');
+	is(count_matches($err, $any_retry), 0, 'no retries: no retry NOTICE');
+	nothing_remains('003', 'c3', 'no retries');
+
+	# Inside the caller's transaction, behind a savepoint: rolling back to it leaves the
+	# transaction usable and without the migration's locks.
+	query_ok($migrator, 'BEGIN;');
+	query_ok($migrator, 'SAVEPOINT s;');
+	($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('003', 'ALTER TABLE t ADD COLUMN c3 int', 'ALTER TABLE t DROP COLUMN c3');"
+	);
+	like($err, qr/^ERROR:  55P03: .* in 1 attempt$/m, 'no retries, in a savepoint: fails');
+	query_ok($migrator, 'ROLLBACK TO SAVEPOINT s;');
+	is( query_ok($migrator,
+			"SELECT count(*) FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'relation' AND relation = 'public.t'::regclass;"
+		),
+		'0',
+		'no retries, in a savepoint: no lock on t left in the transaction');
+	is(query_ok($migrator, "SELECT count(*) FROM migrate.migrations WHERE version = '003';"),
+		'0', 'no retries, in a savepoint: no migration row in the transaction');
+	query_ok($migrator, 'COMMIT;');
+	nothing_remains('003', 'c3', 'no retries, in a savepoint');
+	query_ok($blocker, 'COMMIT;');
+}
+
+# ---- 4. a row lock
+{
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 1;');
+	query_ok($blocker, 'BEGIN;');
+	my $xid = query_ok($blocker, 'SELECT pg_catalog.pg_current_xact_id();');
+	query_ok($blocker, 'UPDATE t SET v = v + 1 WHERE id = 1;');
+
+	my ($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('004', 'UPDATE t SET v = 100 WHERE id = 1', 'UPDATE t SET v = 0 WHERE id = 1');"
+	);
+	note "row lock failure:\n$err";
+	like(
+		$err,
+		qr/^ERROR:  55P03: migration 004 up script, statement 1: ShareLock on transaction $xid not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
+		'row lock: the error names the transaction lock');
+	like(
+		$err,
+		qr/^pid $bpid \(application "blocker", [^)]*\) holds ExclusiveLock; its last query: UPDATE t SET v = v \+ 1 WHERE id = 1;?$/m,
+		'row lock: detail names the blocker and its query');
+	is(count_matches($err, $any_retry), 1, 'row lock: one retry NOTICE');
+	query_ok($blocker, 'ROLLBACK;');
+	is(scalar_q('SELECT v FROM t WHERE id = 1'), '0', 'row lock: the row was not changed');
+	is(scalar_q("SELECT count(*) FROM migrate.migrations WHERE version = '004'"),
+		'0', 'row lock: no migration row');
+}
+
+# ---- 5. NOWAIT: a 55P03 that is not a lock timeout is not retried
+{
+	# With a bound of 5 s, a single retry would take 5 s.
+	query_ok($migrator,
+		'SET migrations_schema.lock_retries = 5; SET migrations_schema.lock_timeout = 5000;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+
+	my $t0 = time;
+	my ($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('005', 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT', NULL);");
+	my $elapsed = time - $t0;
+	note "NOWAIT failure after ${elapsed}s:\n$err";
+	like($err, qr/^ERROR:  55P03: could not obtain lock on relation "t"$/m,
+		"NOWAIT: PostgreSQL's own 55P03 error");
+	unlike($err, qr/not granted within/, 'NOWAIT: not reported as a lock timeout');
+	is(count_matches($err, $any_retry), 0, 'NOWAIT: no retry NOTICE');
+	cmp_ok($elapsed, '<', 2.5, 'NOWAIT: failed at once');
+	is(scalar_q("SELECT count(*) FROM migrate.migrations WHERE version = '005'"),
+		'0', 'NOWAIT: no migration row');
+	query_ok($blocker, 'COMMIT;');
+	query_ok($migrator, 'SET migrations_schema.lock_timeout = 200;');
+}
+
+# ---- 6. rollback(): the down script is bounded and retried
+{
+	is( query_ok($migrator,
+			"SELECT migrate.apply('006', 'ALTER TABLE t ADD COLUMN c6 int', 'ALTER TABLE t DROP COLUMN c6');"
+		),
+		'applied',
+		'rollback: migration 006 applied');
+
+	# The blocker stays: the rollback fails and names it; 006 stays applied.
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 1;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+	my ($out, $err) = run_query($migrator, 'SELECT version FROM migrate.rollback();');
+	like(
+		$err,
+		qr/^ERROR:  55P03: migration 006 down script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
+		'rollback, blocker stays: fails after 2 attempts');
+	like($err, qr/^pid $bpid \(application "blocker"/m, 'rollback, blocker stays: names the blocker');
+	like($err, retry_re('006', 'down', 1, 1, 1), 'rollback, blocker stays: retry NOTICE');
+	is(scalar_q("SELECT state FROM migrate.migrations WHERE version = '006'"),
+		'applied', 'rollback, blocker stays: 006 still applied');
+	is( scalar_q(
+			"SELECT count(*) FROM migrate.history WHERE version = '006' AND action = 'rollback'"),
+		'0',
+		'rollback, blocker stays: no rollback in history');
+	is(column_exists('c6'), '1', 'rollback, blocker stays: column c6 still there');
+
+	# The blocker commits while it retries: the rollback succeeds.
+	query_ok($migrator, 'SET migrations_schema.lock_retries = 20;');
+	my $banner = start_query($migrator, 'SELECT version FROM migrate.rollback();');
+	ok(wait_stderr($migrator, retry_re('006', 'down', 1, 1, 20)),
+		'rollback: "retry 1 of 20" NOTICE while the blocker holds its lock');
+	query_ok($blocker, 'COMMIT;');
+	($out, $err) = finish_query($migrator, $banner);
+	is($out, '006', 'rollback: rolls back 006 once the blocker commits');
+	unlike($err, qr/ERROR/, 'rollback: no error');
+	is(scalar_q("SELECT state FROM migrate.migrations WHERE version = '006'"),
+		'rolled back', 'rollback: 006 rolled back');
+	is( scalar_q(
+			"SELECT string_agg(action, ',' ORDER BY id) FROM migrate.history WHERE version = '006'"
+		),
+		'apply,rollback',
+		'rollback: history has the apply and the rollback');
+	is(column_exists('c6'), '0', 'rollback: column c6 dropped');
+}
+
+# ---- 7. the bound
+{
+	query_ok($migrator,
+		'SET lock_timeout = 0; SET migrations_schema.lock_timeout = 1234; SET migrations_schema.lock_retries = 0;'
+	);
+	my $show = q{DO $d$ BEGIN RAISE NOTICE 'lt%=%', %s, pg_catalog.current_setting('lock_timeout'); END $d$};
+	my @stmts = (
+		sprintf($show, 1),
+		'SET LOCAL lock_timeout = 0',
+		sprintf($show, 2),
+		q{SET LOCAL lock_timeout = '800ms'},
+		sprintf($show, 3));
+	my $up = join(";\n", @stmts);
+	my ($out, $err) =
+	  run_query($migrator, "SELECT migrate.apply('007', \$u\$$up\$u\$, NULL);");
+	note "bound:\n$err";
+	is($out, 'applied', 'bound: migration 007 applied');
+	like($err, qr/lt1=1234ms/,
+		'bound: lock_timeout is migrations_schema.lock_timeout though the session set 0');
+	like($err, qr/lt2=1234ms/, 'bound: a script\'s SET LOCAL lock_timeout = 0 does not lift it');
+	like($err, qr/lt3=800ms/, 'bound: a script\'s own non-zero lock_timeout applies');
+	is(query_ok($migrator, 'SHOW lock_timeout;'), '0', 'bound: the session\'s lock_timeout is back');
+
+	# The bound holds for a blocked statement after SET LOCAL lock_timeout = 0.
+	query_ok($migrator, 'SET migrations_schema.lock_timeout = 200;');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+	($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('008', \$u\$SET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN c8 int\$u\$, NULL);"
+	);
+	like(
+		$err,
+		qr/^ERROR:  55P03: migration 008 up script, statement 2: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
+		'bound: a blocked statement after SET LOCAL lock_timeout = 0 still times out');
+	nothing_remains('008', 'c8', 'bound');
+	query_ok($blocker, 'COMMIT;');
+	is(query_ok($migrator, 'SHOW lock_timeout;'), '0',
+		'bound: the session\'s lock_timeout is back after a failure');
+}
+
+$blocker->quit;
+$migrator->quit;
+
+my $log = slurp_file($node->logfile);
+unlike($log, qr/terminated by signal/, 'no backend terminated by a signal');
+unlike($log, qr/\b(PANIC|TRAP):/, 'no PANIC or assertion failure in the server log');
+
+$node->stop;
+note sprintf('lock guard: 7 cases, %d tests, %.1f s', Test::More->builder->current_test,
+	time - $t_start);
+done_testing();
