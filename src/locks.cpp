@@ -284,7 +284,9 @@ void run(const std::function<void()>& statement, const std::string& where) {
                         " ms; retry " + std::to_string(attempt) + " of " + std::to_string(retries) +
                         " in " + std::to_string(ms) + " ms");
             guard([&] { sleep_leaf(ms); });
-            delay = delay * 2 > 60000 ? 60000 : delay * 2;  // at most a minute between tries
+            // Doubled each time, up to a minute (or the first delay, when that is longer).
+            double cap = retry_delay_ms > 60000 ? retry_delay_ms : 60000;
+            delay = delay * 2 > cap ? cap : delay * 2;
         }
     }
 }
