@@ -72,10 +72,21 @@ void rel_stats_leaf(RangeVar* rv, RelStats* out) {
             ReleaseSysCache(pt);
         }
     } else if (out->relkind == RELKIND_RELATION || out->relkind == RELKIND_MATVIEW) {
-        // Never analyzed or vacuumed: its real size on disk, at about 100 rows a page.
+        // Never analyzed or vacuumed: a small table (at most 16 pages, 128 kB) is counted, a
+        // larger one judged by its real size on disk, at about 100 rows a page.
         Relation r = try_relation_open(out->relid, AccessShareLock);
         if (r != nullptr) {
-            out->rows = RelationGetNumberOfBlocks(r) * 100.0;
+            BlockNumber pages = RelationGetNumberOfBlocks(r);
+            if (pages > 16) {
+                out->rows = pages * 100.0;
+            } else if (pages > 0) {
+                Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+                TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
+                TupleTableSlot* slot = table_slot_create(r, nullptr);
+                while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) out->rows += 1;
+                ExecDropSingleTupleTableSlot(slot);
+                table_endscan(scan);
+            }
             relation_close(r, AccessShareLock);
         }
     }
@@ -317,7 +328,8 @@ class Linter {
 
     std::string size_note(RangeVar* rv) const {
         RelStats s = stats(rv);
-        return rel_name(rv) + " (about " + rows_text(s.rows) + " rows)";
+        std::string n = rows_text(s.rows);
+        return rel_name(rv) + " (about " + n + (n == "1" ? " row)" : " rows)");
     }
 
     void sized_rule(RangeVar* rv, const char* id, const char* name, const std::string& what,

@@ -77,10 +77,24 @@ step "The history: every apply and rollback, append-only" \
      "UPDATE, DELETE and TRUNCATE on this table are refused."
 show 'SELECT * FROM migrate.history ORDER BY id'
 
+step "The database refuses a dangerous migration" \
+     "Before any statement runs, apply lints the script on the live catalog. users holds rows," \
+     "so dropping one of its columns loses data: an error-level finding refuses the migration," \
+     "with the safe way in the error."
+"${MS_PSQL[@]}" -d demo -c "INSERT INTO users (email, name) SELECT 'u' || g || '@example.com', 'User ' || g FROM generate_series(1, 3) g" >/dev/null
+printf '\ndemo=# %s\n' "SELECT migrate.apply('006', 'ALTER TABLE users DROP COLUMN created_at', name => 'drop created_at')"
+"${MS_PSQL[@]}" -v ON_ERROR_STOP=0 -d demo -c "SELECT migrate.apply('006', 'ALTER TABLE users DROP COLUMN created_at', name => 'drop created_at')" 2>&1 || true
+
+step "An override names the rule and says why; it is recorded with the migration" \
+     "A line '-- migrate:allow rule -- reason' in the script (or allow => ARRAY[...] in the call)."
+show "SELECT migrate.apply('006', E'-- migrate:allow drop-column -- nothing reads created_at since v2\nALTER TABLE users ADD COLUMN signed_up_at timestamptz;\nALTER TABLE users DROP COLUMN created_at', name => 'drop created_at')"
+show "SELECT version, state, warnings, overrides FROM migrate.status() WHERE version = '006'"
+show "SELECT version, rule, severity, allowed_by, reason FROM migrate.findings('006')"
+
 step "Someone changes the schema by hand, outside migrations" \
      "Every DDL change is recorded in migrate.ddl_audit; migrate.drift() lists the ones" \
      "made outside migrations, and migrate.summary() says the schema drifted."
-show 'CREATE INDEX users_created_idx ON users (created_at)'
+show 'CREATE INDEX users_signed_up_idx ON users (signed_up_at)'
 show 'SELECT id, event, command_tag, object_identity, migration_version AS migration, migration_script AS script, left(statement, 50) AS statement FROM migrate.ddl_audit ORDER BY id DESC LIMIT 4'
 show 'SELECT id, command_tag, object_identity, session_user_name, statement FROM migrate.drift()'
 show 'SELECT drifted, drift_changes, audit_ok FROM migrate.summary()'

@@ -14,10 +14,15 @@
 #   ext        CREATE EXTENSION (untimed), then one psql process sends one
 #              `SELECT migrate.apply(version, up, down, name);` per migration (autocommit: one
 #              transaction each); rollback is one psql process sending
-#              `SELECT * FROM migrate.rollback(1);` N times (one transaction each).
+#              `SELECT * FROM migrate.rollback(1, allow => ...);` N times (one transaction each).
 #   ext_batch  extra rows: one psql process registers all N migrations, then one
 #              `SELECT * FROM migrate.apply()` applies them in one call; rollback is one
 #              `SELECT * FROM migrate.rollback(N)` call.
+#
+# Every safety check of the extension is on (its defaults): each script is linted on the live
+# catalog before it runs, each statement runs in a subtransaction under the bounded lock_timeout,
+# the table_rewrite guard watches. The rollbacks pass allow => ARRAY['drop-column, drop-table
+# -- benchmark teardown'], since the down scripts drop columns that hold rows.
 #
 # Times are the wall time of the psql process (connection start-up included, as for the
 # baseline), median over the repetitions. The backend's CPU time (/proc/PID/schedstat) is
@@ -176,9 +181,12 @@ done
 for ((i = N - 1; i >= 0; i--)); do
     { printf 'BEGIN;\n'; cat "${DIRS[i]}/down.sql"; printf 'COMMIT;\n'; } >>"$WORK/psql_down.sql"
 done
-for ((i = 0; i < N; i++)); do echo 'SELECT * FROM migrate.rollback(1);'; done >"$WORK/ext_rollback1.sql"
+# Every safety check is on (the defaults). Rolling everything back drops columns that hold rows
+# (data loss, refused unless allowed): the teardown allows it, as an operator would.
+ALLOW="allow => ARRAY['drop-column, drop-table -- benchmark teardown']"
+for ((i = 0; i < N; i++)); do echo "SELECT * FROM migrate.rollback(1, $ALLOW);"; done >"$WORK/ext_rollback1.sql"
 echo 'SELECT * FROM migrate.apply();' >"$WORK/ext_apply_all.sql"
-echo "SELECT * FROM migrate.rollback($N);" >"$WORK/ext_rollback_all.sql"
+echo "SELECT * FROM migrate.rollback($N, $ALLOW);" >"$WORK/ext_rollback_all.sql"
 [[ $(grep -c '^SELECT migrate.register(' "$WORK/ext_register.sql") -eq $N ]] ||
     ms_die "building the register file failed"
 
