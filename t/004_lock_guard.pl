@@ -93,11 +93,13 @@ sub query_ok
 	return $out;
 }
 
-# Pumps $s until its stderr matches $re (while a query started by start_query runs).
+# Pumps $s until its stderr matches $re, while the query started with $banner runs; false if
+# the query ended (or the timeout expired) first.
 sub wait_stderr
 {
-	my ($s, $re) = @_;
-	return pump_until($s->{run}, $s->{timeout}, \$s->{stderr}, $re);
+	my ($s, $banner, $re) = @_;
+	pump_until($s->{run}, $s->{timeout}, \$s->{stderr}, qr/$re|$banner\r?\n/);
+	return $s->{stderr} =~ $re;
 }
 
 sub count_matches
@@ -115,6 +117,7 @@ SET application_name = 'migrator';
 SET lock_timeout = 0;
 SET migrations_schema.lock_timeout = 200;
 SET migrations_schema.lock_retry_delay = 100;
+SET migrations_schema.lint_enforce = off;
 \set VERBOSITY verbose
 SQL
 my $bpid = query_ok($blocker, 'SELECT pg_catalog.pg_backend_pid();');
@@ -122,12 +125,15 @@ my $mpid = query_ok($migrator, 'SELECT pg_catalog.pg_backend_pid();');
 like($bpid, qr/^\d+$/, 'blocker backend pid');
 like($mpid, qr/^\d+$/, 'migrator backend pid');
 
+# psql prefixes its messages read from a script with "psql:<stdin>:LINE: ".
+my $psql_prefix = qr/(?:psql:<stdin>:\d+: )?/;
+
 # The lock guard's NOTICE and error texts.
 sub retry_re
 {
 	my ($version, $script, $stmt, $k, $of) = @_;
 	return
-	  qr/NOTICE:  (?:00000: )?migration $version $script script, statement $stmt: lock not granted within 200 ms; retry $k of $of in \d+ ms/;
+	  qr/^${psql_prefix}NOTICE:  (?:00000: )?migration $version $script script, statement $stmt: lock not granted within 200 ms; retry $k of $of in \d+ ms$/m;
 }
 my $any_retry = qr/lock not granted within \d+ ms; retry \d+ of/;
 
@@ -180,7 +186,7 @@ sub column_exists
 			"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE pid = $mpid AND relation = 'public.t'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted)"
 		),
 		'retry succeeds: the ALTER waits for AccessExclusiveLock on t');
-	ok(wait_stderr($migrator, retry_re('001', 'up', 1, 1, 20)),
+	ok(wait_stderr($migrator, $banner, retry_re('001', 'up', 1, 1, 20)),
 		'retry succeeds: "retry 1 of 20" NOTICE while the blocker holds its lock');
 	query_ok($blocker, 'COMMIT;');
 	my ($out, $err) = finish_query($migrator, $banner);
@@ -209,7 +215,7 @@ sub column_exists
 
 	like(
 		$err,
-		qr/^ERROR:  55P03: migration 002 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 3 attempts$/m,
+		qr/^${psql_prefix}ERROR:  55P03: migration 002 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 3 attempts$/m,
 		'final failure: 55P03, lock, object and attempts in the message');
 	like(
 		$err,
@@ -246,7 +252,7 @@ sub column_exists
 	);
 	like(
 		$err,
-		qr/^ERROR:  55P03: migration 003 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
+		qr/^${psql_prefix}ERROR:  55P03: migration 003 up script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
 		'no retries: fails in 1 attempt');
 	like($err, qr/^pid $bpid \(application "blocker"/m, 'no retries: names the blocker');
 	is(count_matches($err, $any_retry), 0, 'no retries: no retry NOTICE');
@@ -259,7 +265,7 @@ sub column_exists
 	($out, $err) = run_query($migrator,
 		"SELECT migrate.apply('003', 'ALTER TABLE t ADD COLUMN c3 int', 'ALTER TABLE t DROP COLUMN c3');"
 	);
-	like($err, qr/^ERROR:  55P03: .* in 1 attempt$/m, 'no retries, in a savepoint: fails');
+	like($err, qr/^${psql_prefix}ERROR:  55P03: .* in 1 attempt$/m, 'no retries, in a savepoint: fails');
 	query_ok($migrator, 'ROLLBACK TO SAVEPOINT s;');
 	is( query_ok($migrator,
 			"SELECT count(*) FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'relation' AND relation = 'public.t'::regclass;"
@@ -286,7 +292,7 @@ sub column_exists
 	note "row lock failure:\n$err";
 	like(
 		$err,
-		qr/^ERROR:  55P03: migration 004 up script, statement 1: ShareLock on transaction $xid not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
+		qr/^${psql_prefix}ERROR:  55P03: migration 004 up script, statement 1: ShareLock on transaction $xid not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
 		'row lock: the error names the transaction lock');
 	like(
 		$err,
@@ -312,7 +318,7 @@ sub column_exists
 		"SELECT migrate.apply('005', 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT', NULL);");
 	my $elapsed = time - $t0;
 	note "NOWAIT failure after ${elapsed}s:\n$err";
-	like($err, qr/^ERROR:  55P03: could not obtain lock on relation "t"$/m,
+	like($err, qr/^${psql_prefix}ERROR:  55P03: could not obtain lock on relation "t"$/m,
 		"NOWAIT: PostgreSQL's own 55P03 error");
 	unlike($err, qr/not granted within/, 'NOWAIT: not reported as a lock timeout');
 	is(count_matches($err, $any_retry), 0, 'NOWAIT: no retry NOTICE');
@@ -338,7 +344,7 @@ sub column_exists
 	my ($out, $err) = run_query($migrator, 'SELECT version FROM migrate.rollback();');
 	like(
 		$err,
-		qr/^ERROR:  55P03: migration 006 down script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
+		qr/^${psql_prefix}ERROR:  55P03: migration 006 down script, statement 1: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 2 attempts$/m,
 		'rollback, blocker stays: fails after 2 attempts');
 	like($err, qr/^pid $bpid \(application "blocker"/m, 'rollback, blocker stays: names the blocker');
 	like($err, retry_re('006', 'down', 1, 1, 1), 'rollback, blocker stays: retry NOTICE');
@@ -353,7 +359,7 @@ sub column_exists
 	# The blocker commits while it retries: the rollback succeeds.
 	query_ok($migrator, 'SET migrations_schema.lock_retries = 20;');
 	my $banner = start_query($migrator, 'SELECT version FROM migrate.rollback();');
-	ok(wait_stderr($migrator, retry_re('006', 'down', 1, 1, 20)),
+	ok(wait_stderr($migrator, $banner, retry_re('006', 'down', 1, 1, 20)),
 		'rollback: "retry 1 of 20" NOTICE while the blocker holds its lock');
 	query_ok($blocker, 'COMMIT;');
 	($out, $err) = finish_query($migrator, $banner);
@@ -401,12 +407,26 @@ sub column_exists
 	);
 	like(
 		$err,
-		qr/^ERROR:  55P03: migration 008 up script, statement 2: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
+		qr/^${psql_prefix}ERROR:  55P03: migration 008 up script, statement 2: AccessExclusiveLock on relation public\.t not granted within lock_timeout \(200 ms\) in 1 attempt$/m,
 		'bound: a blocked statement after SET LOCAL lock_timeout = 0 still times out');
 	nothing_remains('008', 'c8', 'bound');
 	query_ok($blocker, 'COMMIT;');
 	is(query_ok($migrator, 'SHOW lock_timeout;'), '0',
 		'bound: the session\'s lock_timeout is back after a failure');
+
+	# In the caller's transaction, over its own SET LOCAL: bounded inside, the caller's value
+	# back after.
+	query_ok($migrator, 'BEGIN;');
+	query_ok($migrator, q{SET LOCAL lock_timeout = '3s';});
+	($out, $err) = run_query($migrator,
+		"SELECT migrate.apply('009', \$u\$" . sprintf($show, 4) . "\$u\$, NULL);");
+	is($out, 'applied', 'bound, in a transaction: migration 009 applied');
+	like($err, qr/lt4=200ms/, 'bound, in a transaction: bounded over the caller\'s SET LOCAL');
+	is(query_ok($migrator, 'SHOW lock_timeout;'), '3s',
+		'bound, in a transaction: the caller\'s SET LOCAL value is back');
+	query_ok($migrator, 'COMMIT;');
+	is(query_ok($migrator, 'SHOW lock_timeout;'), '0',
+		'bound, in a transaction: the session value after commit');
 }
 
 $blocker->quit;
