@@ -115,6 +115,15 @@ SELECT migrate.register('007', 'CREATE TABLE en_keep (id int)',
 SELECT version FROM migrate.rollback('006');
 SELECT to_regclass('en_keep') AS en_keep;
 
+-- a column added by the up script and still empty is dropped silently by its down script; once
+-- it holds values, dropping it is data loss
+SELECT migrate.apply('007', 'ALTER TABLE en_small ADD COLUMN note text', 'ALTER TABLE en_small DROP COLUMN note');
+SELECT version FROM migrate.rollback(1);
+SELECT migrate.apply('007', 'ALTER TABLE en_small ADD COLUMN note text', 'ALTER TABLE en_small DROP COLUMN note');
+UPDATE en_small SET note = 'kept' WHERE id = 3;
+SELECT version FROM migrate.rollback(1);
+SELECT version FROM migrate.rollback(1, allow => ARRAY['B401 -- the note was a test']);
+
 -- 8. apply bounds lock waits itself: T501 (require-lock-timeout) is for migrate.lint only.
 SELECT rule_id FROM migrate.lint('ALTER TABLE en_small ADD COLUMN z int') WHERE rule_id = 'T501';
 SELECT migrate.apply('009', 'ALTER TABLE en_small ADD COLUMN z int', 'ALTER TABLE en_small DROP COLUMN z');

@@ -112,6 +112,33 @@ bool has_rows_leaf(Oid relid) {
     return found;
 }
 
+// Whether a column holds a value (not NULL) in a row visible now. Stops at the first one; after
+// 100,000 rows of NULLs it gives up and answers yes (a long scan is not worth the certainty).
+// A table locked by another session at once counts as holding values.
+bool column_has_values_leaf(Oid relid, AttrNumber attnum) {
+    if (!ConditionalLockRelationOid(relid, AccessShareLock)) return true;
+    Relation r = relation_open(relid, NoLock);
+    bool found = false;
+    if (r->rd_rel->relkind == RELKIND_RELATION || r->rd_rel->relkind == RELKIND_MATVIEW) {
+        Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+        TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
+        TupleTableSlot* slot = table_slot_create(r, nullptr);
+        long seen = 0;
+        while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+            bool isnull = true;
+            (void)slot_getattr(slot, attnum, &isnull);
+            found = !isnull || ++seen >= 100000;
+        }
+        ExecDropSingleTupleTableSlot(slot);
+        table_endscan(scan);
+    } else {
+        found = true;  // a partitioned table: not scanned here
+    }
+    relation_close(r, NoLock);
+    UnlockRelationOid(relid, AccessShareLock);
+    return found;
+}
+
 struct ColumnInfo {
     bool exists;
     Oid type;
@@ -797,13 +824,25 @@ class Linter {
                         "VALIDATE in a later migration (its own transaction)");
                 break;
             case AT_DropColumn: {
-                if (!created_here(rv) && stats(rv).exists)
-                    add("B401", "drop-column", holds_rows(rv) ? "error" : "warning",
-                        "DROP COLUMN " + std::string(cmd->name) + " on " +
-                            (stats(rv).rows > 0 ? size_note(rv) : rel_name(rv)) +
-                            " loses its data, and running code that reads it fails",
-                        "stop using the column in the application first, drop it in a later "
-                        "release");
+                if (created_here(rv) || !stats(rv).exists) break;
+                // Data loss when the column holds values; else it only breaks its readers.
+                bool values = false;
+                if (holds_rows(rv)) {
+                    ColumnInfo ci;
+                    Oid relid = stats(rv).relid;
+                    const char* col = cmd->name;
+                    guard([&] { column_leaf(relid, col, &ci); });
+                    AttrNumber attnum = ci.attnum;
+                    values = ci.exists && ci.attnum > 0 &&
+                             guard([&] { return column_has_values_leaf(relid, attnum); });
+                }
+                add("B401", "drop-column", values ? "error" : "warning",
+                    "DROP COLUMN " + std::string(cmd->name) + " on " +
+                        (stats(rv).rows > 0 ? size_note(rv) : rel_name(rv)) +
+                        (values ? " loses its data" : " (it holds no values)") +
+                        ", and running code that reads it fails",
+                    "stop using the column in the application first, drop it in a later "
+                    "release");
                 break;
             }
             case AT_DropConstraint:
