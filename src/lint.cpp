@@ -39,6 +39,41 @@ struct RelStats {
     char relkind;
 };
 
+// Rows of r visible now (with attnum > 0: rows where that column is not NULL), counting until
+// `enough` are found; -1 when `max_read` rows were read first. Negative limits: none.
+double count_rows(Relation r, AttrNumber attnum, double enough, double max_read) {
+    Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+    TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
+    TupleTableSlot* slot = table_slot_create(r, nullptr);
+    double found = 0, read = 0;
+    while ((enough < 0 || found < enough) &&
+           table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
+        bool isnull = false;
+        if (attnum > 0) (void)slot_getattr(slot, attnum, &isnull);
+        if (!isnull) found++;
+        if (max_read >= 0 && ++read >= max_read && (enough < 0 || found < enough)) {
+            found = -1;
+            break;
+        }
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    table_endscan(scan);
+    return found;
+}
+
+// count_rows on a table, under an AccessShareLock taken only when it is free at once; -1 when it
+// is not, or the relation is not a plain table or materialized view.
+double count_rows_leaf(Oid relid, AttrNumber attnum, double enough, double max_read) {
+    if (!ConditionalLockRelationOid(relid, AccessShareLock)) return -1;
+    Relation r = relation_open(relid, NoLock);
+    double n = -1;
+    if (r->rd_rel->relkind == RELKIND_RELATION || r->rd_rel->relkind == RELKIND_MATVIEW)
+        n = count_rows(r, attnum, enough, max_read);
+    relation_close(r, NoLock);
+    UnlockRelationOid(relid, AccessShareLock);
+    return n;
+}
+
 void rel_stats_leaf(RangeVar* rv, RelStats* out) {
     out->exists = false;
     out->rows = 0;
@@ -80,63 +115,25 @@ void rel_stats_leaf(RangeVar* rv, RelStats* out) {
             if (pages > 16) {
                 out->rows = pages * 100.0;
             } else if (pages > 0) {
-                Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
-                TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
-                TupleTableSlot* slot = table_slot_create(r, nullptr);
-                while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) out->rows += 1;
-                ExecDropSingleTupleTableSlot(slot);
-                table_endscan(scan);
+                out->rows = count_rows(r, 0, -1, -1);
             }
             relation_close(r, AccessShareLock);
         }
     }
 }
 
-// Whether a table has at least one row visible now: the first row of a scan. Used where the
-// estimates say "empty" but data loss is at stake. A table locked by another session (the
-// lock is not free at once) counts as empty: the statistics are all there is to go on.
+// Whether a table has at least one row visible now. Used where the estimates say "empty" but
+// data loss is at stake. A table another session has locked counts as empty: the statistics
+// are all there is to go on.
 bool has_rows_leaf(Oid relid) {
-    if (!ConditionalLockRelationOid(relid, AccessShareLock)) return false;
-    Relation r = relation_open(relid, NoLock);
-    bool found = false;
-    if (r->rd_rel->relkind == RELKIND_RELATION || r->rd_rel->relkind == RELKIND_MATVIEW) {
-        Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
-        TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
-        TupleTableSlot* slot = table_slot_create(r, nullptr);
-        found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
-        ExecDropSingleTupleTableSlot(slot);
-        table_endscan(scan);
-    }
-    relation_close(r, NoLock);
-    UnlockRelationOid(relid, AccessShareLock);
-    return found;
+    return count_rows_leaf(relid, 0, 1, -1) > 0;
 }
 
-// Whether a column holds a value (not NULL) in a row visible now. Stops at the first one; after
-// 100,000 rows of NULLs it gives up and answers yes (a long scan is not worth the certainty).
-// A table locked by another session at once counts as holding values.
+// Whether a column holds a value (not NULL) in a row visible now. After 100,000 rows of NULLs
+// it gives up and answers yes (a long scan is not worth the certainty); so it does for a table
+// another session has locked, or a partitioned one.
 bool column_has_values_leaf(Oid relid, AttrNumber attnum) {
-    if (!ConditionalLockRelationOid(relid, AccessShareLock)) return true;
-    Relation r = relation_open(relid, NoLock);
-    bool found = false;
-    if (r->rd_rel->relkind == RELKIND_RELATION || r->rd_rel->relkind == RELKIND_MATVIEW) {
-        Snapshot snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
-        TableScanDesc scan = table_beginscan(r, snap, 0, nullptr);
-        TupleTableSlot* slot = table_slot_create(r, nullptr);
-        long seen = 0;
-        while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
-            bool isnull = true;
-            (void)slot_getattr(slot, attnum, &isnull);
-            found = !isnull || ++seen >= 100000;
-        }
-        ExecDropSingleTupleTableSlot(slot);
-        table_endscan(scan);
-    } else {
-        found = true;  // a partitioned table: not scanned here
-    }
-    relation_close(r, NoLock);
-    UnlockRelationOid(relid, AccessShareLock);
-    return found;
+    return count_rows_leaf(relid, attnum, 1, 100000) != 0;
 }
 
 struct ColumnInfo {
@@ -1120,7 +1117,8 @@ const std::vector<Rule>& rules() noexcept {
         {"I305", "reindex-not-concurrent", "index", "REINDEX without CONCURRENTLY"},
         {"I306", "foreign-key-without-index", "index",
          "foreign key columns without an index (looked up in pg_index)"},
-        {"B401", "drop-column", "breaking", "DROP COLUMN loses data and breaks readers"},
+        {"B401", "drop-column", "breaking",
+         "DROP COLUMN breaks readers (an error when the column holds values)"},
         {"B402", "drop-table", "breaking", "DROP TABLE (an error when the table holds rows)"},
         {"B402", "drop-schema", "breaking", "DROP SCHEMA (an error with CASCADE)"},
         {"B403", "rename-column", "breaking", "RENAME COLUMN breaks running code"},
