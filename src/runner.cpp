@@ -171,21 +171,31 @@ spi::Query q_fingerprint{
 // The extension version whose tables and functions this library works with.
 constexpr const char* kSchemaVersion = "0.3.0";
 
-spi::Query q_installed_version{
-    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'migrations_schema'",
-    0,
-    {},
-    nullptr};
+// Leaf: the installed version of the extension (a palloc'd string), or nullptr. A direct
+// catalog lookup: it runs on every call.
+char* installed_version_leaf() {
+    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+                CStringGetDatum("migrations_schema"));
+    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tup = systable_getnext(scan);
+    char* version = nullptr;
+    if (HeapTupleIsValid(tup)) {
+        bool isnull = true;
+        Datum d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+        if (!isnull) version = TextDatumGetCString(d);
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return version;
+}
 
 // A library newer than the installed extension (installed, but ALTER EXTENSION ... UPDATE not
 // yet run) would write columns the tables do not have yet: refuse with the fix.
 void check_installed_version() {
-    spi::Internal internal;
-    internal.enter();
     std::optional<std::string> v;
-    if (spi::run(q_installed_version, nullptr, nullptr) > 0) v = spi::get_text(0, 1);
-    spi::release();
-    internal.leave();
+    if (const char* found = guard([] { return installed_version_leaf(); })) v = found;
     if (v && *v != kSchemaVersion)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "extension migrations_schema is installed at version " + *v +
