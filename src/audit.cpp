@@ -752,12 +752,16 @@ void sql_drop_leaf(EventTriggerData* trig) {
     tuplestore_end(store);
 }
 
-// table_rewrite: the table and PostgreSQL's reasons.
-void table_rewrite_leaf(EventTriggerData* trig) {
+// table_rewrite: the table about to be rewritten and PostgreSQL's reason bits.
+void rewrite_target_leaf(Oid* relid, int* reason) {
     LOCAL_FCINFO(fcinfo, 0);
     InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
-    Oid relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fcinfo));
-    int reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fcinfo));
+    *relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fcinfo));
+    *reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fcinfo));
+}
+
+// table_rewrite: the table and PostgreSQL's reasons.
+void table_rewrite_leaf(EventTriggerData* trig, Oid relid, int reason) {
     ObjectAddress addr{RelationRelationId, relid, 0};
     bool temporary = false;
     const char* schema = schema_of(&addr, &temporary);
@@ -776,16 +780,12 @@ void table_rewrite_leaf(EventTriggerData* trig) {
     json_key(&buf, "reasons");
     appendStringInfoChar(&buf, '[');
     bool first = true;
-    auto add = [&](int bit, const char* text) {
-        if ((reason & bit) == 0) return;
+    for (const auto& r : kRewriteReasons) {
+        if ((reason & r.bit) == 0) continue;
         if (!first) appendStringInfoChar(&buf, ',');
         first = false;
-        escape_json(&buf, text);
-    };
-    add(AT_REWRITE_ALTER_PERSISTENCE, "persistence change (SET LOGGED / UNLOGGED)");
-    add(AT_REWRITE_DEFAULT_VAL, "new column with a volatile default or a domain constraint");
-    add(AT_REWRITE_COLUMN_REWRITE, "column type change that is not binary coercible");
-    add(AT_REWRITE_ACCESS_METHOD, "access method change");
+        escape_json(&buf, r.text);
+    }
     appendStringInfoChar(&buf, ']');
     json_key(&buf, "reason_code");
     appendStringInfo(&buf, "%d", reason);
@@ -1152,6 +1152,13 @@ extern "C" void audit_subxact_callback(SubXactEvent event, SubTransactionId mySu
 
 }  // namespace
 
+const RewriteReason kRewriteReasons[4] = {
+    {AT_REWRITE_ALTER_PERSISTENCE, "persistence change (SET LOGGED / UNLOGGED)"},
+    {AT_REWRITE_DEFAULT_VAL, "new column with a volatile default or a domain constraint"},
+    {AT_REWRITE_COLUMN_REWRITE, "column type change that is not binary coercible"},
+    {AT_REWRITE_ACCESS_METHOD, "access method change"},
+};
+
 void init() noexcept {
     if (hook_installed) return;
     DefineCustomBoolVariable(
@@ -1207,18 +1214,15 @@ Datum on_sql_drop(Call& c) {
 }
 
 Datum on_table_rewrite(Call& c) {
-    // The rewrite guard of a running migration comes first, whether the audit is on or not.
-    event_data(c, "migrate.audit_table_rewrite()");
+    EventTriggerData* trig = event_data(c, "migrate.audit_table_rewrite()");
     Oid relid = InvalidOid;
     int reason = 0;
-    guard([&] {
-        LOCAL_FCINFO(fcinfo, 0);
-        InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
-        relid = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fcinfo));
-        reason = DatumGetInt32(pg_event_trigger_table_rewrite_reason(fcinfo));
-    });
+    guard([&] { rewrite_target_leaf(&relid, &reason); });
+    // The rewrite guard of a running migration comes first, whether the audit is on or not.
     safety::Check::on_rewrite(relid, reason);
-    return on_event(c, "migrate.audit_table_rewrite()", table_rewrite_leaf);
+    if (!audit_enabled) return (Datum)0;
+    guard([&] { table_rewrite_leaf(trig, relid, reason); });
+    return (Datum)0;
 }
 
 // Rows reach migrate.ddl_audit through the audit itself, which does not fire triggers. A

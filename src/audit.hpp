@@ -32,6 +32,14 @@ class MigrationScope {
     const char* saved_statement_;
 };
 
+// PostgreSQL's table_rewrite reason bits, described (the audit's detail, the rewrite guard's
+// error).
+struct RewriteReason {
+    int bit;
+    const char* text;
+};
+extern const RewriteReason kRewriteReasons[4];
+
 // The event trigger functions.
 Datum on_ddl_command_end(Call& c);
 Datum on_sql_drop(Call& c);

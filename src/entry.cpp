@@ -41,13 +41,16 @@ bool is_null(const Call& c, int i) {
     return c.fcinfo->args[i].isnull;
 }
 
+// A text Datum's contents.
+std::string text_of(Datum d) {
+    text* t =
+        guard([&] { return (text*)pg_detoast_datum_packed((struct varlena*)DatumGetPointer(d)); });
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
 std::optional<std::string> opt_text(Call& c, int i) {
     if (is_null(c, i)) return std::nullopt;
-    text* t = guard([&] {
-        return (text*)pg_detoast_datum_packed(
-            (struct varlena*)DatumGetPointer(c.fcinfo->args[i].value));
-    });
-    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    return text_of(c.fcinfo->args[i].value);
 }
 
 std::string req_text(Call& c, int i, const char* what) {
@@ -88,8 +91,7 @@ runner::Allow allow_arg(Call& c, int i) {
             out.emplace_back(std::nullopt);
             continue;
         }
-        text* t = guard([&] { return (text*)pg_detoast_datum_packed((struct varlena*)elems[k]); });
-        out.emplace_back(std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+        out.emplace_back(text_of(elems[k]));
     }
     return out;
 }

@@ -2,7 +2,7 @@
 #include "locks.hpp"
 
 #include <cstring>
-#include <vector>
+#include <optional>
 
 #include "spi.hpp"
 
@@ -60,19 +60,6 @@ void set_timeout_leaf(int ms, GucAction action) {
                             false);
 }
 
-void begin_leaf() {
-    BeginInternalSubTransaction(nullptr);
-}
-
-void end_leaf(bool commit, MemoryContext cxt, ResourceOwner owner) {
-    if (commit)
-        ReleaseCurrentSubTransaction();
-    else
-        RollbackAndReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(cxt);
-    CurrentResourceOwner = owner;
-}
-
 void sleep_leaf(long ms) {
     TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
     for (;;) {
@@ -124,17 +111,8 @@ int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, Holder* out, int max) {
     return n;
 }
 
-// "table public.users" for relation locks, PostgreSQL's own description otherwise.
+// PostgreSQL's own description of a lock tag ("transaction 731", "tuple (0,1) of relation ...").
 char* describe_leaf(const LOCKTAG* tag) {
-    if (tag->locktag_type == LOCKTAG_RELATION && tag->locktag_field1 == MyDatabaseId) {
-        Oid relid = tag->locktag_field2;
-        char* rel = get_rel_name(relid);
-        if (rel != nullptr) {
-            char* nsp = get_namespace_name(get_rel_namespace(relid));
-            return psprintf("relation %s.%s", quote_identifier(nsp ? nsp : "?"),
-                            quote_identifier(rel));
-        }
-    }
     StringInfoData buf;
     initStringInfo(&buf);
     DescribeLockTag(&buf, tag);
@@ -192,21 +170,6 @@ bool is_lock_timeout(const PgError& e) {
            strcmp(e.data->message_id, "canceling statement due to lock timeout") == 0;
 }
 
-// Runs `statement` in a subtransaction: released on success, rolled back on any error (which
-// is then rethrown).
-void in_subtransaction(const std::function<void()>& statement) {
-    MemoryContext cxt = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    guard([] { begin_leaf(); });
-    try {
-        statement();
-    } catch (...) {
-        guard([&] { end_leaf(false, cxt, owner); });
-        throw;
-    }
-    guard([&] { end_leaf(true, cxt, owner); });
-}
-
 }  // namespace
 
 void define_settings() noexcept {
@@ -251,7 +214,7 @@ void run(const std::function<void()>& statement, const std::string& where) {
         int wait_ms = LockTimeout;
         try {
             Sampler sampler(wait_ms);
-            in_subtransaction(statement);
+            spi::in_subtransaction(statement);
             return;
         } catch (const PgError& e) {
             if (!is_lock_timeout(e)) throw;
@@ -261,8 +224,11 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     LOCKTAG tag = sampled_tag;
                     LOCKMODE mode = sampled_mode;
                     const LOCKTAG* t = &tag;
+                    std::optional<std::string> rel;
+                    if (tag.locktag_type == LOCKTAG_RELATION && tag.locktag_field1 == MyDatabaseId)
+                        rel = spi::relation_name(tag.locktag_field2);
                     object = std::string(guard([&] { return mode_name_leaf(t, mode); })) + " on " +
-                             guard([&] { return describe_leaf(t); });
+                             (rel ? "relation " + *rel : guard([&] { return describe_leaf(t); }));
                     held = blockers(tag, mode);
                 }
                 throw Error(

@@ -340,13 +340,12 @@ script::Script split_up(const std::string& version, const std::string& up_sql) {
 // PostgreSQL error from the parser is cleanly rolled back.
 void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down) {
     if (!down) return;
-    MemoryContext cxt = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    guard([] { BeginInternalSubTransaction(nullptr); });
     std::string problem, detail;
     try {
-        script::split(*down, {version, "down"});
-        safety::directive_overrides(*down, {version, "down"});
+        spi::in_subtransaction([&] {
+            script::split(*down, {version, "down"});
+            safety::directive_overrides(*down, {version, "down"});
+        });
     } catch (const PgError& e) {
         problem = e.data->message ? e.data->message : "error";
         detail = e.data->context ? e.data->context : "";
@@ -354,14 +353,6 @@ void warn_if_down_unusable(const std::string& version, const std::optional<std::
         problem = e.message;
         detail = e.detail;
     }
-    guard([&] {
-        if (problem.empty())
-            ReleaseCurrentSubTransaction();
-        else
-            RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(cxt);
-        CurrentResourceOwner = owner;
-    });
     if (!problem.empty())
         spi::warning("the down script of migration " + version + " cannot be run: " + problem,
                      detail,
@@ -471,11 +462,11 @@ bool update_details(const Row& row, const Input& in, const std::string& by) {
     return true;
 }
 
-Ran rollback_one(const Row& row, const script::Script& down, const std::string& by,
+Ran rollback_one(const Row& row, const script::Script& down,
+                 std::vector<safety::Override> directives, const std::string& by,
                  std::vector<safety::Override>* args) {
     std::string migration = label(row.version, row.name);
-    safety::Check check(migration, row.version, "down", args,
-                        safety::directive_overrides(*row.down_sql, {row.version, "down"}));
+    safety::Check check(migration, row.version, "down", args, std::move(directives));
     check.lint(down.statements);
     TimestampTz at = spi::now();
     double ms = run_script(down, row.version, migration, "down", check);
@@ -509,14 +500,16 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
                     "migrations.");
     }
     std::vector<script::Script> downs;
+    std::vector<std::vector<safety::Override>> directives;
     downs.reserve(rows.size());
+    directives.reserve(rows.size());
     for (const auto& r : rows) {
         downs.push_back(script::split(*r.down_sql, {r.version, "down"}));
-        safety::directive_overrides(*r.down_sql, {r.version, "down"});
+        directives.push_back(safety::directive_overrides(*r.down_sql, {r.version, "down"}));
     }
     std::vector<Ran> ran;
     for (size_t i = 0; i < rows.size(); i++)
-        ran.push_back(rollback_one(rows[i], downs[i], by, &args));
+        ran.push_back(rollback_one(rows[i], downs[i], std::move(directives[i]), by, &args));
     safety::report_unmatched_arguments(args);
     return ran;
 }
@@ -677,10 +670,12 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     }
     // Check every script before running any.
     std::vector<script::Script> scripts;
+    std::vector<std::vector<safety::Override>> directives;
     scripts.reserve(pending.size());
+    directives.reserve(pending.size());
     for (const auto& p : pending) {
         scripts.push_back(split_up(p.in.version, p.in.up_sql));
-        safety::directive_overrides(p.in.up_sql, {p.in.version, "up"});
+        directives.push_back(safety::directive_overrides(p.in.up_sql, {p.in.version, "up"}));
     }
 
     std::vector<Ran> ran;
@@ -688,8 +683,7 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
         const Input& in = pending[i].in;
         TimestampTz at = spi::now();
         std::string migration = label(in.version, in.name);
-        safety::Check check(migration, in.version, "up", &args,
-                            safety::directive_overrides(in.up_sql, {in.version, "up"}));
+        safety::Check check(migration, in.version, "up", &args, std::move(directives[i]));
         check.lint(scripts[i].statements);
         double ms = run_script(scripts[i], in.version, migration, "up", check);
         int count = static_cast<int>(scripts[i].statements.size());

@@ -2,8 +2,8 @@
 #include "safety.hpp"
 
 #include <cctype>
-#include <cstdio>
 
+#include "audit.hpp"
 #include "spi.hpp"
 
 namespace ms::safety {
@@ -93,22 +93,11 @@ void append_raw(std::string& out, const char* key, const std::string& raw) {
     out += ", " + json_string(key) + ": " + raw;
 }
 
+// A finding of the "rewrite" family (lint_rules()) predicts the rewrite the guard would stop.
 bool is_rewrite_rule(const std::string& id) {
-    return id == "R101" || id == "R102" || id == "R103" || id == "R104" || id == "R108" ||
-           id == "R109";
-}
-
-std::string size_text(int64 bytes) {
-    char buf[64];
-    if (bytes >= 10LL * 1024 * 1024 * 1024)
-        snprintf(buf, sizeof buf, "%lld GB", static_cast<long long>(bytes >> 30));
-    else if (bytes >= 10LL * 1024 * 1024)
-        snprintf(buf, sizeof buf, "%lld MB", static_cast<long long>(bytes >> 20));
-    else if (bytes >= 10LL * 1024)
-        snprintf(buf, sizeof buf, "%lld kB", static_cast<long long>(bytes >> 10));
-    else
-        snprintf(buf, sizeof buf, "%lld bytes", static_cast<long long>(bytes));
-    return buf;
+    for (const auto& r : lint::rules())
+        if (id == r.id) return std::string(r.family) == "rewrite";
+    return false;
 }
 
 // ---- leaf calls ----
@@ -117,45 +106,27 @@ int64 total_size_leaf(Oid relid) {
     return DatumGetInt64(DirectFunctionCall1(pg_total_relation_size, ObjectIdGetDatum(relid)));
 }
 
-char* qualified_name_leaf(Oid relid) {
-    char* rel = get_rel_name(relid);
-    char* nsp = get_namespace_name(get_rel_namespace(relid));
-    if (rel == nullptr) return psprintf("relation %u", relid);
-    return psprintf("%s.%s", quote_identifier(nsp ? nsp : "?"), quote_identifier(rel));
+const char* size_pretty_leaf(int64 bytes) {
+    return text_to_cstring(
+        DatumGetTextPP(DirectFunctionCall1(pg_size_pretty, Int64GetDatum(bytes))));
+}
+
+const char* json_leaf(const char* s) {
+    StringInfoData buf;
+    initStringInfo(&buf);
+    escape_json(&buf, s);
+    return buf.data;
+}
+
+std::string size_text(int64 bytes) {
+    return guard([&] { return size_pretty_leaf(bytes); });
 }
 
 }  // namespace
 
 std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char ch : s) {
-        switch (ch) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (ch < 0x20) {
-                    char buf[8];
-                    snprintf(buf, sizeof buf, "\\u%04x", ch);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(ch);
-                }
-        }
-    }
-    return out + "\"";
+    std::string copy(s);  // NUL-terminated for PostgreSQL's escape_json
+    return guard([&] { return json_leaf(copy.c_str()); });
 }
 
 void define_settings() noexcept {
@@ -359,15 +330,10 @@ void Check::rewrite(Oid relid, int reason) {
     if (max_rewrite_kb < 0) return;
     int64 bytes = guard([&] { return total_size_leaf(relid); });
     if (bytes <= static_cast<int64>(max_rewrite_kb) * 1024) return;
-    std::string table = guard([&] { return qualified_name_leaf(relid); });
+    std::string table = spi::relation_name(relid).value_or("relation " + std::to_string(relid));
     std::string why;
-    auto add = [&](int bit, const char* text) {
-        if (reason & bit) why += (why.empty() ? "" : "; ") + std::string(text);
-    };
-    add(AT_REWRITE_ALTER_PERSISTENCE, "persistence change (SET LOGGED / UNLOGGED)");
-    add(AT_REWRITE_DEFAULT_VAL, "new column with a volatile default or a domain constraint");
-    add(AT_REWRITE_COLUMN_REWRITE, "column type change that is not binary coercible");
-    add(AT_REWRITE_ACCESS_METHOD, "access method change");
+    for (const auto& r : audit::kRewriteReasons)
+        if (reason & r.bit) why += (why.empty() ? "" : "; ") + std::string(r.text);
     if (why.empty()) why = "reason code " + std::to_string(reason);
     std::string message = "rewrite of table " + table + " (" + size_text(bytes) +
                           ", larger than migrations_schema.max_rewrite_size " +

@@ -68,6 +68,22 @@ void lock_leaf() {
     (void)LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+void end_subtransaction_leaf(bool commit, MemoryContext cxt, ResourceOwner owner) {
+    if (commit)
+        ReleaseCurrentSubTransaction();
+    else
+        RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(cxt);
+    CurrentResourceOwner = owner;
+}
+
+const char* relation_name_leaf(Oid relid) {
+    char* rel = get_rel_name(relid);
+    if (rel == nullptr) return nullptr;
+    char* nsp = get_namespace_name(get_rel_namespace(relid));
+    return quote_qualified_identifier(nsp, rel);
+}
+
 void report_leaf(int level, const char* message, const char* detail, const char* hint) {
     ereport(level,
             (errmsg_internal("%s", message), detail[0] ? errdetail_internal("%s", detail) : 0,
@@ -157,6 +173,25 @@ bool uses_transaction_snapshot() {
 
 std::string current_user_name() {
     return guard([] { return (const char*)GetUserNameFromId(GetUserId(), false); });
+}
+
+void in_subtransaction(const std::function<void()>& f) {
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    guard([] { BeginInternalSubTransaction(nullptr); });
+    try {
+        f();
+    } catch (...) {
+        guard([&] { end_subtransaction_leaf(false, cxt, owner); });
+        throw;
+    }
+    guard([&] { end_subtransaction_leaf(true, cxt, owner); });
+}
+
+std::optional<std::string> relation_name(Oid relid) {
+    const char* name = guard([&] { return relation_name_leaf(relid); });
+    if (name == nullptr) return std::nullopt;
+    return std::string(name);
 }
 
 void notice(const std::string& message, const std::string& detail) {

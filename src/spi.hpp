@@ -2,6 +2,7 @@
 // caller's statements, and the scope in which the extension's own bookkeeping runs.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -62,6 +63,13 @@ void lock_migrations();
 
 // REPEATABLE READ or SERIALIZABLE: one snapshot for the whole transaction.
 bool uses_transaction_snapshot();
+
+// Runs f in a subtransaction: released when f returns, rolled back (and the exception rethrown)
+// when it throws. The caller's memory context and resource owner are restored either way.
+void in_subtransaction(const std::function<void()>& f);
+
+// "schema.table" of a relation, each part quoted as needed; nullopt when it no longer exists.
+std::optional<std::string> relation_name(Oid relid);
 
 // The role that called the SQL function (current_user at entry).
 std::string current_user_name();
