@@ -93,11 +93,16 @@ void append_raw(std::string& out, const char* key, const std::string& raw) {
     out += ", " + json_string(key) + ": " + raw;
 }
 
-// A finding of the "rewrite" family (lint_rules()) predicts the rewrite the guard would stop.
-bool is_rewrite_rule(const std::string& id) {
+// The family of a rule id in the registry (lint_rules()); "" for none.
+std::string family_of(const std::string& id) {
     for (const auto& r : lint::rules())
-        if (id == r.id) return std::string(r.family) == "rewrite";
-    return false;
+        if (id == r.id) return r.family;
+    return {};
+}
+
+// A finding of the "rewrite" family predicts the rewrite the guard would stop.
+bool is_rewrite_rule(const std::string& id) {
+    return family_of(id) == "rewrite";
 }
 
 // ---- leaf calls ----
@@ -216,7 +221,7 @@ void Check::lint(const std::vector<script::Statement>& statements) {
         if (f.severity == "info") continue;
         // A down script undoes its up script: breaking the names the up script introduced is
         // its purpose. Only the breaking findings that lose data (errors) count there.
-        if (down && f.rule_id[0] == 'B' && f.severity == "warning") continue;
+        if (down && f.severity == "warning" && family_of(f.rule_id) == "breaking") continue;
         const Override* by = allowing(f.rule_id, f.rule);
         recorded_.push_back(Recorded{std::move(f), by});
     }
