@@ -26,7 +26,6 @@ std::string trim(std::string_view s) {
 // "B401" / "b401" (an id) or "drop-column" / "drop_column" / "DROP-COLUMN" (a name).
 Override make_override(const std::string& token) {
     Override o;
-    o.rule = token;
     std::string upper, lower;
     for (char ch : token) {
         upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -34,16 +33,16 @@ Override make_override(const std::string& token) {
     }
     for (const auto& r : lint::rules()) {
         if (upper == r.id) {
-            o.rule = o.key = upper;
+            o.rule = upper;
             o.by_id = true;
             return o;
         }
         if (lower == r.name) {
-            o.rule = o.key = lower;
+            o.rule = lower;
             return o;
         }
     }
-    return o;  // key empty: unknown
+    return o;  // rule empty: unknown
 }
 
 // "rule[, rule ...] [-- reason]": one Override per rule. `where` names the place for errors.
@@ -60,7 +59,7 @@ std::vector<Override> parse_body(std::string_view body, const std::string& where
     auto flush = [&] {
         if (token.empty()) return;
         Override o = make_override(token);
-        if (o.key.empty())
+        if (o.rule.empty())
             throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "unknown lint rule \"" + token + "\" in " + where,
                         "An override names a rule by its id (B401) or its name (drop-column).",
@@ -194,7 +193,7 @@ Check::~Check() {
 }
 
 const Override* Check::allowing(const std::string& rule_id, const std::string& rule) {
-    auto matches = [&](const Override& o) { return o.key == (o.by_id ? rule_id : rule); };
+    auto matches = [&](const Override& o) { return o.rule == (o.by_id ? rule_id : rule); };
     for (auto& o : directives_)
         if (matches(o)) {
             o.matched = true;
@@ -254,7 +253,6 @@ void Check::lint(const std::vector<script::Statement>& statements) {
     }
     for (const auto& r : recorded_) {
         if (r.allowed_by != nullptr || r.finding.severity != "warning") continue;
-        warnings_++;
         spi::notice("migration " + label_ + " " + which_ + " script, " + describe(r));
     }
 }

@@ -20,7 +20,6 @@ void define_settings() noexcept;
 // One override: a rule allowed by an argument of the call or by a directive in the script.
 struct Override {
     std::string rule;                   // the rule as spelled in lint_rules(): id or name
-    std::string key;                    // the same, for matching
     bool by_id = false;                 // key is a rule id such as B401
     std::optional<std::string> reason;  // text after "--"
     const char* source = "argument";    // "argument" or "directive"
@@ -67,7 +66,6 @@ class Check {
     // with whether and how it was allowed, and the overrides with what they matched.
     std::string findings_json() const;
     std::string overrides_json() const;
-    int warnings() const { return warnings_; }
 
     // From the table_rewrite event: refuses (55000) the rewrite of a table larger than
     // migrations_schema.max_rewrite_size unless allowed.
@@ -89,7 +87,6 @@ class Check {
     std::vector<Recorded> recorded_;
     int statement_ = 0;
     int line_ = 0;
-    int warnings_ = 0;
     Check* previous_ = nullptr;
     bool active_ = false;
 };
