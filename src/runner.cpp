@@ -237,7 +237,8 @@ int64 add_history(const std::string& version, const std::optional<std::string>& 
                   const char* action, const std::string& checksum, TimestampTz at,
                   const std::string& by, std::optional<double> duration_ms,
                   std::optional<int> statements, bool out_of_order,
-                  const safety::Check* check = nullptr) {
+                  const std::optional<std::string>& findings = std::nullopt,
+                  const std::optional<std::string>& overrides = std::nullopt) {
     spi::Params p;
     p.text(version).text(name).text(action).text(checksum).timestamptz(at).text(by);
     if (duration_ms)
@@ -248,11 +249,7 @@ int64 add_history(const std::string& version, const std::optional<std::string>& 
         p.int4(*statements);
     else
         p.null();
-    p.boolean(out_of_order);
-    if (check)
-        p.text(check->findings_json()).text(check->overrides_json());
-    else
-        p.null().null();
+    p.boolean(out_of_order).text(findings).text(overrides);
     spi::run(q_history, p.values(), p.nulls());
     int64 id = spi::get_int64(0, 1);
     spi::release();
@@ -397,7 +394,7 @@ void record_applied(const Input& in, const std::string& sum, TimestampTz at, con
     spi::Internal internal;
     internal.enter();
     int64 seq = add_history(in.version, in.name, "apply", sum, at, by, ms, statements, out_of_order,
-                            &check);
+                            findings, overrides);
     spi::Params p;
     if (store_scripts) {
         p.text(in.version)
@@ -473,7 +470,9 @@ Ran rollback_one(const Row& row, const script::Script& down,
     int n = static_cast<int>(down.statements.size());
     spi::Internal internal;
     internal.enter();
-    add_history(row.version, row.name, "rollback", row.checksum, at, by, ms, n, false, &check);
+    std::string findings = check.findings_json(), overrides = check.overrides_json();
+    add_history(row.version, row.name, "rollback", row.checksum, at, by, ms, n, false, findings,
+                overrides);
     spi::Params p;
     p.text(row.version);
     spi::run(q_mark_rolled_back, p.values(), p.nulls());
