@@ -3,6 +3,10 @@
 #
 #   bash test/run_all.sh                 install what is missing, build, install, run everything
 #   bash test/run_all.sh --suite regress one suite: regress | isolation | tap | corpus
+#   MS_TAP_ONLY=005 bash test/run_all.sh --suite tap   only the TAP files whose name matches
+#
+# Robustness tests (TAP) add their counts to a stats file (MS_STATS_FILE, lines "key N"); the
+# run prints their sums (trials, calls, crashes, inconsistencies) before the final line.
 #
 # Works as root (CI) and as an ordinary user with sudo. Every server it uses is a throwaway
 # cluster it starts itself (as the non-root `postgres` OS user when run as root) and removes at
@@ -22,6 +26,9 @@ SKIPPED=0
 FAILURES=()
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/ms_tests_XXXXXX")
 chmod 755 "$LOGDIR"
+export MS_STATS_FILE="$LOGDIR/stats"
+: >"$MS_STATS_FILE"
+chmod 666 "$MS_STATS_FILE"
 
 cleanup() {
     ms_cluster_stop
@@ -87,9 +94,10 @@ suite_tap() {
     chmod -R a+rX "$tapdir"
     chown -R "$(ms_run_user)" "$tapdir" 2>/dev/null || true
     for f in "$tapdir"/t/*.pl; do
+        [[ -n ${MS_TAP_ONLY:-} && $(basename "$f") != *"$MS_TAP_ONLY"* ]] && continue
         log="$LOGDIR/tap_$(basename "$f" .pl).log"
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
-            PG_REGRESS="$pgxs/test/regress/pg_regress" PGHOST= PGPORT= PGUSER= PGDATABASE= \
+            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
             bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
         grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2
@@ -131,6 +139,14 @@ for s in "${SUITES[@]}"; do
         *) ms_die "unknown suite: $s" ;;
     esac
 done
+
+# robustness figures reported by the tests ("key N" lines), summed
+if [[ -s $MS_STATS_FILE ]]; then
+    awk '{ sum[$1] += $2 }
+         END { printf "robustness: %d trials, %d calls, %d crashes, %d inconsistencies\n",
+                      sum["trials"], sum["calls"], sum["crashes"], sum["inconsistencies"] }' \
+        "$MS_STATS_FILE"
+fi
 
 if [[ ${#FAILURES[@]} -gt 0 ]]; then
     ms_log "failed: ${FAILURES[*]}"
