@@ -101,4 +101,24 @@ SELECT p.oid::regprocedure AS function,
 SELECT count(*) AS helpers FROM pg_proc WHERE proname = 'upgrade_replace_function';
 DROP EXTENSION migrations_schema;
 DROP ROLE ms_upgrade_deploy;
+
+-- 0.3.0 -> 0.3.1: audit_health() and summary() work for a reader without the privilege to
+-- read shared_preload_libraries (in 0.3.0 they failed with 42501); grants are kept.
+CREATE EXTENSION migrations_schema VERSION '0.3.0';
+CREATE ROLE ms_upgrade_reader;
+GRANT USAGE ON SCHEMA migrate TO ms_upgrade_reader;
+GRANT EXECUTE ON FUNCTION migrate.audit_health(), migrate.summary(),
+                          migrate.drift(timestamptz, boolean) TO ms_upgrade_reader;
+GRANT SELECT ON migrate.migrations, migrate.history, migrate.ddl_audit TO ms_upgrade_reader;
+SET ROLE ms_upgrade_reader;
+SELECT component, ok FROM migrate.audit_health() WHERE component = 'statement capture';
+RESET ROLE;
+ALTER EXTENSION migrations_schema UPDATE TO '0.3.1';
+SET ROLE ms_upgrade_reader;
+SELECT component, ok FROM migrate.audit_health() WHERE component = 'statement capture';
+SELECT applied, pending, audit_ok FROM migrate.summary();
+RESET ROLE;
+DROP EXTENSION migrations_schema;
+DROP OWNED BY ms_upgrade_reader;
+DROP ROLE ms_upgrade_reader;
 CREATE EXTENSION migrations_schema;

@@ -1561,11 +1561,56 @@ Datum purge(Call& c) {
     memset(&s, 0, sizeof s);
     s.older_than = DatumGetTimestampTz(c.fcinfo->args[0].value);
     spi::connect();
+    // As the table owner with search_path pinned, like every bookkeeping query: the caller's
+    // search_path must not choose the operators and aggregates of the purge's queries.
+    spi::Internal internal;
+    internal.enter();
     guard([&] { purge_leaf(&s); });
+    internal.leave();
     spi::finish();
     if (!OidIsValid(s.relid)) s.relid = guard([] { return audit_table(); });
     guard([&] { purge_record_leaf(&s); });
     return Int64GetDatum(s.deleted);
+}
+
+// ------------------------------------------------------------------------------------------
+// audit_preloaded()
+// ------------------------------------------------------------------------------------------
+
+namespace {
+
+// Leaf: does the library list `setting` name this library ("migrations_schema", with or
+// without a directory and a .so suffix)?
+bool lists_library_leaf(const char* setting) {
+    const char* value = GetConfigOption(setting, true, false);
+    if (value == nullptr || *value == '\0') return false;
+    char* raw = pstrdup(value);
+    List* items = NIL;
+    bool found = false;
+    if (SplitDirectoriesString(raw, ',', &items)) {
+        ListCell* lc;
+        foreach (lc, items) {
+            const char* item = static_cast<const char*>(lfirst(lc));
+            const char* base = strrchr(item, '/');
+            base = base ? base + 1 : item;
+            size_t len = strlen(base);
+            if (len > 3 && strcmp(base + len - 3, ".so") == 0) len -= 3;
+            if (len == strlen("migrations_schema") && strncmp(base, "migrations_schema", len) == 0)
+                found = true;
+        }
+    }
+    list_free_deep(items);
+    pfree(raw);
+    return found;
+}
+
+}  // namespace
+
+Datum preloaded(Call&) {
+    return BoolGetDatum(guard([] {
+        return lists_library_leaf("shared_preload_libraries") ||
+               lists_library_leaf("session_preload_libraries");
+    }));
 }
 
 }  // namespace ms::audit

@@ -57,6 +57,10 @@ Datum verify(Call& c);
 // and records the purge in the chain. Returns the number of rows deleted.
 Datum purge(Call& c);
 
+// migrate.audit_preloaded(): whether shared_preload_libraries or session_preload_libraries
+// lists this library (read without the privilege those settings need to be shown).
+Datum preloaded(Call& c);
+
 // True while purge() deletes rows of the audit table `relid`: the append-only guard lets
 // exactly those deletes through.
 bool purging(Oid relid) noexcept;

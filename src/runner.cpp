@@ -169,7 +169,7 @@ spi::Query q_fingerprint{
     nullptr};
 
 // The extension version whose tables and functions this library works with.
-constexpr const char* kSchemaVersion = "0.3.0";
+constexpr const char* kSchemaVersion = "0.3.1";
 
 // Leaf: the installed version of the extension (a palloc'd string), or nullptr. A direct
 // catalog lookup: it runs on every call.
