@@ -8,7 +8,7 @@ OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/lint.o src/lock
 DATA = $(wildcard sql/migrations_schema--*.sql)
 
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \
-          privileges upgrade audit_capture audit_trust audit_drift lint enforce
+          privileges upgrade audit_capture audit_trust audit_drift lint enforce security
 REGRESS_OPTS = --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
             concurrent_audit
