@@ -15,8 +15,11 @@ ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_
 ISOLATION_OPTS = --load-extension=migrations_schema
 
 PG_CONFIG ?= pg_config
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -fno-omit-frame-pointer
-SHLIB_LINK = -lstdc++
+# SANITIZE: extra compile and link flags, e.g. make SANITIZE=-fsanitize=address,undefined
+# (test/sanitize.sh builds and runs the tests that way).
+SANITIZE ?=
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -fno-omit-frame-pointer $(SANITIZE)
+SHLIB_LINK = -lstdc++ $(SANITIZE)
 
 # Rebuild objects whose headers changed (PGXS writes the dependencies to .deps/).
 override autodepend = yes
