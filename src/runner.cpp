@@ -122,7 +122,27 @@ class NotNested {
     NotNested& operator=(const NotNested&) = delete;
 };
 
-// SPI connection for one call: connect now, finish on the success path.
+// Runs f with a fresh memory context current and deletes it afterwards: what f pallocs (the
+// parse trees of a script checked before anything runs) does not stay for the whole call.
+template <typename F>
+void in_scratch_context(F&& f) {
+    MemoryContext scratch = guard([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "migrations_schema script check",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+    {
+        struct Back {
+            MemoryContext old;
+            ~Back() { MemoryContextSwitchTo(old); }  // inline assignment, cannot fail
+        } back{MemoryContextSwitchTo(scratch)};
+        f();
+    }
+    guard([&] { MemoryContextDelete(scratch); });  // on an error the abort frees it
+}
+
+// SPI connection for one call, or for one migration of a call that runs many (a nested SPI
+// level: what the migration allocates lives in its own SPI memory and is freed with it):
+// connect now, finish on the success path (an error's abort releases it).
 class Session {
   public:
     Session() { spi::connect(); }
@@ -498,17 +518,24 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
                     "(migrate.register(version, up_sql, down_sql)), or roll back fewer "
                     "migrations.");
     }
-    std::vector<script::Script> downs;
+    // Parse trees are not kept from this check: each script is split again just before it
+    // runs, in the SPI level of its own migration, so a call's memory does not grow with the
+    // number of migrations it runs.
     std::vector<std::vector<safety::Override>> directives;
-    downs.reserve(rows.size());
     directives.reserve(rows.size());
-    for (const auto& r : rows) {
-        downs.push_back(script::split(*r.down_sql, {r.version, "down"}));
-        directives.push_back(safety::directive_overrides(*r.down_sql, {r.version, "down"}));
-    }
+    for (const auto& r : rows)
+        in_scratch_context([&] {
+            script::split(*r.down_sql, {r.version, "down"});
+            directives.push_back(safety::directive_overrides(*r.down_sql, {r.version, "down"}));
+        });
     std::vector<Ran> ran;
-    for (size_t i = 0; i < rows.size(); i++)
-        ran.push_back(rollback_one(rows[i], downs[i], std::move(directives[i]), by, &args));
+    for (size_t i = 0; i < rows.size(); i++) {
+        Session one;
+        script::Script down = script::split(*rows[i].down_sql, {rows[i].version, "down"});
+        ran.push_back(rollback_one(rows[i], down, std::move(directives[i]), by, &args));
+        down = script::Script{};
+        one.finish();
+    }
     safety::report_unmatched_arguments(args);
     return ran;
 }
@@ -667,30 +694,35 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
         session.finish();
         return {};
     }
-    // Check every script before running any.
-    std::vector<script::Script> scripts;
+    // Check every script before running any. The parse trees are not kept: each script is
+    // split again just before it runs, in the SPI level of its own migration (freed after it),
+    // so a call's memory does not grow with the number of migrations it applies.
     std::vector<std::vector<safety::Override>> directives;
-    scripts.reserve(pending.size());
     directives.reserve(pending.size());
-    for (const auto& p : pending) {
-        scripts.push_back(split_up(p.in.version, p.in.up_sql));
-        directives.push_back(safety::directive_overrides(p.in.up_sql, {p.in.version, "up"}));
-    }
+    for (const auto& p : pending)
+        in_scratch_context([&] {
+            split_up(p.in.version, p.in.up_sql);
+            directives.push_back(safety::directive_overrides(p.in.up_sql, {p.in.version, "up"}));
+        });
 
     std::vector<Ran> ran;
     for (size_t i = 0; i < pending.size(); i++) {
-        const Input& in = pending[i].in;
-        TimestampTz at = spi::now();
-        std::string migration = label(in.version, in.name);
-        safety::Check check(migration, in.version, "up", &args, std::move(directives[i]));
-        check.lint(scripts[i].statements);
-        double ms = run_script(scripts[i], in.version, migration, "up", check);
-        int count = static_cast<int>(scripts[i].statements.size());
-        bool ooo = is_older(in.version, newest);
-        record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false, check);
-        if (!newest || version::compare(in.version, *newest) > 0) newest = in.version;
-        ran.push_back(Ran{in.version, in.name, count, ms});
-        scripts[i] = script::Script{};  // free the statements of what already ran
+        Session one;
+        {
+            const Input& in = pending[i].in;
+            script::Script script = split_up(in.version, in.up_sql);
+            TimestampTz at = spi::now();
+            std::string migration = label(in.version, in.name);
+            safety::Check check(migration, in.version, "up", &args, std::move(directives[i]));
+            check.lint(script.statements);
+            double ms = run_script(script, in.version, migration, "up", check);
+            int count = static_cast<int>(script.statements.size());
+            bool ooo = is_older(in.version, newest);
+            record_applied(in, pending[i].checksum, at, by, ms, count, ooo, false, check);
+            if (!newest || version::compare(in.version, *newest) > 0) newest = in.version;
+            ran.push_back(Ran{in.version, in.name, count, ms});
+        }
+        one.finish();
     }
     safety::report_unmatched_arguments(args);
     session.finish();
