@@ -97,7 +97,7 @@ suite_tap() {
         [[ -n ${MS_TAP_ONLY:-} && $(basename "$f") != *"$MS_TAP_ONLY"* ]] && continue
         log="$LOGDIR/tap_$(basename "$f" .pl).log"
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
-            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
+            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
             bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
         grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2
