@@ -92,7 +92,7 @@ install_copy ubsan "-fsanitize=undefined -fno-sanitize-recover=all" \
 ms_log "UBSan: pg_regress and isolation"
 run_regress ubsan
 ms_log "UBSan: fuzz and crash tests"
-run_tap ubsan 007_fuzz MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-20000}"
+run_tap ubsan 007_fuzz MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-20000}" MS_FUZZ_MIN="${MS_FUZZ_CALLS:-20000}"
 run_tap ubsan 005_crash_recovery
 ubsan_reports=$(find "$WORK/ubsan/reports" -type f | wc -l)
 for f in "$WORK"/ubsan/reports/*; do [[ -f $f ]] && { echo "==== $f" >&2; head -40 "$f" >&2; }; done
@@ -103,7 +103,8 @@ install_copy valgrind "" \
 ms_log "valgrind: pg_regress (valgrind is slow: the isolation suites are left out)"
 run_regress valgrind ISOLATION=
 ms_log "valgrind: fuzz"
-run_tap valgrind 007_fuzz MS_FUZZ_CALLS="${MS_VALGRIND_CALLS:-3000}" MS_FUZZ_LIGHT=1
+run_tap valgrind 007_fuzz MS_FUZZ_CALLS="${MS_VALGRIND_CALLS:-3000}" \
+    MS_FUZZ_MIN="${MS_VALGRIND_CALLS:-3000}" MS_FUZZ_LIGHT=1
 # A report counts when one of its frames is in our library.
 vg_reports=0
 vg_all=0
