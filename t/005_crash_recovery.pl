@@ -47,7 +47,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 my $t_start = time;
-my $seed = $ENV{MS_SEED} // (int(time * 1000) ^ $$) % 2**31;
+my $seed = length($ENV{MS_SEED} // "") ? $ENV{MS_SEED} : (int(time * 1000) ^ $$) % 2**31;
 srand($seed);
 note "seed $seed (replay with MS_SEED=$seed)";
 
