@@ -531,9 +531,10 @@ std::vector<Ran> rollback_rows(const std::vector<Row>& rows, const std::string& 
     std::vector<Ran> ran;
     for (size_t i = 0; i < rows.size(); i++) {
         Session one;
-        script::Script down = script::split(*rows[i].down_sql, {rows[i].version, "down"});
-        ran.push_back(rollback_one(rows[i], down, std::move(directives[i]), by, &args));
-        down = script::Script{};
+        {
+            script::Script down = script::split(*rows[i].down_sql, {rows[i].version, "down"});
+            ran.push_back(rollback_one(rows[i], down, std::move(directives[i]), by, &args));
+        }  // its parse trees are in this migration's SPI memory, freed by finish()
         one.finish();
     }
     safety::report_unmatched_arguments(args);

@@ -104,11 +104,6 @@ last_cpu() {
     if [[ $ns =~ ^[0-9]+$ ]]; then awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e9 }'; else echo NA; fi
 }
 
-fresh_db() {
-    PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$1"
-    createdb "$1"
-}
-
 # Schema-only dump of public without the lines that differ between runs.
 dump_public() {
     pg_dump --schema-only -n public "$1" | grep -v -E '^(-- Dumped (from|by)|\\(un)?restrict )'

@@ -151,11 +151,6 @@ rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:
 load1() { cut -d' ' -f1 /proc/loadavg; }
 sql() { "${MS_PSQL[@]}" -At -d "$1" -c "$2"; }
 
-fresh_db() {
-    PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$1"
-    createdb "$1"
-}
-
 # ---- the workload and the session wrapper, all built before anything is timed
 WORKLOAD=$WORK/workload.sql
 case $KIND in

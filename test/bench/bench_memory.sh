@@ -28,6 +28,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 N=${N:-1000}
 [[ $N =~ ^[1-9][0-9]*$ && $N -ge 100 ]] || ms_die "N must be an integer >= 100 (got '$N')"
@@ -46,12 +48,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_memory_XXXXXX")
 chmod 755 "$WORK"
 ms_cluster_start bench_memory
 
-PSQL=(psql -X -q -v ON_ERROR_STOP=1)
-
-fresh_db() {
-    PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$1"
-    createdb "$1"
-}
 
 up_sql() { # up_sql I
     printf 'CREATE TABLE m_%d (id bigint PRIMARY KEY, v text);\n' "$1"
@@ -81,7 +77,7 @@ run_measured() {
     local db=$1 file=$2 label=$3 pid peak ctx
     mkfifo "$WORK/go"
     {
-        "${PSQL[@]}" -At -d "$db" -f "$WORK/wait.sql" -f "$file" \
+        "${MS_PSQL[@]}" -At -d "$db" -f "$WORK/wait.sql" -f "$file" \
             -c 'SELECT sum(total_bytes) / 1024 FROM pg_backend_memory_contexts' >"$WORK/out"
     } &
     local psql_pid=$!
@@ -126,12 +122,12 @@ one_call() { # one_call COUNT
     echo "SELECT count(*) FROM migrate.rollback($n);" >"$WORK/rollback_all.sql"
 
     fresh_db mem_ext
-    "${PSQL[@]}" -d mem_ext -c 'CREATE EXTENSION migrations_schema' -f "$WORK/register.sql" >/dev/null
+    "${MS_PSQL[@]}" -d mem_ext -c 'CREATE EXTENSION migrations_schema' -f "$WORK/register.sql" >/dev/null
     local a r
     a=$(run_measured mem_ext "$WORK/apply_all.sql" "ext_apply_$n")
     r=$(run_measured mem_ext "$WORK/rollback_all.sql" "ext_rollback_$n")
     local applied
-    applied=$("${PSQL[@]}" -At -d mem_ext -c "SELECT count(*) FROM migrate.history WHERE action = 'apply'")
+    applied=$("${MS_PSQL[@]}" -At -d mem_ext -c "SELECT count(*) FROM migrate.history WHERE action = 'apply'")
     [[ $applied -eq $n ]] || ms_die "expected $n applies in history, found $applied"
 
     fresh_db mem_plain
@@ -171,10 +167,10 @@ many_calls() { # many_calls COUNT: one session, COUNT applies then COUNT rollbac
         done
     } >"$WORK/many_plain.sql"
     fresh_db mem_ext
-    "${PSQL[@]}" -d mem_ext -c 'CREATE EXTENSION migrations_schema' >/dev/null
-    "${PSQL[@]}" -At -F ' ' -d mem_ext -f "$WORK/many_ext.sql" | grep '^probe' >"$WORK/probe_ext"
+    "${MS_PSQL[@]}" -d mem_ext -c 'CREATE EXTENSION migrations_schema' >/dev/null
+    "${MS_PSQL[@]}" -At -F ' ' -d mem_ext -f "$WORK/many_ext.sql" | grep '^probe' >"$WORK/probe_ext"
     fresh_db mem_plain
-    "${PSQL[@]}" -At -F ' ' -d mem_plain -f "$WORK/many_plain.sql" | grep '^probe' >"$WORK/probe_plain"
+    "${MS_PSQL[@]}" -At -F ' ' -d mem_plain -f "$WORK/many_plain.sql" | grep '^probe' >"$WORK/probe_plain"
     echo "calls (apply, then rollback)  ext contexts kB  ext RssAnon kB  plain contexts kB  plain RssAnon kB  ext-plain contexts kB"
     paste -d ' ' "$WORK/probe_ext" "$WORK/probe_plain" |
         awk '{ printf "%29d  %15d  %14d  %17d  %16d  %21d\n", $2, $3, $4, $7, $8, $3 - $7 }'

@@ -23,3 +23,9 @@ bench_time_psql() {
     t1=$EPOCHREALTIME
     bench_elapsed "$t0" "$t1"
 }
+
+# fresh_db NAME: drops the database NAME if it exists and creates it empty.
+fresh_db() {
+    PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$1"
+    createdb "$1"
+}
