@@ -553,10 +553,6 @@ my $crashes = crashes_in_log();
 	my @slow = sort { $b->[0] <=> $a->[0] }
 	  map { /duration: ([\d.]+) ms\s+statement: (.*)/ ? [ $1, substr($2, 0, 150) ] : () } @log;
 	note sprintf('slow: %.0f ms %s', @$_) for @slow[0 .. ($#slow < 14 ? $#slow : 14)];
-	my %by; my $tot = 0;
-	for (@slow) { my $k = substr($_->[1], 0, 30); $by{$k} += $_->[0]; $tot += $_->[0]; }
-	note sprintf('slow total %.0f ms in %d statements', $tot, scalar @slow);
-	note sprintf('  %.0f ms %s', $by{$_}, $_) for (sort { $by{$b} <=> $by{$a} } keys %by)[0..9];
 }
 my $elapsed = time - $t_start;
 
