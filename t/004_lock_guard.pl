@@ -27,6 +27,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
+use FindBin;
+use lib $FindBin::RealBin;
+use MsQuery;
 
 my $t_start = time;
 
@@ -39,59 +42,7 @@ CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO t VALUES (1, 0), (2, 0);
 SQL
 
-# ---- sessions
-#
-# The query helpers below feed psql's stdin themselves (no trailing ";" line as
-# BackgroundPsql::query adds: psql would send it as an empty query, which would then be the
-# blocker's "last query" in pg_stat_activity), and clear stderr, which this PG15 BackgroundPsql
-# does not.
-
-my $seq = 0;
-
-sub start_query
-{
-	my ($s, $sql) = @_;
-	$seq++;
-	my $banner = "lock_guard_done_$seq";
-	$s->{stdout} = '';
-	$s->{stderr} = '';
-	$s->{timeout}->start;
-	$s->{stdin} .= "$sql\n\\echo '$banner'\n\\warn '$banner'\n";
-	$s->{run}->pump_nb;
-	return $banner;
-}
-
-# Waits for the query started with $banner; returns (stdout, stderr).
-sub finish_query
-{
-	my ($s, $banner) = @_;
-	my $match = qr/$banner\r?\n/;
-	$s->{run}->pump
-	  until ($s->{stdout} =~ $match && $s->{stderr} =~ $match)
-	  || $s->{timeout}->is_expired;
-	die "query timed out: stdout '$s->{stdout}', stderr '$s->{stderr}'"
-	  if $s->{timeout}->is_expired;
-	my ($out, $err) = ($s->{stdout}, $s->{stderr});
-	$out =~ s/\r?\n?$banner\r?\n//;
-	$err =~ s/$banner\r?\n//;
-	$s->{stdout} = '';
-	$s->{stderr} = '';
-	return ($out, $err);
-}
-
-sub run_query
-{
-	my ($s, $sql) = @_;
-	return finish_query($s, start_query($s, $sql));
-}
-
-sub query_ok
-{
-	my ($s, $sql) = @_;
-	my ($out, $err) = run_query($s, $sql);
-	die "query failed: $sql\n$err" if $err ne '';
-	return $out;
-}
+# ---- sessions (query helpers: t/MsQuery.pm)
 
 # Pumps $s until its stderr matches $re, while the query started with $banner runs; false if
 # the query ended (or the timeout expired) first.

@@ -45,6 +45,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use MsQuery;
 
 my $t_start = time;
 my $seed = length($ENV{MS_SEED} // "") ? $ENV{MS_SEED} : (int(time * 1000) ^ $$) % 2**31;
@@ -67,47 +70,7 @@ CONF
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION migrations_schema');
 
-# ---- sessions (stdin helpers as in t/004_lock_guard.pl)
-
-my $seq = 0;
-
-sub start_query
-{
-	my ($s, $sql) = @_;
-	$seq++;
-	my $banner = "crash_recovery_done_$seq";
-	$s->{stdout} = '';
-	$s->{stderr} = '';
-	$s->{timeout}->start;
-	$s->{stdin} .= "$sql\n\\echo '$banner'\n\\warn '$banner'\n";
-	$s->{run}->pump_nb;
-	return $banner;
-}
-
-sub finish_query
-{
-	my ($s, $banner) = @_;
-	my $match = qr/$banner\r?\n/;
-	$s->{run}->pump
-	  until ($s->{stdout} =~ $match && $s->{stderr} =~ $match)
-	  || $s->{timeout}->is_expired;
-	die "query timed out: stdout '$s->{stdout}', stderr '$s->{stderr}'"
-	  if $s->{timeout}->is_expired;
-	my ($out, $err) = ($s->{stdout}, $s->{stderr});
-	$out =~ s/\r?\n?$banner\r?\n//;
-	$err =~ s/$banner\r?\n//;
-	$s->{stdout} = '';
-	$s->{stderr} = '';
-	return ($out, $err);
-}
-
-sub query_ok
-{
-	my ($s, $sql) = @_;
-	my ($out, $err) = finish_query($s, start_query($s, $sql));
-	die "query failed: $sql\n$err" if $err ne '';
-	return $out;
-}
+# ---- sessions (query helpers: t/MsQuery.pm)
 
 # True once the query started with $banner has ended (its banner is on stdout).
 sub query_ended
