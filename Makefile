@@ -3,21 +3,28 @@
 #   make installcheck             regression and isolation suites against a running server
 EXTENSION = migrations_schema
 MODULE_big = migrations_schema
-OBJS = src/audit.o src/boundary.o src/checksum.o src/entry.o src/lint.o src/locks.o src/runner.o \
-       src/safety.o src/script.o src/spi.o src/version.o
-DATA = $(wildcard sql/migrations_schema--*.sql)
+PG_CONFIG ?= pg_config
+# The extension's version, from the control file: the library checks the installed one.
+MS_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+# Every C++ file under src/, by layer (see docs/design.md).
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*/*.cpp src/*/*/*.cpp)))
+# sql/migrations_schema.sql is the current schema, installed as the script of the control
+# file's default_version; the other scripts are the update chain from 0.1.0.
+DATA = $(filter-out $(DATA_built),$(wildcard sql/migrations_schema--*.sql))
+DATA_built = sql/migrations_schema--$(MS_VERSION).sql
 
+# Tests live under test/ (test/sql, test/expected, test/specs; TAP in test/t).
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \
           privileges upgrade audit_capture audit_trust audit_drift lint enforce security
-REGRESS_OPTS = --load-extension=migrations_schema
+REGRESS_OPTS = --inputdir=test --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
             concurrent_audit
-ISOLATION_OPTS = --load-extension=migrations_schema
+ISOLATION_OPTS = --inputdir=test --load-extension=migrations_schema
 
-PG_CONFIG ?= pg_config
 # SANITIZE: extra compile and link flags, e.g. make SANITIZE=-fsanitize=address,undefined
 # (test/sanitize.sh builds and runs the tests that way).
 SANITIZE ?=
+PG_CPPFLAGS = -I$(srcdir)/src -DMS_EXTENSION_VERSION='"$(MS_VERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-missing-field-initializers -fno-omit-frame-pointer $(SANITIZE)
 SHLIB_LINK = -lstdc++ $(SANITIZE)
 
@@ -32,3 +39,9 @@ include $(PGXS)
 
 # PGXS compiles .cpp with CXXFLAGS (PG_CXXFLAGS appended); drop the C-only warnings it passes.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
+
+sql/migrations_schema--$(MS_VERSION).sql: sql/migrations_schema.sql $(EXTENSION).control
+	cp $< $@
+
+# The library checks the installed extension against the control file's version.
+src/migrate/lock.o: $(EXTENSION).control

@@ -5,7 +5,7 @@
 #   bash test/run_all.sh --suite regress one suite: regress | isolation | tap | corpus
 #   MS_TAP_ONLY=005 bash test/run_all.sh --suite tap   only the TAP files whose name matches
 #
-# Robustness tests (TAP) add their counts to a stats file (MS_STATS_FILE, lines "key N"); the
+# Robustness tests (TAP, test/t) add their counts to a stats file (MS_STATS_FILE, lines "key N"); the
 # run prints their sums (trials, calls, crashes, inconsistencies) before the final line.
 #
 # Works as root (CI) and as an ordinary user with sudo. Every server it uses is a throwaway
@@ -82,7 +82,7 @@ suite_isolation() {
     run_make_check isolation REGRESS=
 }
 
-# TAP tests (t/*.pl) use PostgreSQL::Test::Cluster, which starts its own nodes and refuses to
+# TAP tests (test/t/*.pl) use PostgreSQL::Test::Cluster, which starts its own nodes and refuses to
 # run as root: run prove as the non-root user, from a copy of the tests it can read.
 suite_tap() {
     ms_log "suite tap"
@@ -90,7 +90,7 @@ suite_tap() {
     pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
     perl5=$(cd "$pgxs/test/perl" && pwd)
     tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
-    cp -r "$MS_ROOT/t" "$tapdir/t"
+    cp -r "$MS_ROOT/test/t" "$tapdir/t"
     chmod -R a+rX "$tapdir"
     chown -R "$(ms_run_user)" "$tapdir" 2>/dev/null || true
     for f in "$tapdir"/t/*.pl; do
@@ -130,6 +130,9 @@ suite_corpus() {
 if [[ -z ${MS_SKIP_BUILD:-} ]]; then
     ms_install_deps
     ms_build_install
+    ms_build_install_tests
+elif [[ ! -f $("$(ms_pg_config)" --pkglibdir)/ms_selftest.so ]]; then
+    ms_build_install_tests  # the suites need the test module even when the build is skipped
 fi
 ms_cluster_start tests fsync=off
 

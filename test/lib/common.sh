@@ -44,8 +44,18 @@ ms_build_install() {
     local pgc
     pgc=$(ms_pg_config)
     ms_log "building and installing the extension"
-    make -C "$MS_ROOT" -s PG_CONFIG="$pgc" >/dev/null || ms_die "build failed"
+    make -C "$MS_ROOT" -s -j2 PG_CONFIG="$pgc" >/dev/null || ms_die "build failed"
     ms_as_root make -C "$MS_ROOT" -s PG_CONFIG="$pgc" install >/dev/null || ms_die "install failed"
+}
+
+# Builds and installs the test-only module ms_selftest (test/selftest): the boundary's
+# self-test, which the extension does not ship.
+ms_build_install_tests() {
+    local pgc
+    pgc=$(ms_pg_config)
+    make -C "$MS_ROOT/test/selftest" -s PG_CONFIG="$pgc" >/dev/null || ms_die "test module build failed"
+    ms_as_root make -C "$MS_ROOT/test/selftest" -s PG_CONFIG="$pgc" install >/dev/null \
+        || ms_die "test module install failed"
 }
 
 # The OS user that runs our servers: the current user, or `postgres` when we are root.

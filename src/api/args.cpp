@@ -1,0 +1,105 @@
+// Arguments and results of SQL-callable functions. See args.hpp.
+#include "api/args.hpp"
+
+#include <stdexcept>
+
+namespace ms::api {
+
+bool is_null(const Call& c, int i) {
+    return c.fcinfo->args[i].isnull;
+}
+
+// A text Datum's contents.
+std::string text_of(Datum d) {
+    text* t =
+        guard([&] { return (text*)pg_detoast_datum_packed((struct varlena*)DatumGetPointer(d)); });
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+std::optional<std::string> opt_text(Call& c, int i) {
+    if (is_null(c, i)) return std::nullopt;
+    return text_of(c.fcinfo->args[i].value);
+}
+
+std::string req_text(Call& c, int i, const char* what) {
+    std::optional<std::string> v = opt_text(c, i);
+    if (!v) throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(what) + " must not be NULL");
+    return *v;
+}
+
+bool arg_bool(Call& c, int i, const char* what) {
+    if (is_null(c, i))
+        throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(what) + " must not be NULL");
+    return DatumGetBool(c.fcinfo->args[i].value);
+}
+
+namespace {
+
+// Leaf: the elements of a one-dimensional text[] (NULL elements flagged).
+void text_array_leaf(Datum array, const char* what, Datum** elems, bool** nulls, int* n) {
+    ArrayType* a = DatumGetArrayTypeP(array);
+    if (ARR_NDIM(a) > 1)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("%s must be a one-dimensional text array", what)));
+    deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, elems, nulls, n);
+}
+
+}  // namespace
+
+std::vector<std::optional<std::string>> text_array_arg(Call& c, int i, const char* what) {
+    std::vector<std::optional<std::string>> out;
+    if (c.fcinfo->nargs <= i || is_null(c, i)) return out;
+    Datum* elems = nullptr;
+    bool* nulls = nullptr;
+    int n = 0;
+    Datum array = c.fcinfo->args[i].value;
+    guard([&] { text_array_leaf(array, what, &elems, &nulls, &n); });
+    out.reserve(static_cast<size_t>(n));
+    for (int k = 0; k < n; k++) {
+        if (nulls[k]) {
+            out.emplace_back(std::nullopt);
+            continue;
+        }
+        out.emplace_back(text_of(elems[k]));
+    }
+    return out;
+}
+
+Datum text_result(Call& c, const std::string& s) {
+    return guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(c.result_cxt);
+        text* t = cstring_to_text_with_len(s.data(), static_cast<int>(s.size()));
+        MemoryContextSwitchTo(old);
+        return PointerGetDatum(t);
+    });
+}
+
+Rows::Rows(Call& c) : rsinfo_((ReturnSetInfo*)c.fcinfo->resultinfo) {
+    FunctionCallInfo fcinfo = c.fcinfo;
+    guard([&] { InitMaterializedSRF(fcinfo, 0); });
+}
+
+void Rows::add(const std::vector<std::optional<Datum>>& cols) {
+    Datum values[8];
+    bool nulls[8];
+    if (cols.size() > 8) throw std::logic_error("a result row has more than 8 columns");
+    for (size_t i = 0; i < cols.size(); i++) {
+        values[i] = cols[i] ? *cols[i] : (Datum)0;
+        nulls[i] = !cols[i];
+    }
+    ReturnSetInfo* rsinfo = rsinfo_;
+    guard([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+}
+
+Datum text_datum(const std::string& s) {
+    return guard([&] {
+        return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+    });
+}
+
+std::optional<Datum> opt_text_datum(const std::optional<std::string>& s) {
+    if (!s) return std::nullopt;
+    return text_datum(*s);
+}
+
+}  // namespace ms::api

@@ -1,0 +1,113 @@
+// SQL functions of migrations: apply, register, rollback, and the helpers split, checksum and
+// version_compare; the append-only trigger of the bookkeeping tables.
+#include "api/args.hpp"
+#include "audit/audit.hpp"
+#include "migrate/operations.hpp"
+#include "migrate/version.hpp"
+#include "script/checksum.hpp"
+#include "script/script.hpp"
+
+namespace ms::api {
+namespace {
+
+migrate::Input migration_input(Call& c) {
+    migrate::Input in;
+    in.version = req_text(c, 0, "migration version");
+    in.up_sql = req_text(c, 1, "up script");
+    in.down_sql = opt_text(c, 2);
+    in.name = opt_text(c, 3);
+    return in;
+}
+
+migrate::Allow allow_arg(Call& c, int i) {
+    return text_array_arg(c, i, "allow");
+}
+
+Datum ran_rows(Call& c, const std::vector<migrate::Ran>& ran) {
+    Rows rows(c);
+    for (const auto& r : ran)
+        rows.add({text_datum(r.version), opt_text_datum(r.name), Int32GetDatum(r.statements),
+                  Float8GetDatum(r.duration_ms)});
+    return (Datum)0;
+}
+
+Datum sql_apply_one(Call& c) {
+    return text_result(c,
+                       migrate::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order"),
+                                          allow_arg(c, 5)));
+}
+
+Datum sql_register_one(Call& c) {
+    return text_result(c, migrate::register_one(migration_input(c)));
+}
+
+Datum sql_apply_pending(Call& c) {
+    std::optional<std::string> target = opt_text(c, 0);
+    bool ooo = arg_bool(c, 1, "allow_out_of_order");
+    return ran_rows(c, migrate::apply_pending(target, ooo, allow_arg(c, 2)));
+}
+
+Datum sql_rollback_steps(Call& c) {
+    if (is_null(c, 0)) throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "steps must not be NULL");
+    return ran_rows(
+        c, migrate::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value), allow_arg(c, 1)));
+}
+
+Datum sql_rollback_to(Call& c) {
+    return ran_rows(c, migrate::rollback_to(req_text(c, 0, "to_version"), allow_arg(c, 1)));
+}
+
+Datum sql_split(Call& c) {
+    std::string text = req_text(c, 0, "script");
+    script::Script s = script::split(text, {"", "given"});
+    Rows rows(c);
+    for (const auto& st : s.statements)
+        rows.add({Int32GetDatum(st.number), Int32GetDatum(st.line), text_datum(st.command),
+                  text_datum(st.sql)});
+    return (Datum)0;
+}
+
+Datum sql_checksum(Call& c) {
+    return text_result(c, checksum::sha256_hex(req_text(c, 0, "script")));
+}
+
+Datum sql_version_compare(Call& c) {
+    std::string a = req_text(c, 0, "version"), b = req_text(c, 1, "version");
+    version::validate(a);
+    version::validate(b);
+    return Int32GetDatum(version::compare(a, b));
+}
+
+// History and audit are append-only: a row-level BEFORE UPDATE OR DELETE and a
+// statement-level BEFORE TRUNCATE trigger call this, for every role, the owner included. The
+// one exception: the row deletes of migrate.purge_audit() on migrate.ddl_audit.
+Datum sql_refuse_change(Call& c) {
+    auto* trigdata = (TriggerData*)c.fcinfo->context;
+    if (trigdata == nullptr || !CALLED_AS_TRIGGER(c.fcinfo))
+        throw Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                    "migrate.refuse_change() must be called as a trigger");
+    if (audit::purging(RelationGetRelid(trigdata->tg_relation)) &&
+        TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) && TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+        return PointerGetDatum(trigdata->tg_trigtuple);
+    std::string table = guard([&] {
+        return (const char*)quote_qualified_identifier(
+            get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+            RelationGetRelationName(trigdata->tg_relation));
+    });
+    throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, table + " is append-only",
+                "UPDATE, DELETE and TRUNCATE are refused for every role.",
+                "Its rows are the record of what happened; they are never rewritten.");
+}
+
+}  // namespace
+}  // namespace ms::api
+
+MS_FUNCTION(migrate_apply_one, ms::api::sql_apply_one)
+MS_FUNCTION(migrate_register, ms::api::sql_register_one)
+MS_FUNCTION(migrate_apply_pending, ms::api::sql_apply_pending)
+MS_FUNCTION(migrate_rollback_steps, ms::api::sql_rollback_steps)
+MS_FUNCTION(migrate_rollback_to, ms::api::sql_rollback_to)
+MS_FUNCTION(migrate_split, ms::api::sql_split)
+MS_FUNCTION(migrate_checksum, ms::api::sql_checksum)
+MS_FUNCTION(migrate_version_compare, ms::api::sql_version_compare)
+MS_FUNCTION(migrate_refuse_change, ms::api::sql_refuse_change)

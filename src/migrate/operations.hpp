@@ -1,0 +1,38 @@
+// The operations behind the SQL functions: apply one migration, register one, apply every
+// pending one, roll back. Each runs inside the caller's transaction, serialized by the
+// migrations lock, decides which migrations go through the pipeline (and refuses what must not:
+// edited, out of order, missing down scripts), and either does all of its work or raises an
+// error that leaves nothing of it behind.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/pipeline.hpp"
+
+namespace ms::migrate {
+
+struct Input {
+    std::string version;
+    std::string up_sql;
+    std::optional<std::string> down_sql;
+    std::optional<std::string> name;
+};
+
+// migrate.apply(version, up, down, name, allow_out_of_order, allow): "applied" or "unchanged".
+std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow);
+
+// migrate.register(version, up, down, name): "registered", "updated" or "unchanged".
+std::string register_one(const Input& in);
+
+// migrate.apply(to_version, allow_out_of_order, allow): every pending migration up to the
+// target, in version order.
+std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
+                               bool allow_out_of_order, const Allow& allow);
+
+// migrate.rollback(steps) / migrate.rollback(to_version): newest first.
+std::vector<Ran> rollback_steps(int steps, const Allow& allow);
+std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow);
+
+}  // namespace ms::migrate

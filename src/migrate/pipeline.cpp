@@ -1,0 +1,140 @@
+// The migration pipeline. See pipeline.hpp.
+#include "migrate/pipeline.hpp"
+
+#include "migrate/execute.hpp"
+#include "pg/report.hpp"
+#include "pg/spi.hpp"
+#include "safety/check.hpp"
+
+namespace ms::migrate {
+
+namespace {
+
+const char* which(Direction dir) {
+    return dir == Direction::up ? "up" : "down";
+}
+
+// An SPI level for one migration of a call: what the migration allocates lives in its own SPI
+// memory and is freed with it. Finished on the success path (an error's abort releases it).
+class SpiLevel {
+  public:
+    SpiLevel() { spi::connect(); }
+    void finish() { spi::finish(); }
+};
+
+// Splits a script; an up script must hold at least one statement.
+script::Script split_script(const std::string& version, const std::string& text, Direction dir) {
+    script::Script s = script::split(text, {version, which(dir)});
+    if (dir == Direction::up && s.statements.empty())
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                    "migration " + version + " up script contains no statements",
+                    "The script is empty or holds only white space, comments, or BEGIN/COMMIT.",
+                    "A migration needs at least one statement.");
+    return s;
+}
+
+std::vector<safety::Override> directives(const std::string& version, const std::string& text,
+                                         Direction dir) {
+    return safety::directive_overrides(text, version, which(dir), standard_conforming_strings);
+}
+
+}  // namespace
+
+std::string label(const std::string& version, const std::optional<std::string>& name) {
+    return name ? version + " (" + *name + ")" : version;
+}
+
+void check_script(const std::string& version, const std::string& text, Direction dir) {
+    pg::in_scratch_context([&] {
+        split_script(version, text, dir);
+        directives(version, text, dir);
+    });
+}
+
+// The check runs in a subtransaction so that a PostgreSQL error from the parser is cleanly
+// rolled back.
+void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down) {
+    if (!down) return;
+    std::string problem, detail;
+    try {
+        pg::in_subtransaction([&] { check_script(version, *down, Direction::down); });
+    } catch (const PgError& e) {
+        problem = e.data->message ? e.data->message : "error";
+        detail = e.data->context ? e.data->context : "";
+    } catch (const Error& e) {
+        problem = e.message;
+        detail = e.detail;
+    }
+    if (!problem.empty())
+        pg::warning("the down script of migration " + version + " cannot be run: " + problem,
+                    detail,
+                    "The migration is accepted; rolling it back will fail until its down script "
+                    "is fixed (register it again with the same up script and a fixed down "
+                    "script).");
+}
+
+Pipeline::Pipeline(Direction dir, const Allow& allow, std::string by)
+    : dir_(dir),
+      which_(which(dir)),
+      arguments_(safety::argument_overrides(allow)),
+      by_(std::move(by)) {}
+
+const std::string& Pipeline::text_of(const store::Migration& m) const {
+    return dir_ == Direction::up ? m.up_sql : *m.down_sql;
+}
+
+script::Script Pipeline::split(const store::Migration& m) const {
+    return split_script(m.version, text_of(m), dir_);
+}
+
+void Pipeline::prepare(const store::Migration& m, bool keep) {
+    Prepared p;
+    if (keep) {
+        p.script = split(m);
+    } else {
+        pg::in_scratch_context([&] { split(m); });
+    }
+    p.directives = directives(m.version, text_of(m), dir_);
+    prepared_.push_back(std::move(p));
+}
+
+Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scripts) {
+    Prepared& p = prepared_.at(next_++);
+    SpiLevel level;
+    Ran ran;
+    {
+        std::optional<script::Script> again;
+        if (!p.script) again = split(m);  // in this migration's SPI memory, freed with it
+        const script::Script& s = p.script ? *p.script : *again;
+        std::string migration = label(m.version, m.name);
+        safety::Check check(migration, m.version, which_, &arguments_, std::move(p.directives));
+        check.lint(s.statements);
+        TimestampTz at = pg::now();
+        double ms = execute(s, m.version, migration, which_, check);
+        int n = static_cast<int>(s.statements.size());
+        store::Outcome o{dir_ == Direction::up ? "apply" : "rollback",
+                         at,
+                         by_,
+                         ms,
+                         n,
+                         dir_ == Direction::up && out_of_order,
+                         check.findings_json(),
+                         check.overrides_json()};
+        store::Store db;
+        int64 seq = db.add_history(m.version, m.name, m.checksum, o);
+        if (dir_ == Direction::up)
+            db.mark_applied(m, seq, o, store_scripts);
+        else
+            db.mark_rolled_back(m.version);
+        db.close();
+        ran = Ran{m.version, m.name, n, ms};
+    }
+    level.finish();
+    return ran;
+}
+
+void Pipeline::finish() {
+    safety::report_unmatched_arguments(arguments_);
+}
+
+}  // namespace ms::migrate

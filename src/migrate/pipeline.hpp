@@ -1,0 +1,89 @@
+// The migration pipeline: the one path every migration takes, up (apply) or down (rollback).
+//
+//   prepare   the script to run is split by PostgreSQL's parser and checked (transaction
+//             control, statements that cannot run in a transaction block, COPY to the client),
+//             its `-- migrate:allow` directives name known rules. For a call of many
+//             migrations every one is prepared before any runs; nothing runs when one fails.
+//   vet       the script is linted on the live catalog; error-level findings that no override
+//             allows refuse it (safety::Check).
+//   execute   its statements run as the caller (execute.hpp): bounded lock waits, the rewrite
+//             guard, the audit's migration scope, an error context per statement.
+//   record    a history row, and the migration's new state (store.hpp).
+//
+// apply (one migration or every pending one) and rollback loop over it; register runs only
+// prepare. Each migration of a call runs in an SPI level of its own, so a call's memory does
+// not grow with the number of migrations it runs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/store.hpp"
+#include "safety/overrides.hpp"
+#include "script/script.hpp"
+
+namespace ms::migrate {
+
+enum class Direction { up, down };
+
+// Overrides given in the call (allow => ARRAY['rule -- reason', ...]); std::nullopt: a NULL.
+using Allow = std::vector<std::optional<std::string>>;
+
+// One migration that ran (applied or rolled back) during a call.
+struct Ran {
+    std::string version;
+    std::optional<std::string> name;
+    int statements;
+    double duration_ms;
+};
+
+// "005 (users)", or "005" without a name.
+std::string label(const std::string& version, const std::optional<std::string>& name);
+
+// prepare for a script that is only stored (register): splits `text` and reads its
+// directives, raising what the pipeline would raise before running it.
+void check_script(const std::string& version, const std::string& text, Direction dir);
+
+// A down script that cannot be split would fail only when a rollback needs it: raises a
+// WARNING saying so, without refusing anything.
+void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down);
+
+class Pipeline {
+  public:
+    // `by`: the role the migrations run as and are recorded for.
+    Pipeline(Direction dir, const Allow& allow, std::string by);
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    // prepare. The migrations of a call are prepared in the order they will run. With `keep`,
+    // the parse trees are kept for run() (a call of one migration); otherwise they are freed
+    // and run() splits the script again.
+    void prepare(const store::Migration& m, bool keep);
+
+    // vet, execute and record the next prepared migration. For an apply, `out_of_order` is
+    // recorded with it and `store_scripts` stores its scripts too (it was not registered).
+    Ran run(const store::Migration& m, bool out_of_order = false, bool store_scripts = false);
+
+    // Raises a WARNING for each override of the call that matched nothing.
+    void finish();
+
+    const std::string& by() const { return by_; }
+
+  private:
+    struct Prepared {
+        std::vector<safety::Override> directives;
+        std::optional<script::Script> script;  // kept by prepare(keep)
+    };
+    const std::string& text_of(const store::Migration& m) const;
+    script::Script split(const store::Migration& m) const;
+
+    Direction dir_;
+    const char* which_;  // "up" or "down"
+    std::vector<safety::Override> arguments_;
+    std::string by_;
+    std::vector<Prepared> prepared_;
+    size_t next_ = 0;
+};
+
+}  // namespace ms::migrate

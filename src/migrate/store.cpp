@@ -1,0 +1,234 @@
+// The store: every bookkeeping query. See store.hpp.
+#include "migrate/store.hpp"
+
+#include "migrate/version.hpp"
+#include "pg/spi.hpp"
+
+namespace ms::migrate::store {
+
+namespace {
+
+// Schema-qualified; they run with search_path pinned to pg_catalog, pg_temp.
+spi::Query q_find{
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations WHERE sort_key = $1",
+    1,
+    {BYTEAOID},
+    nullptr};
+spi::Query q_newest_applied{
+    "SELECT version FROM migrate.migrations WHERE state = 'applied' ORDER BY sort_key DESC LIMIT 1",
+    0,
+    {},
+    nullptr};
+spi::Query q_history{
+    "INSERT INTO migrate.history (version, name, action, checksum, performed_at, performed_by, "
+    "duration_ms, statements, out_of_order, findings, overrides) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::pg_catalog.jsonb, $11::pg_catalog.jsonb) "
+    "RETURNING id",
+    11,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID,
+     TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_save_applied{
+    "INSERT INTO migrate.migrations AS m (version, sort_key, name, up_sql, down_sql, checksum, "
+    "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order, "
+    "findings, overrides) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, "
+    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb) "
+    "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
+    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, state = 'applied', "
+    "applied_seq = EXCLUDED.applied_seq, applied_at = EXCLUDED.applied_at, "
+    "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
+    "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order, "
+    "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides",
+    14,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
+     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_mark_applied{
+    "UPDATE migrate.migrations SET state = 'applied', applied_seq = $2, applied_at = $3, "
+    "applied_by = $4, duration_ms = $5, statements = $6, out_of_order = $7, "
+    "findings = $8::pg_catalog.jsonb, overrides = $9::pg_catalog.jsonb WHERE version = $1",
+    9,
+    {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_register{
+    "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state) "
+    "VALUES ($1, $2, $3, $4, $5, $6, 'pending') "
+    "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
+    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, registered_at = now()",
+    6,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_update_details{
+    "UPDATE migrate.migrations SET down_sql = $2, name = $3 WHERE version = $1",
+    3,
+    {TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+// Pending migrations in version order, up to sort key $1 when it is not NULL.
+spi::Query q_pending{
+    "SELECT version, name, up_sql, down_sql, checksum FROM migrate.migrations "
+    "WHERE state <> 'applied' AND ($1 IS NULL OR sort_key <= $1) ORDER BY sort_key",
+    1,
+    {BYTEAOID},
+    nullptr};
+// Rollback candidates, newest applied first: the newest $1 of them, or all above sort key $1.
+spi::Query q_applied_newest_first{
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
+    "WHERE state = 'applied' ORDER BY applied_seq DESC LIMIT $1",
+    1,
+    {INT4OID},
+    nullptr};
+spi::Query q_applied_above{
+    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
+    "WHERE state = 'applied' AND sort_key > $1 ORDER BY applied_seq DESC",
+    1,
+    {BYTEAOID},
+    nullptr};
+spi::Query q_mark_rolled_back{
+    "UPDATE migrate.migrations SET state = 'rolled back', applied_seq = NULL, applied_at = NULL, "
+    "applied_by = NULL, duration_ms = NULL, statements = NULL, out_of_order = false, "
+    "findings = NULL, overrides = NULL WHERE version = $1",
+    1,
+    {TEXTOID},
+    nullptr};
+
+// A fingerprint of everything operations decide from.
+spi::Query q_fingerprint{
+    "SELECT md5(string_agg(version || '/' || state || '/' || checksum || '/' || "
+    "coalesce(md5(down_sql), '-') || '/' || coalesce(name, '-') || '/' || "
+    "coalesce(applied_seq::text, '-'), ',' ORDER BY sort_key)) FROM migrate.migrations",
+    0,
+    {},
+    nullptr};
+
+Row row_at(uint64 i) {
+    return Row{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
+               spi::get_text(i, 4), spi::get_text(i, 5)};
+}
+
+std::vector<Row> rows(spi::Query& q, const spi::Params& p) {
+    std::vector<Row> out;
+    uint64 n = spi::run(q, p.values(), p.nulls());
+    out.reserve(n);
+    for (uint64 i = 0; i < n; i++) out.push_back(row_at(i));
+    spi::release();
+    return out;
+}
+
+void optional_float8(spi::Params& p, const std::optional<double>& v) {
+    if (v)
+        p.float8(*v);
+    else
+        p.null();
+}
+
+void optional_int4(spi::Params& p, const std::optional<int>& v) {
+    if (v)
+        p.int4(*v);
+    else
+        p.null();
+}
+
+}  // namespace
+
+std::optional<Row> Store::find(const std::string& version) {
+    spi::Params p;
+    p.bytes(version::sort_key(version));
+    std::vector<Row> found = rows(q_find, p);
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+}
+
+std::optional<std::string> Store::newest_applied() {
+    std::optional<std::string> v;
+    if (spi::run(q_newest_applied, nullptr, nullptr) > 0) v = spi::get_text(0, 1);
+    spi::release();
+    return v;
+}
+
+std::vector<Migration> Store::pending(const std::optional<std::string>& to) {
+    spi::Params p;
+    if (to)
+        p.bytes(version::sort_key(*to));
+    else
+        p.null();
+    uint64 n = spi::run(q_pending, p.values(), p.nulls());
+    std::vector<Migration> out;
+    out.reserve(n);
+    for (uint64 i = 0; i < n; i++)
+        out.push_back(Migration{*spi::get_text(i, 1), spi::get_text(i, 2), *spi::get_text(i, 3),
+                                spi::get_text(i, 4), *spi::get_text(i, 5)});
+    spi::release();
+    return out;
+}
+
+std::vector<Row> Store::applied_newest_first(int limit) {
+    spi::Params p;
+    p.int4(limit);
+    return rows(q_applied_newest_first, p);
+}
+
+std::vector<Row> Store::applied_above(const std::string& version) {
+    spi::Params p;
+    p.bytes(version::sort_key(version));
+    return rows(q_applied_above, p);
+}
+
+int64 Store::add_history(const std::string& version, const std::optional<std::string>& name,
+                         const std::string& checksum, const Outcome& o) {
+    spi::Params p;
+    p.text(version).text(name).text(o.action).text(checksum).timestamptz(o.at).text(o.by);
+    optional_float8(p, o.duration_ms);
+    optional_int4(p, o.statements);
+    p.boolean(o.out_of_order).text(o.findings).text(o.overrides);
+    spi::run(q_history, p.values(), p.nulls());
+    int64 id = spi::get_int64(0, 1);
+    spi::release();
+    return id;
+}
+
+void Store::mark_applied(const Migration& m, int64 seq, const Outcome& o, bool with_scripts) {
+    spi::Params p;
+    p.text(m.version);
+    if (with_scripts)
+        p.bytes(version::sort_key(m.version))
+            .text(m.name)
+            .text(m.up_sql)
+            .text(m.down_sql)
+            .text(m.checksum);
+    p.int8(seq).timestamptz(o.at).text(o.by);
+    optional_float8(p, o.duration_ms);
+    optional_int4(p, o.statements);
+    p.boolean(o.out_of_order).text(o.findings).text(o.overrides);
+    spi::run(with_scripts ? q_save_applied : q_mark_applied, p.values(), p.nulls());
+}
+
+void Store::mark_rolled_back(const std::string& version) {
+    spi::Params p;
+    p.text(version);
+    spi::run(q_mark_rolled_back, p.values(), p.nulls());
+}
+
+void Store::save_pending(const Migration& m) {
+    spi::Params p;
+    p.text(m.version)
+        .bytes(version::sort_key(m.version))
+        .text(m.name)
+        .text(m.up_sql)
+        .text(m.down_sql)
+        .text(m.checksum);
+    spi::run(q_register, p.values(), p.nulls());
+}
+
+void Store::update_details(const std::string& version, const std::optional<std::string>& down_sql,
+                           const std::optional<std::string>& name) {
+    spi::Params p;
+    p.text(version).text(down_sql).text(name);
+    spi::run(q_update_details, p.values(), p.nulls());
+}
+
+bool Store::changed_since_snapshot() {
+    return spi::differs_from_latest(q_fingerprint);
+}
+
+}  // namespace ms::migrate::store

@@ -1,0 +1,99 @@
+// Scopes of the C++ core. See scope.hpp.
+#include "pg/scope.hpp"
+
+namespace ms::pg {
+
+namespace {
+
+// The owner of migrate.migrations: the role bookkeeping runs as.
+Oid bookkeeping_owner_leaf() {
+    Oid nsp = get_namespace_oid("migrate", false);
+    Oid rel = get_relname_relid("migrations", nsp);
+    if (!OidIsValid(rel))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("table migrate.migrations does not exist"),
+                        errhint("Recreate the extension: DROP EXTENSION migrations_schema; "
+                                "CREATE EXTENSION migrations_schema.")));
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+    if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for relation %u", rel);
+    Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+    return owner;
+}
+
+void end_subtransaction_leaf(bool commit, MemoryContext cxt, ResourceOwner owner) {
+    if (commit)
+        ReleaseCurrentSubTransaction();
+    else
+        RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(cxt);
+    CurrentResourceOwner = owner;
+}
+
+}  // namespace
+
+void OwnerScope::enter() {
+    guard([&] {
+        Oid owner = bookkeeping_owner_leaf();
+        GetUserIdAndSecContext(&saved_user_, &saved_sec_);
+        nest_ = NewGUCNestLevel();
+        (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+        SetUserIdAndSecContext(
+            owner, saved_sec_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    });
+}
+
+void OwnerScope::leave() {
+    guard([&] {
+        SetUserIdAndSecContext(saved_user_, saved_sec_);
+        AtEOXact_GUC(true, nest_);
+    });
+    nest_ = -1;
+}
+
+void in_subtransaction(const std::function<void()>& f) {
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    guard([] { BeginInternalSubTransaction(nullptr); });
+    try {
+        f();
+    } catch (...) {
+        guard([&] { end_subtransaction_leaf(false, cxt, owner); });
+        throw;
+    }
+    guard([&] { end_subtransaction_leaf(true, cxt, owner); });
+}
+
+void in_scratch_context(const std::function<void()>& f) {
+    MemoryContext scratch = guard([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "migrations_schema scratch",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+    {
+        struct Back {
+            MemoryContext old;
+            ~Back() { MemoryContextSwitchTo(old); }  // inline assignment, cannot fail
+        } back{MemoryContextSwitchTo(scratch)};
+        f();
+    }
+    guard([&] { MemoryContextDelete(scratch); });  // on an error the abort frees it
+}
+
+bool uses_transaction_snapshot() {
+    return IsolationUsesXactSnapshot();
+}
+
+std::string current_user_name() {
+    return guard([] { return (const char*)GetUserNameFromId(GetUserId(), false); });
+}
+
+TimestampTz now() {
+    return GetCurrentTimestamp();
+}
+
+void check_for_interrupts() {
+    guard([] { CHECK_FOR_INTERRUPTS(); });
+}
+
+}  // namespace ms::pg

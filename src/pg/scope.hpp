@@ -1,0 +1,49 @@
+// Scopes of the C++ core inside PostgreSQL: as whom bookkeeping runs, subtransactions, scratch
+// memory, and the facts of the session a call runs in.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "pg/boundary.hpp"
+
+namespace ms::pg {
+
+// Bookkeeping runs as the owner of the extension's tables, with search_path pinned to
+// pg_catalog, pg_temp, so that neither the caller's privileges nor the caller's search_path
+// matter to it. Enter and leave on the success path; an error leaves the restoring to the
+// (sub)transaction abort, which resets both the user id and the GUC nesting level.
+class OwnerScope {
+  public:
+    void enter();
+    void leave();
+    bool active() const { return nest_ >= 0; }
+
+  private:
+    Oid saved_user_ = InvalidOid;
+    int saved_sec_ = 0;
+    int nest_ = -1;
+};
+
+// Runs f in a subtransaction: released when f returns, rolled back (and the exception rethrown)
+// when it throws. The caller's memory context and resource owner are restored either way.
+void in_subtransaction(const std::function<void()>& f);
+
+// Runs f with a fresh memory context current and deletes it afterwards: what f pallocs (the
+// parse trees of a script checked before anything runs) does not stay for the whole call.
+void in_scratch_context(const std::function<void()>& f);
+
+// REPEATABLE READ or SERIALIZABLE: one snapshot for the whole transaction.
+bool uses_transaction_snapshot();
+
+// The role that called the SQL function (current_user at entry).
+std::string current_user_name();
+
+// The current time (GetCurrentTimestamp: not the transaction's start).
+TimestampTz now();
+
+// Allows a query cancel or termination to interrupt a long loop of the C++ core.
+void check_for_interrupts();
+
+}  // namespace ms::pg

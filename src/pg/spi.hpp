@@ -1,0 +1,73 @@
+// SPI from the C++ core: prepared queries kept for the backend's life, their parameters and
+// results, and the statements of a migration. Scopes (as whom, in which subtransaction) are in
+// scope.hpp; every bookkeeping query itself is in src/migrate/store.cpp.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "pg/boundary.hpp"
+
+namespace ms::spi {
+
+// One bookkeeping query: prepared once per backend, kept (SPI_keepplan) and reused.
+struct Query {
+    const char* sql;
+    int nargs;
+    Oid argtypes[16];
+    SPIPlanPtr plan;
+};
+
+void connect();
+void finish();  // only on success: an error leaves cleanup to the transaction abort
+
+// A text (or NULL) value for a query parameter, allocated in the current memory context.
+Datum text_value(std::string_view s);
+
+// Runs q with values/nulls ('n' marks NULL, ' ' not NULL); returns the row count. The rows
+// stay in SPI_tuptable until release().
+uint64 run(Query& q, const Datum* values, const char* nulls);
+std::optional<std::string> get_text(uint64 row, int column);
+int64 get_int64(uint64 row, int column);
+void release();
+
+// Runs q (no parameters) once with the transaction's snapshot and once with the latest
+// snapshot; returns whether the first column of the first row differs.
+bool differs_from_latest(Query& q);
+
+// Executes one statement of a migration as the caller, with the caller's search_path. The rows
+// a statement returns (a SELECT in a migration) are not kept.
+void execute(const std::string& sql);
+
+}  // namespace ms::spi
+
+namespace ms::spi {
+
+// Parameters of one bookkeeping query. Text and bytea values are allocated in the current
+// memory context; the others are passed by value.
+class Params {
+  public:
+    Params& text(std::string_view s);
+    Params& text(const std::string& s) { return text(std::string_view(s)); }
+    Params& text(const char* s) { return text(std::string_view(s)); }
+    Params& text(const std::optional<std::string>& s);
+    Params& bytes(std::string_view s);
+    Params& null() { return add((Datum)0, true); }
+    Params& int4(int32 v);
+    Params& int8(int64 v);
+    Params& float8(double v);
+    Params& boolean(bool v);
+    Params& timestamptz(TimestampTz v);
+    const Datum* values() const { return values_; }
+    const char* nulls() const { return nulls_; }
+
+  private:
+    Params& add(Datum d, bool isnull);
+    Datum values_[16] = {};
+    char nulls_[17] = {};
+    int n_ = 0;
+};
+
+}  // namespace ms::spi
