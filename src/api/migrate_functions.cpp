@@ -61,9 +61,15 @@ Datum sql_split(Call& c) {
     std::string text = req_text(c, 0, "script");
     script::Script s = script::split(text, {"", "given"});
     Rows rows(c);
-    for (const auto& st : s.statements)
+    for (size_t i = 0; i < s.statements.size(); i++) {
+        const script::Statement& st = s.statements[i];
+        std::string runs = "in transaction";
+        for (size_t k = 0; k < s.steps.size(); k++)
+            if (s.steps[k].first <= i && i < s.steps[k].first + s.steps[k].count)
+                runs = "step " + std::to_string(k + 1);
         rows.add({Int32GetDatum(st.number), Int32GetDatum(st.line), text_datum(st.command),
-                  text_datum(st.sql)});
+                  text_datum(st.sql), text_datum(runs)});
+    }
     return (Datum)0;
 }
 

@@ -4,6 +4,7 @@
 #include "lint/lint.hpp"
 #include "migrate/lockwait.hpp"
 #include "safety/check.hpp"
+#include "worker/worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -18,6 +19,7 @@ void _PG_init(void) {
     ms::lint::define_settings();
     ms::safety::init();
     ms::migrate::lockwait::define_settings();
+    ms::worker::init();
     // Only now: reserving the prefix removes placeholders of settings not defined yet.
     MarkGUCPrefixReserved("migrations_schema");
 }

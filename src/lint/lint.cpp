@@ -424,7 +424,8 @@ class Linter {
                     add("I305", "reindex-not-concurrent", "warning",
                         "REINDEX blocks writes to the table (and reads that use the index) while "
                         "it rebuilds",
-                        "REINDEX ... CONCURRENTLY, outside a migration transaction");
+                        "REINDEX ... CONCURRENTLY (apply runs it after the migration's transaction "
+                        "commits)");
                 break;
             }
             case T_VacuumStmt: {
@@ -482,6 +483,12 @@ class Linter {
                         "transaction");
                 break;
             }
+            case T_TransactionStmt: {
+                auto kind = reinterpret_cast<TransactionStmt*>(n)->kind;
+                if (kind == TRANS_STMT_BEGIN || kind == TRANS_STMT_START) in_block_ = true;
+                if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK) in_block_ = false;
+                break;
+            }
             case T_VariableSetStmt: {
                 auto* s = reinterpret_cast<VariableSetStmt*>(n);
                 if (s->name && strcmp(s->name, "lock_timeout") == 0)
@@ -524,13 +531,18 @@ class Linter {
         return false;
     }
 
+    // A statement that cannot run in a transaction block, inside the script's own BEGIN ...
+    // COMMIT block (apply runs it as a step of its own after commit, but not inside a block).
     void concurrently_rule(const char* what) {
+        if (!in_block_) return;
         add("I303", "concurrently-in-transaction", "error",
             std::string(what) +
-                " cannot run inside a transaction block, and a migration always "
-                "runs in one",
-            "run it as its own top-level statement outside the migration (psql, autocommit)");
+                " cannot run inside a transaction block, and the script's BEGIN ... COMMIT "
+                "block puts it in one",
+            "move it out of the block: apply runs it as a step of its own, after the "
+            "migration's transactional part commits");
     }
+    bool in_block_ = false;  // between the script's BEGIN and COMMIT
 
     void remember_created(RangeVar* rv) {
         created_.insert(rv->relname);
@@ -870,7 +882,8 @@ class Linter {
                     else if (!created_here(rv))
                         add("P601", "detach-partition-blocking", "warning",
                             "DETACH PARTITION takes an ACCESS EXCLUSIVE lock on " + rel_name(rv),
-                            "DETACH PARTITION ... CONCURRENTLY, outside a migration transaction");
+                            "DETACH PARTITION ... CONCURRENTLY (apply runs it after the "
+                            "migration's transaction commits)");
                 }
                 break;
             default:
@@ -994,9 +1007,10 @@ class Linter {
             concurrently_rule("CREATE INDEX CONCURRENTLY");
             return;
         }
-        sized_rule(s->relation, "I301", "create-index-not-concurrent",
-                   "CREATE INDEX blocks writes to the table while it builds",
-                   "CREATE INDEX CONCURRENTLY, outside a migration transaction");
+        sized_rule(
+            s->relation, "I301", "create-index-not-concurrent",
+            "CREATE INDEX blocks writes to the table while it builds",
+            "CREATE INDEX CONCURRENTLY (apply runs it after the migration's transaction commits)");
     }
 
     void drop(DropStmt* s) {
@@ -1008,7 +1022,8 @@ class Linter {
                 else
                     add("I302", "drop-index-not-concurrent", "warning",
                         "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table",
-                        "DROP INDEX CONCURRENTLY, outside a migration transaction");
+                        "DROP INDEX CONCURRENTLY (apply runs it after the migration's transaction "
+                        "commits)");
                 break;
             case OBJECT_TABLE:
                 foreach (lc, s->objects) {

@@ -45,7 +45,7 @@ const std::vector<Rule>& rules() noexcept {
         {"I301", "create-index-not-concurrent", "index", "CREATE INDEX without CONCURRENTLY"},
         {"I302", "drop-index-not-concurrent", "index", "DROP INDEX without CONCURRENTLY"},
         {"I303", "concurrently-in-transaction", "index",
-         "CONCURRENTLY cannot run in a migration's transaction"},
+         "CONCURRENTLY (and VACUUM) inside the script's own BEGIN ... COMMIT block"},
         {"I305", "reindex-not-concurrent", "index", "REINDEX without CONCURRENTLY"},
         {"I306", "foreign-key-without-index", "index",
          "foreign key columns without an index (looked up in pg_index)"},

@@ -50,9 +50,14 @@ double round3(double ms) {
     return std::round(ms * 1000.0) / 1000.0;
 }
 
+// ALTER TYPE ... ADD VALUE
+bool adds_enum_value(const script::Statement& st) {
+    return nodeTag(st.tree) == T_AlterEnumStmt && ((AlterEnumStmt*)st.tree)->oldVal == nullptr;
+}
+
 }  // namespace
 
-double execute(const script::Script& s, const std::string& version, const std::string& migration,
+double execute(script::Script& s, const std::string& version, const std::string& migration,
                const char* which, safety::Check& check) {
     StatementContext ctx{migration.c_str(), which, 0, 0, ""};
     ContextScope scope(&ctx);
@@ -62,13 +67,23 @@ double execute(const script::Script& s, const std::string& version, const std::s
     bound.enter();
     check.start();
     const std::string prefix = "migration " + migration + " " + which + " script, statement ";
-    for (const auto& st : s.statements) {
+    bool added_value = false;
+    for (size_t i = 0; i < s.transactional; i++) {
+        const script::Statement& st = s.statements[i];
         ctx.number = st.number;
         ctx.line = st.line;
         ctx.first_line = st.first_line.c_str();
         check.statement(st.number, st.line);
         audited.statement(st.sql.c_str());
-        lockwait::run([&] { spi::execute(st.sql); }, prefix + std::to_string(st.number));
+        try {
+            lockwait::run([&] { spi::execute(st.sql); }, prefix + std::to_string(st.number));
+        } catch (const PgError& e) {
+            if (!added_value || e.data->sqlerrcode != ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE) throw;
+            // Rolled back with its subtransaction: run it, and what follows, after commit.
+            s.steps_from(i);
+            break;
+        }
+        added_value = added_value || adds_enum_value(st);
     }
     bound.leave();
     std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;

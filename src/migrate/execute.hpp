@@ -11,9 +11,12 @@
 
 namespace ms::migrate {
 
-// Runs every statement of `s`; returns the time taken in milliseconds (rounded to µs).
-// `migration` names it in messages ("005 (users)"), `which` is "up" or "down".
-double execute(const script::Script& s, const std::string& version, const std::string& migration,
+// Runs the transactional part of `s` (statements[0, s.transactional)) in the caller's
+// transaction; returns the time taken in milliseconds (rounded to µs). `migration` names it in
+// messages ("005 (users)"), `which` is "up" or "down". A statement that uses an enum value the
+// script added (55P04: PostgreSQL refuses a new value before it commits) starts the steps:
+// it and what follows run after commit (s.transactional and s.steps change).
+double execute(script::Script& s, const std::string& version, const std::string& migration,
                const char* which, safety::Check& check);
 
 }  // namespace ms::migrate

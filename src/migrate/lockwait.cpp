@@ -167,12 +167,12 @@ std::string blockers(const LOCKTAG& tag, LOCKMODE mode) {
     return out;
 }
 
+}  // namespace
+
 bool is_lock_timeout(const PgError& e) {
     return e.data->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && e.data->message_id != nullptr &&
            strcmp(e.data->message_id, "canceling statement due to lock timeout") == 0;
 }
-
-}  // namespace
 
 void define_settings() noexcept {
     DefineCustomIntVariable(
@@ -206,7 +206,6 @@ void Bound::leave() {
 }
 
 void run(const std::function<void()>& statement, const std::string& where) {
-    double delay = retry_delay_ms;
     for (int attempt = 1;; attempt++) {
         // A script may set its own lock_timeout, but not lift the bound.
         if (LockTimeout == 0) {
@@ -246,17 +245,30 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     "migrations_schema.lock_timeout, lock_retries and lock_retry_delay set how "
                     "long a migration waits.");
             }
-            double factor = 0.75 + 0.5 * guard([] { return jitter_leaf(); });
-            long ms = static_cast<long>(delay * factor);
+            long ms = retry_delay(current(), attempt);
             pg::notice(where + ": lock not granted within " + std::to_string(wait_ms) +
                        " ms; retry " + std::to_string(attempt) + " of " + std::to_string(retries) +
                        " in " + std::to_string(ms) + " ms");
-            guard([&] { sleep_leaf(ms); });
-            // Doubled each time, up to a minute (or the first delay, when that is longer).
-            double cap = retry_delay_ms > 60000 ? retry_delay_ms : 60000;
-            delay = delay * 2 > cap ? cap : delay * 2;
+            sleep_ms(ms);
         }
     }
+}
+
+Settings current() {
+    return Settings{timeout_ms, retries, retry_delay_ms};
+}
+
+long retry_delay(const Settings& s, int attempt) {
+    // Doubled for each retry, up to a minute (or the first delay, when that is longer).
+    double cap = s.retry_delay_ms > 60000 ? s.retry_delay_ms : 60000;
+    double delay = s.retry_delay_ms;
+    for (int i = 1; i < attempt && delay < cap; i++) delay = delay * 2 > cap ? cap : delay * 2;
+    double factor = 0.75 + 0.5 * guard([] { return jitter_leaf(); });
+    return static_cast<long>(delay * factor);
+}
+
+void sleep_ms(long ms) {
+    guard([&] { sleep_leaf(ms); });
 }
 
 }  // namespace ms::migrate::lockwait

@@ -25,6 +25,24 @@ class Bound {
     int nest_ = -1;
 };
 
+// The settings in effect (migrations_schema.lock_timeout, lock_retries, lock_retry_delay).
+struct Settings {
+    int timeout_ms;
+    int retries;
+    int retry_delay_ms;
+};
+Settings current();
+
+// Whether a PostgreSQL error is a lock timeout (55P03 from lock_timeout, not from NOWAIT).
+bool is_lock_timeout(const PgError& e);
+
+// The delay before retry number `attempt` (1, 2, ...): retry_delay_ms doubled for each retry
+// up to a minute, varied by up to 25% either way.
+long retry_delay(const Settings& s, int attempt);
+
+// Sleeps, waking up for interrupts (a cancel ends it with an error).
+void sleep_ms(long ms);
+
 // Runs `statement` (one statement of a migration) in a subtransaction under the bound, with
 // the retries. `where` names it for messages: "migration 005 up script, statement 2".
 void run(const std::function<void()>& statement, const std::string& where);

@@ -2,6 +2,7 @@
 #include "migrate/operations.hpp"
 
 #include "migrate/lock.hpp"
+#include "migrate/queue.hpp"
 #include "migrate/version.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
@@ -55,6 +56,46 @@ std::string joined(const std::vector<std::string>& items) {
     return list;
 }
 
+// Where the queue of work after commit stands, read under the migrations lock.
+struct QueueState {
+    std::optional<store::QueueEntry> failed;  // a failed entry blocks everything after it
+    bool busy = false;                        // unfinished work: new work queues behind it
+};
+
+QueueState queue_state(store::Store& db) {
+    QueueState q;
+    if (std::optional<store::QueueEntry> e = db.first_unfinished()) {
+        q.busy = true;
+        if (e->state == "failed")
+            q.failed = std::move(e);
+        else if (!db.worker_alive())
+            queue::request_worker();  // interrupted work (a crash, a shutdown) resumes
+    }
+    return q;
+}
+
+std::string step_name(const store::QueueEntry& e) {
+    return e.position == 0
+               ? std::string("queued behind other migrations")
+               : "at step " + std::to_string(e.position) + " of its " + e.direction + " script";
+}
+
+[[noreturn]] void throw_blocked(const store::QueueEntry& f, const std::string& what) {
+    throw Error(
+        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        "migration " + f.version + " failed " + step_name(f) + "; " + what +
+            " waits until it is retried or rolled back",
+        "Its error: " + f.error.value_or("unknown") + ". Nothing after it runs before then.",
+        f.direction == "up" ? "Fix the cause, then SELECT migrate.retry(); or roll it back with "
+                              "SELECT * FROM migrate.rollback()."
+                            : "Fix the cause, then SELECT migrate.retry().");
+}
+
+// A migration on its way (queued, applying, rolling back): what its steps are doing.
+bool in_progress(const std::string& state) {
+    return state == "queued" || state == "applying" || state == "rolling back";
+}
+
 // A migration known and applied with the same checksum may take a new down script or name.
 // NULL (not given) keeps what is stored: an app that re-applies its migrations at start-up
 // without down scripts must not erase them. Returns whether anything changed.
@@ -96,10 +137,40 @@ std::vector<Ran> roll_back(const std::vector<Row>& rows, const std::string& by,
         down.push_back(store::Migration{r.version, r.name, {}, r.down_sql, r.checksum});
         pipeline.prepare(down.back(), false);
     }
+    // Once a down script queued steps, the older migrations roll back behind them.
     std::vector<Ran> ran;
-    for (const auto& m : down) ran.push_back(pipeline.run(m));
+    for (const auto& m : down) {
+        if (pipeline.queued())
+            pipeline.queue(m);
+        else
+            ran.push_back(pipeline.run(m));
+    }
     pipeline.finish();
     return ran;
+}
+
+// Before a rollback: nothing may be on its way, except the migration that failed at a step of
+// its up script, which the rollback undoes (what is left of its run, and what was queued
+// behind it, is cancelled: those go back to the state they had).
+void clear_for_rollback(store::Store& db, const QueueState& queue) {
+    if (!queue.busy) return;
+    if (!queue.failed)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migrations are on their way; nothing can be rolled back now",
+                    "Steps run in the background after the transactions that queued them.",
+                    "CALL migrate.wait() waits for them; SELECT * FROM migrate.status() shows "
+                    "them.");
+    const store::QueueEntry& f = *queue.failed;
+    if (f.direction != "up") throw_blocked(f, "a rollback");
+    for (const auto& v : db.queued_versions_behind(f.queue_seq)) db.set_state(v, "pending");
+    db.cancel_queued_behind(f.queue_seq);
+    db.cancel_entries(f.queue_seq);
+    // A whole migration that failed in the queue never applied: it is pending again.
+    db.set_state(f.version, f.position == 0 ? "pending" : "applied");
+    pg::notice("migration " + f.version + " failed " + step_name(f) +
+                   "; what was left of it, and what was queued behind it, is cancelled",
+               f.position == 0 ? "Nothing of it was applied: it is pending again."
+                               : "Its down script runs now.");
 }
 
 }  // namespace
@@ -117,9 +188,20 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     bool applied = row && row->state == "applied";
     std::optional<std::string> newest;
     if (!applied) newest = db.newest_applied();
+    QueueState queue = queue_state(db);
     db.close();
 
     if (row) check_same_version(*row, in.version);
+    if (row && in_progress(row->state)) {
+        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+        pg::notice(
+            "migration " + in.version + " is " + row->state + ": its steps run in the background",
+            "SELECT * FROM migrate.status() shows where they are; CALL migrate.wait() "
+            "waits for them.");
+        session.finish();
+        return row->state;
+    }
+    if (queue.failed) throw_blocked(*queue.failed, "applying migration " + in.version);
     if (applied) {
         if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
         update_details(*row, in, pipeline.by());
@@ -137,12 +219,19 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
             "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
             "applied out of order.");
     store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum};
-    pipeline.prepare(m, true);
+    pipeline.prepare(m, !queue.busy);
     warn_if_down_unusable(in.version, in.down_sql);
+    if (queue.busy) {
+        pipeline.queue(m, true);
+        pg::notice("migration " + in.version + " is queued behind the steps of earlier migrations",
+                   "It runs after them, in the background.");
+        session.finish();
+        return "queued";
+    }
     pipeline.run(m, out_of_order, true);
     pipeline.finish();
     session.finish();
-    return "applied";
+    return pipeline.queued() ? "applying" : "applied";
 }
 
 std::string register_one(const Input& in) {
@@ -200,7 +289,10 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     }
     std::optional<std::string> newest = db.newest_applied();
     std::vector<store::Migration> pending = db.pending(target);
+    QueueState queue = queue_state(db);
     db.close();
+    if (queue.failed && !pending.empty())
+        throw_blocked(*queue.failed, "applying the pending migrations");
 
     std::vector<std::string> older;
     for (const auto& m : pending)
@@ -220,11 +312,26 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
         return {};
     }
     for (const auto& m : pending) pipeline.prepare(m, false);
+    // Once work is queued for after commit (steps of this call, or earlier work not finished),
+    // the rest is queued behind it: migrations run in version order.
     std::vector<Ran> ran;
+    std::vector<std::string> queued;
     for (const auto& m : pending) {
+        if (queue.busy || pipeline.queued()) {
+            pipeline.queue(m);
+            queued.push_back(m.version);
+            continue;
+        }
         ran.push_back(pipeline.run(m, is_older(m.version, newest)));
         if (!newest || version::compare(m.version, *newest) > 0) newest = m.version;
     }
+    if (!queued.empty())
+        pg::notice(
+            std::to_string(queued.size()) +
+                (queued.size() == 1 ? " migration is" : " migrations are") +
+                " queued behind steps that run after this transaction commits: " + joined(queued),
+            "They run in the background, in version order. SELECT * FROM "
+            "migrate.status() shows them; CALL migrate.wait() waits for them.");
     pipeline.finish();
     session.finish();
     return ran;
@@ -239,6 +346,7 @@ std::vector<Ran> rollback_steps(int steps, const Allow& allow) {
     Session session;
     lock();
     store::Store db;
+    clear_for_rollback(db, queue_state(db));
     // At most `steps` rows: fewer means that every applied migration was returned.
     std::vector<Row> candidates = db.applied_newest_first(steps);
     db.close();
@@ -270,6 +378,7 @@ std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow) 
         throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + to_version + " is not known",
                     "Nothing was rolled back.",
                     "SELECT version FROM migrate.status() lists the known versions.");
+    clear_for_rollback(db, queue_state(db));
     std::vector<Row> above = db.applied_above(target->version);
     db.close();
     if (above.empty()) {
@@ -281,6 +390,84 @@ std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow) 
     std::vector<Ran> ran = roll_back(above, by, allow);
     session.finish();
     return ran;
+}
+
+std::string retry(const std::optional<std::string>& version) {
+    NotNested nested("migrate.retry");
+    if (version) version::validate(*version);
+    std::string by = pg::current_user_name();
+    Session session;
+    lock();
+    store::Store db;
+    std::optional<store::QueueEntry> e = db.retry(version);
+    if (!e)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    version ? "migration " + *version + " has no failed step"
+                            : std::string("no migration has a failed step"),
+                    "", "SELECT * FROM migrate.status() shows the state of every migration.");
+    db.set_state(e->version, e->position == 0       ? "queued"
+                             : e->direction == "up" ? "applying"
+                                                    : "rolling back");
+    db.add_event(e->version, "retry", by, std::nullopt, std::nullopt);
+    db.close();
+    queue::request_worker();
+    pg::notice("migration " + e->version + ": its failed " +
+               (e->position == 0 ? std::string("run") : "step " + std::to_string(e->position)) +
+               " and what is queued behind it run again after this transaction commits");
+    session.finish();
+    return e->version;
+}
+
+void run_queued(const store::QueueEntry& e) {
+    NotNested nested("a queued migration");
+    Session session;
+    lock();
+    store::Store db;
+    std::optional<Row> row = db.find(e.version);
+    std::optional<std::string> up = db.script_of(e.version, "up");
+    db.close();
+    if (!row || row->state != "queued" || !up)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + e.version + " is no longer queued",
+                    row ? "Its state is " + row->state + "." : "It is not known any more.");
+    Direction dir = e.direction == "up" ? Direction::up : Direction::down;
+    if (dir == Direction::down && !row->down_sql)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + e.version + " has no down script any more");
+    Allow allow(e.context.allow.begin(), e.context.allow.end());
+    Pipeline pipeline(dir, allow, pg::current_user_name());
+    pipeline.in_queue(e.queue_seq);
+    store::Migration m{row->version, row->name, *up, row->down_sql, row->checksum};
+    pipeline.prepare(m, true);
+    pipeline.run(m);
+    session.finish();
+}
+
+WaitState wait_state(const std::optional<std::string>& version) {
+    WaitState w;
+    store::Store db;
+    if (version && !db.find(*version))
+        throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + *version + " is not known", "",
+                    "SELECT version FROM migrate.status() lists the known versions.");
+    std::optional<store::QueueEntry> e = db.first_unfinished();
+    // For one version: done once none of its entries is unfinished (the queue may hold others).
+    if (e && version && e->version != *version && !db.unfinished_for(*version)) e.reset();
+    w.worker_alive = e && db.worker_alive();
+    db.close();
+    if (!e) {
+        w.done = true;
+        return w;
+    }
+    w.detail = "Migration " + e->version + ": " +
+               (e->position == 0 ? std::string("queued")
+                                 : "step " + std::to_string(e->position) + " " + e->state) +
+               ".";
+    if (e->state == "failed") {
+        w.failed = "migration " + e->version + " failed " + step_name(*e) + ": " +
+                   e->error.value_or("unknown error");
+        w.detail = "Nothing queued after it runs until it is retried or rolled back.";
+    }
+    return w;
 }
 
 }  // namespace ms::migrate

@@ -35,4 +35,22 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
 std::vector<Ran> rollback_steps(int steps, const Allow& allow);
 std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow);
 
+// migrate.retry(version): the failed step (or queued migration) and what is queued behind it
+// run again. Returns the version.
+std::string retry(const std::optional<std::string>& version);
+
+// Where the work of one migration (or of all) stands, for CALL migrate.wait(). Reads as the
+// tables' owner; needs an SPI connection.
+struct WaitState {
+    bool done = false;                  // nothing of it is unfinished
+    std::optional<std::string> failed;  // a failed entry: its message
+    std::string detail;                 // what is running or failed
+    bool worker_alive = false;
+};
+WaitState wait_state(const std::optional<std::string>& version);
+
+// The worker runs a migration queued behind others' steps (queue position 0), as the role that
+// queued it, through the pipeline.
+void run_queued(const store::QueueEntry& entry);
+
 }  // namespace ms::migrate

@@ -2,6 +2,8 @@
 #include "migrate/pipeline.hpp"
 
 #include "migrate/execute.hpp"
+#include "migrate/lockwait.hpp"
+#include "migrate/queue.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
 #include "safety/check.hpp"
@@ -36,6 +38,25 @@ script::Script split_script(const std::string& version, const std::string& text,
 std::vector<safety::Override> directives(const std::string& version, const std::string& text,
                                          Direction dir) {
     return safety::directive_overrides(text, version, which(dir), standard_conforming_strings);
+}
+
+// The search_path in effect (recorded with queued work).
+std::string search_path() {
+    return guard([] { return GetConfigOption("search_path", false, false); });
+}
+
+// A SET (or RESET) a later step must see again: session-level, and not the role (steps run as
+// the role that applied the migration).
+bool replayed_setting(const script::Statement& st) {
+    if (nodeTag(st.tree) != T_VariableSetStmt) return false;
+    auto* v = (VariableSetStmt*)st.tree;
+    if (v->is_local || v->name == nullptr) return false;
+    return strcmp(v->name, "role") != 0 && strcmp(v->name, "session_authorization") != 0;
+}
+
+std::vector<script::Statement> part(const script::Script& s, size_t first, size_t count) {
+    return std::vector<script::Statement>(s.statements.begin() + first,
+                                          s.statements.begin() + first + count);
 }
 
 }  // namespace
@@ -77,7 +98,16 @@ Pipeline::Pipeline(Direction dir, const Allow& allow, std::string by)
     : dir_(dir),
       which_(which(dir)),
       arguments_(safety::argument_overrides(allow)),
-      by_(std::move(by)) {}
+      by_(std::move(by)) {
+    lockwait::Settings lock = lockwait::current();
+    context_.run_as = by_;
+    context_.search_path = search_path();
+    context_.lock_timeout = lock.timeout_ms;
+    context_.lock_retries = lock.retries;
+    context_.lock_retry_delay = lock.retry_delay_ms;
+    for (const auto& a : allow)
+        if (a) context_.allow.push_back(*a);
+}
 
 const std::string& Pipeline::text_of(const store::Migration& m) const {
     return dir_ == Direction::up ? m.up_sql : *m.down_sql;
@@ -105,13 +135,17 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
     {
         std::optional<script::Script> again;
         if (!p.script) again = split(m);  // in this migration's SPI memory, freed with it
-        const script::Script& s = p.script ? *p.script : *again;
+        script::Script& s = p.script ? *p.script : *again;
         std::string migration = label(m.version, m.name);
         safety::Check check(migration, m.version, which_, &arguments_, std::move(p.directives));
-        check.lint(s.statements);
+        bool had_steps = !s.steps.empty();
+        check.lint(had_steps ? part(s, 0, s.transactional) : s.statements);
         TimestampTz at = pg::now();
         double ms = execute(s, m.version, migration, which_, check);
+        // Each step is judged on its own, on the catalog the transactional part left.
+        for (const auto& step : s.steps) check.lint(part(s, step.first, step.count));
         int n = static_cast<int>(s.statements.size());
+        bool steps = !s.steps.empty();
         store::Outcome o{dir_ == Direction::up ? "apply" : "rollback",
                          at,
                          by_,
@@ -123,14 +157,56 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         store::Store db;
         int64 seq = db.add_history(m.version, m.name, m.checksum, o);
         if (dir_ == Direction::up)
-            db.mark_applied(m, seq, o, store_scripts);
+            db.mark_applied(m, seq, o, store_scripts, steps ? "applying" : "applied");
+        else if (steps)
+            db.set_state(m.version, "rolling back");
         else
             db.mark_rolled_back(m.version);
         db.close();
+        if (steps) queue_steps(m, s);
         ran = Ran{m.version, m.name, n, ms};
     }
     level.finish();
     return ran;
+}
+
+void Pipeline::queue_steps(const store::Migration& m, const script::Script& s) {
+    store::Store db;
+    int64 seq = queue_seq_ ? *queue_seq_ : db.next_queue_seq();
+    int position = 0;
+    for (const auto& step : s.steps) {
+        store::StepToQueue q;
+        for (size_t i = 0; i < step.first; i++)
+            if (replayed_setting(s.statements[i])) q.settings.push_back(s.statements[i].sql);
+        for (size_t i = step.first; i < step.first + step.count; i++) {
+            q.statements.push_back(s.statements[i].sql);
+            q.numbers.push_back(s.statements[i].number);
+            q.lines.push_back(s.statements[i].line);
+        }
+        db.queue_step(seq, ++position, m.version, which_, q, context_);
+    }
+    db.close();
+    pg::notice("migration " + label(m.version, m.name) + " " + which_ +
+                   " script: " + std::to_string(s.steps.size()) +
+                   (s.steps.size() == 1 ? " step runs" : " steps run") +
+                   " after this transaction commits, from statement " +
+                   std::to_string(s.statements[s.transactional].number) + " (line " +
+                   std::to_string(s.statements[s.transactional].line) + ")",
+               "SELECT * FROM migrate.status() shows their progress; CALL migrate.wait() waits "
+               "for them.");
+    queued_ = true;
+    queue::request_worker();
+}
+
+void Pipeline::queue(const store::Migration& m, bool store_scripts) {
+    next_++;
+    store::Store db;
+    if (store_scripts) db.save_pending(m);
+    db.queue_step(db.next_queue_seq(), 0, m.version, which_, store::StepToQueue{}, context_);
+    db.set_state(m.version, "queued");
+    db.close();
+    queued_ = true;
+    queue::request_worker();
 }
 
 void Pipeline::finish() {

@@ -6,9 +6,13 @@
 //             migrations every one is prepared before any runs; nothing runs when one fails.
 //   vet       the script is linted on the live catalog; error-level findings that no override
 //             allows refuse it (safety::Check).
-//   execute   its statements run as the caller (execute.hpp): bounded lock waits, the rewrite
-//             guard, the audit's migration scope, an error context per statement.
-//   record    a history row, and the migration's new state (store.hpp).
+//   execute   its transactional part runs as the caller (execute.hpp): bounded lock waits, the
+//             rewrite guard, the audit's migration scope, an error context per statement.
+//             Its steps (statements that cannot run in a transaction block, and everything
+//             after the first of them) are each vetted on their own.
+//   record    a history row, and the migration's new state (store.hpp); its steps are queued
+//             for the worker (src/worker), which starts when the caller's transaction commits.
+//             The migration is `applying` until its last step succeeded.
 //
 // apply (one migration or every pending one) and rollback loop over it; register runs only
 // prepare. Each migration of a call runs in an SPI level of its own, so a call's memory does
@@ -65,6 +69,16 @@ class Pipeline {
     // recorded with it and `store_scripts` stores its scripts too (it was not registered).
     Ran run(const store::Migration& m, bool out_of_order = false, bool store_scripts = false);
 
+    // Queues the next prepared migration whole, behind the work queued before it: the worker
+    // runs it (through this pipeline) after that work, in order. State `queued`.
+    void queue(const store::Migration& m, bool store_scripts = false);
+
+    // Whether this call queued work: the migrations after it must queue behind it.
+    bool queued() const { return queued_; }
+
+    // The worker runs a queued migration: its steps keep its place in the queue.
+    void in_queue(int64 queue_seq) { queue_seq_ = queue_seq; }
+
     // Raises a WARNING for each override of the call that matched nothing.
     void finish();
 
@@ -78,10 +92,15 @@ class Pipeline {
     const std::string& text_of(const store::Migration& m) const;
     script::Script split(const store::Migration& m) const;
 
+    void queue_steps(const store::Migration& m, const script::Script& s);
+
     Direction dir_;
     const char* which_;  // "up" or "down"
     std::vector<safety::Override> arguments_;
     std::string by_;
+    store::RunContext context_;  // how queued work will run
+    std::optional<int64> queue_seq_;
+    bool queued_ = false;
     std::vector<Prepared> prepared_;
     size_t next_ = 0;
 };

@@ -37,6 +37,35 @@ struct Outcome {
     std::optional<std::string> findings, overrides;  // jsonb text
 };
 
+// How and as whom queued work runs: recorded with each entry of the queue at apply time.
+struct RunContext {
+    std::string run_as;                                // the role that applied the migration
+    std::string search_path;                           // its search_path then
+    int lock_timeout, lock_retries, lock_retry_delay;  // migrations_schema.* then
+    std::vector<std::string> allow;                    // the call's overrides (allow => ...)
+};
+
+// An entry of the queue migrate.steps.
+struct QueueEntry {
+    int64 id = 0, queue_seq = 0;
+    int position = 0;  // 0: a whole migration queued behind others' steps; 1..n: a step
+    std::string version, direction, state;
+    std::vector<std::string> statements, settings;
+    std::vector<int64> numbers, lines;
+    RunContext context;
+    int attempts = 0;
+    int pid = 0;
+    std::vector<int64> pre_indexes;
+    std::optional<std::string> error;  // of a failed entry: "SQLSTATE: message"
+};
+
+// A step to queue: its statements, their numbers and lines, and the SET statements before it.
+struct StepToQueue {
+    std::vector<std::string> statements;
+    std::vector<int> numbers, lines;
+    std::vector<std::string> settings;
+};
+
 // The owner scope every function below needs, entered once for a group of queries.
 class Store {
   public:
@@ -60,15 +89,58 @@ class Store {
     // A history row; returns its id (the apply's sequence number).
     int64 add_history(const std::string& version, const std::optional<std::string>& name,
                       const std::string& checksum, const Outcome& o);
-    // Marks m applied with its history id; with_scripts: stores (inserts or replaces) its
-    // scripts too (apply of one migration), else the row exists (a pending one).
-    void mark_applied(const Migration& m, int64 seq, const Outcome& o, bool with_scripts);
+    // Marks m applied (or `state`: applying, when its steps are queued) with its history id;
+    // with_scripts: stores (inserts or replaces) its scripts too (apply of one migration), else
+    // the row exists (a pending one).
+    void mark_applied(const Migration& m, int64 seq, const Outcome& o, bool with_scripts,
+                      const char* state = "applied");
     void mark_rolled_back(const std::string& version);
     // Inserts or replaces a migration that is not applied (register).
     void save_pending(const Migration& m);
     // New down script and name of a known migration.
     void update_details(const std::string& version, const std::optional<std::string>& down_sql,
                         const std::optional<std::string>& name);
+
+    // A migration's new state (queued, applying, rolling back, failed, ...).
+    void set_state(const std::string& version, const char* state);
+
+    // ---- the queue (migrate.steps) ----
+
+    // A new place in the queue, for one migration run.
+    int64 next_queue_seq();
+    void queue_step(int64 queue_seq, int position, const std::string& version,
+                    const char* direction, const StepToQueue& step, const RunContext& context);
+    // The first entry not done (pending, running or failed), in queue order; nullopt: none.
+    std::optional<QueueEntry> first_unfinished();
+    // The version and direction of the migration whose entry failed, if one did.
+    std::optional<QueueEntry> failed_entry();
+    void mark_running(int64 id, int pid, const std::vector<Oid>& pre_indexes);
+    void mark_done(int64 id);
+    // Back to pending after an interruption (attempts count it).
+    void mark_pending(int64 id);
+    void mark_failed(int64 id, const std::string& error_json);
+    // Cancels what is left of a migration run (position > after), or of every run behind it.
+    void cancel_entries(int64 queue_seq);
+    void cancel_queued_behind(int64 queue_seq);
+    // Whether a version has entries not done.
+    bool unfinished_for(const std::string& version);
+    // Whether a run has entries not done.
+    bool run_unfinished(int64 queue_seq);
+    // Versions of the migrations queued (position 0, pending) in runs after queue_seq.
+    std::vector<std::string> queued_versions_behind(int64 queue_seq);
+    // Whether a worker of this database runs (pg_stat_activity).
+    bool worker_alive();
+    // Marks a failed entry pending again; returns it.
+    std::optional<QueueEntry> retry(const std::optional<std::string>& version);
+    // The up or down script of a known migration.
+    std::optional<std::string> script_of(const std::string& version, const std::string& direction);
+    // Total time of a run's steps, in milliseconds.
+    double run_duration_ms(int64 queue_seq);
+    // Adds to a migration's recorded duration.
+    void add_duration(const std::string& version, double ms);
+    // A history row of a step failure, a retry or a finished run (no findings).
+    void add_event(const std::string& version, const char* action, const std::string& by,
+                   std::optional<double> duration_ms, const std::optional<std::string>& error);
 
     // Whether the migrations changed since this transaction's snapshot was taken (another
     // session committed an apply, register or rollback): compares a fingerprint of every row

@@ -86,8 +86,91 @@ int64 get_int64(uint64 row, int column) {
     return guard([&] {
         bool isnull = false;
         Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
-        return isnull ? int64{0} : DatumGetInt64(d);
+        if (isnull) return int64{0};
+        switch (SPI_gettypeid(SPI_tuptable->tupdesc, column)) {
+            case INT2OID:
+                return static_cast<int64>(DatumGetInt16(d));
+            case INT4OID:
+                return static_cast<int64>(DatumGetInt32(d));
+            case OIDOID:
+                return static_cast<int64>(DatumGetObjectId(d));
+            default:
+                return DatumGetInt64(d);
+        }
     });
+}
+
+bool is_null(uint64 row, int column) {
+    return guard([&] {
+        bool isnull = false;
+        (void)SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
+        return isnull;
+    });
+}
+
+namespace {
+
+// Leaf: the elements of a one-dimensional array value (NULL: none).
+void array_leaf(uint64 row, int column, Datum** elems, bool** nulls, int* n, Oid* type) {
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &isnull);
+    *n = 0;
+    if (isnull) return;
+    ArrayType* a = DatumGetArrayTypeP(d);
+    *type = ARR_ELEMTYPE(a);
+    int16 len;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(*type, &len, &byval, &align);
+    deconstruct_array(a, *type, len, byval, align, elems, nulls, n);
+}
+
+Datum array_leaf(const Datum* elems, int n, Oid type) {
+    int16 len;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(type, &len, &byval, &align);
+    return PointerGetDatum(construct_array(const_cast<Datum*>(elems), n, type, len, byval, align));
+}
+
+}  // namespace
+
+std::vector<std::string> get_text_array(uint64 row, int column) {
+    Datum* elems = nullptr;
+    bool* nulls = nullptr;
+    int n = 0;
+    Oid type = InvalidOid;
+    guard([&] { array_leaf(row, column, &elems, &nulls, &n, &type); });
+    std::vector<std::string> out;
+    for (int i = 0; i < n; i++) {
+        if (nulls[i]) {
+            out.emplace_back();
+            continue;
+        }
+        text* t = guard([&] { return DatumGetTextPP(elems[i]); });
+        out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    }
+    return out;
+}
+
+std::vector<int64> get_int_array(uint64 row, int column) {
+    Datum* elems = nullptr;
+    bool* nulls = nullptr;
+    int n = 0;
+    Oid type = InvalidOid;
+    guard([&] { array_leaf(row, column, &elems, &nulls, &n, &type); });
+    std::vector<int64> out;
+    for (int i = 0; i < n; i++) {
+        if (nulls[i])
+            out.push_back(0);
+        else if (type == INT8OID)
+            out.push_back(DatumGetInt64(elems[i]));
+        else if (type == OIDOID)
+            out.push_back(static_cast<int64>(DatumGetObjectId(elems[i])));
+        else
+            out.push_back(DatumGetInt32(elems[i]));
+    }
+    return out;
 }
 
 void release() {
@@ -136,6 +219,9 @@ Params& Params::bytes(std::string_view s) {
 Params& Params::int4(int32 v) {
     return add(Int32GetDatum(v), false);
 }
+Params& Params::oid(Oid v) {
+    return add(ObjectIdGetDatum(v), false);
+}
 Params& Params::int8(int64 v) {
     return add(Int64GetDatum(v), false);
 }
@@ -147,6 +233,31 @@ Params& Params::boolean(bool v) {
 }
 Params& Params::timestamptz(TimestampTz v) {
     return add(TimestampTzGetDatum(v), false);
+}
+
+Params& Params::text_array(const std::vector<std::string>& v) {
+    std::vector<Datum> elems;
+    elems.reserve(v.size());
+    for (const auto& s : v) elems.push_back(text_value(s));
+    Datum* e = elems.data();
+    int n = static_cast<int>(elems.size());
+    return add(guard([&] { return array_leaf(e, n, TEXTOID); }), false);
+}
+
+Params& Params::int4_array(const std::vector<int>& v) {
+    std::vector<Datum> elems;
+    for (int x : v) elems.push_back(Int32GetDatum(x));
+    Datum* e = elems.data();
+    int n = static_cast<int>(elems.size());
+    return add(guard([&] { return array_leaf(e, n, INT4OID); }), false);
+}
+
+Params& Params::oid_array(const std::vector<Oid>& v) {
+    std::vector<Datum> elems;
+    for (Oid x : v) elems.push_back(ObjectIdGetDatum(x));
+    Datum* e = elems.data();
+    int n = static_cast<int>(elems.size());
+    return add(guard([&] { return array_leaf(e, n, OIDOID); }), false);
 }
 
 }  // namespace ms::spi

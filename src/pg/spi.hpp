@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pg/boundary.hpp"
 
@@ -30,7 +31,11 @@ Datum text_value(std::string_view s);
 // stay in SPI_tuptable until release().
 uint64 run(Query& q, const Datum* values, const char* nulls);
 std::optional<std::string> get_text(uint64 row, int column);
-int64 get_int64(uint64 row, int column);
+int64 get_int64(uint64 row, int column);  // int2, int4, int8 or oid; 0 for NULL
+bool is_null(uint64 row, int column);
+// One-dimensional arrays (NULL: empty); NULL elements are read as "" and 0.
+std::vector<std::string> get_text_array(uint64 row, int column);
+std::vector<int64> get_int_array(uint64 row, int column);
 void release();
 
 // Runs q (no parameters) once with the transaction's snapshot and once with the latest
@@ -56,10 +61,14 @@ class Params {
     Params& bytes(std::string_view s);
     Params& null() { return add((Datum)0, true); }
     Params& int4(int32 v);
+    Params& oid(Oid v);
     Params& int8(int64 v);
     Params& float8(double v);
     Params& boolean(bool v);
     Params& timestamptz(TimestampTz v);
+    Params& text_array(const std::vector<std::string>& v);
+    Params& int4_array(const std::vector<int>& v);
+    Params& oid_array(const std::vector<Oid>& v);
     const Datum* values() const { return values_; }
     const char* nulls() const { return nulls_; }
 

@@ -55,6 +55,7 @@ void Check::lint(const std::vector<script::Statement>& statements) {
     options.lock_waits_bounded = true;
     std::vector<lint::Finding> findings = lint::lint(statements, options);
     std::vector<const Recorded*> refused;
+    const size_t first = recorded_.size();  // this call's findings (a script's parts, in turn)
     bool down = std::string(which_) == "down";
     for (auto& f : findings) {
         if (f.severity == "info") continue;
@@ -64,8 +65,9 @@ void Check::lint(const std::vector<script::Statement>& statements) {
         const Override* by = allowing(f.rule_id, f.rule);
         recorded_.push_back(Recorded{std::move(f), by});
     }
-    for (const auto& r : recorded_)
-        if (r.allowed_by == nullptr && r.finding.severity == "error") refused.push_back(&r);
+    for (size_t i = first; i < recorded_.size(); i++)
+        if (recorded_[i].allowed_by == nullptr && recorded_[i].finding.severity == "error")
+            refused.push_back(&recorded_[i]);
     auto describe = [](const Recorded& r) {
         const lint::Finding& f = r.finding;
         std::string s = "statement " + std::to_string(f.statement) + " (line " +
@@ -78,7 +80,8 @@ void Check::lint(const std::vector<script::Statement>& statements) {
     };
     if (!refused.empty()) {
         std::string detail;
-        for (const auto& r : recorded_) detail += (detail.empty() ? "" : "\n") + describe(r);
+        for (size_t i = first; i < recorded_.size(); i++)
+            detail += (detail.empty() ? "" : "\n") + describe(recorded_[i]);
         const Recorded& first = *refused.front();
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "migration " + label_ + " " + which_ + " script has " +
@@ -91,7 +94,8 @@ void Check::lint(const std::vector<script::Statement>& statements) {
                         first.finding.rule + " -- reason\" in the script, or allow => ARRAY['" +
                         first.finding.rule + " -- reason'] in the call.");
     }
-    for (const auto& r : recorded_) {
+    for (size_t i = first; i < recorded_.size(); i++) {
+        const Recorded& r = recorded_[i];
         if (r.allowed_by != nullptr || r.finding.severity != "warning") continue;
         pg::notice("migration " + label_ + " " + which_ + " script, " + describe(r));
     }

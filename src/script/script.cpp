@@ -1,5 +1,7 @@
 #include "script/script.hpp"
 
+#include <optional>
+
 #include "script/text.hpp"
 
 namespace ms::script {
@@ -48,8 +50,11 @@ bool option_is_true(List* options, const char* name, bool if_absent) {
 
 // ---- classification ----
 
-// Why a statement cannot run inside a transaction block, or nullptr when it can.
-const char* outside_transaction_only(Node* stmt) {
+// Why a statement cannot run inside a transaction block, or nullptr when it can. *as_step:
+// whether a migration may hold it (it then runs as a step after commit); the others (databases,
+// tablespaces, the server's configuration, subscriptions with a slot) do not belong in one.
+const char* outside_transaction_only(Node* stmt, bool* as_step) {
+    *as_step = true;
     switch (nodeTag(stmt)) {
         case T_IndexStmt:
             return ((IndexStmt*)stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : nullptr;
@@ -59,14 +64,32 @@ const char* outside_transaction_only(Node* stmt) {
         }
         case T_ReindexStmt: {
             auto* reindex = (ReindexStmt*)stmt;
-            if (reindex->kind == REINDEX_OBJECT_SYSTEM || reindex->kind == REINDEX_OBJECT_DATABASE)
+            if (reindex->kind == REINDEX_OBJECT_SYSTEM ||
+                reindex->kind == REINDEX_OBJECT_DATABASE) {
+                *as_step = false;
                 return "REINDEX SYSTEM/DATABASE";
+            }
             bool concurrently =
                 guard([&] { return option_is_true(reindex->params, "concurrently", false); });
             return concurrently ? "REINDEX CONCURRENTLY" : nullptr;
         }
         case T_VacuumStmt:
             return ((VacuumStmt*)stmt)->is_vacuumcmd ? "VACUUM" : nullptr;
+        case T_AlterTableStmt: {
+            ListCell* lc;
+            foreach (lc, ((AlterTableStmt*)stmt)->cmds) {
+                auto* cmd = (AlterTableCmd*)lfirst(lc);
+                if (cmd->subtype == AT_DetachPartition && cmd->def &&
+                    ((PartitionCmd*)cmd->def)->concurrent)
+                    return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+            }
+            return nullptr;
+        }
+        default:
+            break;
+    }
+    *as_step = false;
+    switch (nodeTag(stmt)) {
         case T_ClusterStmt:
             return ((ClusterStmt*)stmt)->relation == nullptr ? "CLUSTER without a table" : nullptr;
         case T_CreatedbStmt:
@@ -95,16 +118,6 @@ const char* outside_transaction_only(Node* stmt) {
             bool connect = guard([&] { return option_is_true(sub->options, "connect", true); });
             return slot && connect ? "CREATE SUBSCRIPTION with create_slot" : nullptr;
         }
-        case T_AlterTableStmt: {
-            ListCell* lc;
-            foreach (lc, ((AlterTableStmt*)stmt)->cmds) {
-                auto* cmd = (AlterTableCmd*)lfirst(lc);
-                if (cmd->subtype == AT_DetachPartition && cmd->def &&
-                    ((PartitionCmd*)cmd->def)->concurrent)
-                    return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
-            }
-            return nullptr;
-        }
         default:
             return nullptr;
     }
@@ -113,18 +126,6 @@ const char* outside_transaction_only(Node* stmt) {
 std::string where(const Origin& o) {
     if (o.version.empty()) return "script";
     return "migration " + std::string(o.version) + " " + o.which + " script";
-}
-
-std::string outside_transaction_hint(const char* what) {
-    std::string hint =
-        "Run this statement outside migrate.apply (for example from psql in autocommit mode).";
-    if (strcmp(what, "CREATE INDEX CONCURRENTLY") == 0)
-        hint +=
-            " Or use CREATE INDEX without CONCURRENTLY, which blocks writes to the table "
-            "while the index builds.";
-    else if (strcmp(what, "DROP INDEX CONCURRENTLY") == 0)
-        hint += " Or use DROP INDEX without CONCURRENTLY, which briefly locks the table.";
-    return hint;
 }
 
 // Syntax errors from raw_parser point into the script: turn the cursor position into the
@@ -189,59 +190,118 @@ std::vector<Statement> parse(std::string_view text, const Origin& origin) {
     return raws;
 }
 
+namespace {
+
+// `kind` names the statement in the message (its command tag when nullptr).
+[[noreturn]] void refuse(const Origin& origin, const Statement& r, int code,
+                         const std::string& what, const std::string& why, const std::string& hint,
+                         const char* kind = nullptr) {
+    throw Error(code,
+                where(origin) + ": statement " + std::to_string(r.number) + " (" +
+                    (kind ? kind : r.command.c_str()) + ") " + what,
+                "Line " + std::to_string(r.line) + ": " + r.first_line + "\n" + why, hint);
+}
+
+const char* kControl =
+    "A script may hold BEGIN ... COMMIT blocks: in the part that runs in the caller's "
+    "transaction they change nothing (it is one unit), among the steps that run after commit "
+    "a block is one step.";
+
+}  // namespace
+
 Script split(std::string_view text, const Origin& origin) {
     std::vector<Statement> raws = parse(text, origin);
-
     Script script;
-    size_t begin = 0, end = raws.size();
-    auto tx_kind = [](Node* n) {
-        return nodeTag(n) == T_TransactionStmt ? static_cast<int>(((TransactionStmt*)n)->kind) : -1;
-    };
-    if (raws.size() >= 2) {
-        int first_kind = tx_kind(raws.front().tree), last_kind = tx_kind(raws.back().tree);
-        bool opens = first_kind == TRANS_STMT_BEGIN || first_kind == TRANS_STMT_START;
-        if (opens && last_kind == TRANS_STMT_COMMIT) {
-            auto* b = (TransactionStmt*)raws.front().tree;
-            auto* c = (TransactionStmt*)raws.back().tree;
-            if (b->options == NIL && !c->chain) {
-                script.wrapped = true;
-                begin = 1;
-                end = raws.size() - 1;
+    script.statements.reserve(raws.size());
+    std::optional<size_t> block_start;  // index in script.statements of an open block
+    const Statement* open_begin = nullptr;
+    std::optional<size_t> first_step;
+    for (auto& r : raws) {
+        if (nodeTag(r.tree) == T_TransactionStmt) {
+            auto* t = (TransactionStmt*)r.tree;
+            switch (t->kind) {
+                case TRANS_STMT_BEGIN:
+                case TRANS_STMT_START:
+                    if (block_start)
+                        refuse(origin, r, ERRCODE_ACTIVE_SQL_TRANSACTION,
+                               "opens a block inside a block", kControl,
+                               "Close the first block with COMMIT before the next BEGIN.");
+                    if (t->options != NIL)
+                        refuse(origin, r, ERRCODE_INVALID_TRANSACTION_TERMINATION,
+                               "sets transaction options", kControl,
+                               "Use a plain BEGIN; the caller's transaction (or the step's) "
+                               "keeps its own isolation level and access mode.");
+                    block_start = script.statements.size();
+                    open_begin = &r;
+                    continue;
+                case TRANS_STMT_COMMIT:
+                    if (!block_start)
+                        refuse(origin, r, ERRCODE_INVALID_TRANSACTION_TERMINATION,
+                               "commits without a BEGIN", kControl,
+                               "Remove it, or open the block with BEGIN.");
+                    if (t->chain)
+                        refuse(origin, r, ERRCODE_INVALID_TRANSACTION_TERMINATION,
+                               "commits and chains", kControl, "Use a plain COMMIT.");
+                    if (*block_start < script.statements.size())
+                        script.blocks.push_back({*block_start, script.statements.size()});
+                    block_start.reset();
+                    continue;
+                default:
+                    refuse(origin, r, ERRCODE_INVALID_TRANSACTION_TERMINATION,
+                           "controls the transaction",
+                           std::string(kControl) +
+                               " ROLLBACK, SAVEPOINT, RELEASE and two-phase commit have no "
+                               "meaning there.",
+                           "Remove the transaction control statement from the script.");
             }
         }
-    }
-    for (size_t i = 0; i < raws.size(); i++) {
-        const Statement& r = raws[i];
-        bool is_wrapper = script.wrapped && (i == 0 || i + 1 == raws.size());
-        if (!is_wrapper && nodeTag(r.tree) == T_TransactionStmt)
-            throw Error(
-                ERRCODE_INVALID_TRANSACTION_TERMINATION,
-                where(origin) + ": statement " + std::to_string(r.number) + " (" + r.command +
-                    ") controls the transaction",
-                "Line " + std::to_string(r.line) + ": " + r.first_line +
-                    "\nA migration runs inside the caller's transaction, as one unit. Only a "
-                    "plain BEGIN as the first statement together with a plain COMMIT as the last "
-                    "one are accepted (and ignored).",
-                "Remove the transaction control statement from the script.");
-        if (const char* what = outside_transaction_only(r.tree))
-            throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
-                        where(origin) + ": statement " + std::to_string(r.number) + " (" + what +
-                            ") cannot run inside a transaction block",
-                        "Line " + std::to_string(r.line) + ": " + r.first_line + "\n" + what +
-                            " must run as a top-level statement outside any transaction, and a "
-                            "migration always runs inside one. Nothing was run.",
-                        outside_transaction_hint(what));
+        bool as_step = false;
+        if (const char* what = outside_transaction_only(r.tree, &as_step)) {
+            if (!as_step)
+                refuse(origin, r, ERRCODE_ACTIVE_SQL_TRANSACTION, "cannot run in a migration",
+                       std::string(what) +
+                           " must run outside any transaction block, and it is not part of a "
+                           "schema migration. Nothing was run.",
+                       "Run it outside migrations (from psql), by an administrator.", what);
+            if (block_start)
+                refuse(origin, r, ERRCODE_ACTIVE_SQL_TRANSACTION,
+                       "cannot run inside a BEGIN ... COMMIT block",
+                       std::string(what) +
+                           " must run as a transaction of its own; the block around it makes "
+                           "it part of a larger one. Nothing was run.",
+                       "Move it out of the block (apply runs it as a step of its own, after the "
+                       "migration's transactional part commits).",
+                       what);
+            r.outside_transaction = what;
+            if (!first_step) first_step = script.statements.size();
+        }
         if (nodeTag(r.tree) == T_CopyStmt && ((CopyStmt*)r.tree)->filename == nullptr)
-            throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-                        where(origin) + ": statement " + std::to_string(r.number) +
-                            " copies from or to the client (COPY ... STDIN/STDOUT)",
-                        "Line " + std::to_string(r.line) + ": " + r.first_line +
-                            "\nA migration runs inside the server, where there is no client "
-                            "stream to copy from or to.",
-                        "Use INSERT ... VALUES, or COPY from a server-side file.");
+            refuse(origin, r, ERRCODE_FEATURE_NOT_SUPPORTED,
+                   "copies from or to the client (COPY ... STDIN/STDOUT)",
+                   "A migration runs inside the server, where there is no client stream to copy "
+                   "from or to.",
+                   "Use INSERT ... VALUES, or COPY from a server-side file.");
+        script.statements.push_back(std::move(r));
     }
-    for (size_t i = begin; i < end; i++) script.statements.push_back(std::move(raws[i]));
+    if (block_start)
+        refuse(origin, *open_begin, ERRCODE_INVALID_TRANSACTION_TERMINATION,
+               "opens a block that the script does not close", kControl,
+               "Close the block with COMMIT.");
+    script.steps_from(first_step.value_or(script.statements.size()));
     return script;
+}
+
+void Script::steps_from(size_t first) {
+    transactional = first;
+    steps.clear();
+    size_t i = first;
+    while (i < statements.size()) {
+        Step step{i, 1, false};
+        for (const auto& [start, end] : blocks)
+            if (start <= i && i < end) step = Step{i, end - i, true};
+        steps.push_back(step);
+        i += step.count;
+    }
 }
 
 }  // namespace ms::script

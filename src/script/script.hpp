@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pg/boundary.hpp"
@@ -17,11 +18,31 @@ struct Statement {
     std::string first_line;  // the first line of `sql`, shortened for messages
     std::string command;     // command tag, e.g. "CREATE TABLE"
     Node* tree = nullptr;    // raw parse tree, valid in the memory context of the call
+    // What it is when it cannot run inside a transaction block ("CREATE INDEX CONCURRENTLY"),
+    // or nullptr.
+    const char* outside_transaction = nullptr;
 };
 
+// A step: statements that run after the caller's transaction commits, in a transaction of
+// their own: one statement, or the statements of a BEGIN ... COMMIT block.
+struct Step {
+    size_t first;  // index in Script::statements
+    size_t count;
+    bool block;
+};
+
+// A script, split. Its statements run in two parts: statements[0, transactional) in the
+// caller's transaction (BEGIN ... COMMIT blocks there change nothing: the part is one unit);
+// the rest, from the first statement that cannot run in a transaction block on, as steps after
+// commit, each in a transaction of its own.
 struct Script {
-    std::vector<Statement> statements;  // what runs, in order (a wrapping BEGIN/COMMIT is not)
-    bool wrapped = false;               // the script had its own leading BEGIN and trailing COMMIT
+    std::vector<Statement> statements;  // what runs, in order (transaction control is not)
+    std::vector<std::pair<size_t, size_t>> blocks;  // [start, end) of BEGIN ... COMMIT blocks
+    size_t transactional = 0;
+    std::vector<Step> steps;
+
+    // Makes statements[first, end) the steps (a block cut at `first` is one step).
+    void steps_from(size_t first);
 };
 
 // Who the script belongs to, for error messages: "migration 005 up script".
@@ -31,8 +52,10 @@ struct Origin {
 };
 
 // Splits and checks a script. Raises (as C++ exceptions) syntax errors with the script line,
-// transaction control other than a wrapping BEGIN ... COMMIT, and statements that cannot run
-// inside a transaction block. `text` must be NUL-terminated at text.size(). A script with no
+// transaction control other than BEGIN ... COMMIT blocks (ROLLBACK, SAVEPOINT, two-phase
+// commit, nested or unclosed blocks), statements that cannot run in a migration (CREATE
+// DATABASE, ALTER SYSTEM, ...) and statements that cannot run in a transaction block inside a
+// BEGIN ... COMMIT block. `text` must be NUL-terminated at text.size(). A script with no
 // statements (empty, only comments, only BEGIN/COMMIT) gives an empty list.
 Script split(std::string_view text, const Origin& origin);
 

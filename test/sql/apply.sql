@@ -60,7 +60,7 @@ $$);
 \echo :LAST_ERROR_SQLSTATE
 SELECT migrate.apply('003', $$
 CREATE TABLE t3 (id int);
-CREATE INDEX CONCURRENTLY t3_idx ON t3 (id);
+ALTER SYSTEM SET work_mem = '8MB';
 $$);
 \echo :LAST_ERROR_SQLSTATE
 SELECT to_regclass('t3') AS t3;

@@ -10,7 +10,7 @@ SELECT checksum = migrate.checksum('CREATE TABLE r1 (id bigint);') AS replaced F
 -- scripts are checked when registered
 SELECT migrate.register('002', 'CREATE TABLE r2 (id int,);');
 \echo :LAST_ERROR_SQLSTATE
-SELECT migrate.register('002', 'CREATE INDEX CONCURRENTLY r1_idx ON r1 (id);');
+SELECT migrate.register('002', 'CREATE DATABASE r1_db;');
 SELECT migrate.register('002', '');
 SELECT migrate.register('002', NULL);
 SELECT migrate.register(NULL, 'SELECT 1');

@@ -26,7 +26,8 @@ SELECT count(*) FROM migrate.split(E'  -- only a comment\n /* and another */ ;')
 SELECT count(*) FROM migrate.split('BEGIN; COMMIT;');
 SELECT migrate.split(NULL);
 
--- any other transaction control is refused
+-- BEGIN ... COMMIT blocks group statements (see test/sql/steps.sql); any other transaction
+-- control, a block left open, a nested block or options are refused
 SELECT * FROM migrate.split('CREATE TABLE w (id int); COMMIT; CREATE TABLE v (id int);');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate.split('BEGIN; CREATE TABLE w (id int);');
@@ -37,13 +38,16 @@ SELECT * FROM migrate.split('CREATE TABLE w (id int); ROLLBACK;');
 SELECT * FROM migrate.split('BEGIN; CREATE TABLE w (id int); COMMIT AND CHAIN;');
 SELECT * FROM migrate.split('PREPARE TRANSACTION ''x''');
 
--- statements that cannot run inside a transaction block are detected before anything runs
+-- statements that cannot run inside a transaction block are detected before anything runs:
+-- CONCURRENTLY, VACUUM and DETACH PARTITION ... CONCURRENTLY run as steps after commit (from
+-- the first of them on), the others (databases, tablespaces, the server's configuration) are
+-- refused
 SELECT * FROM migrate.split(E'CREATE TABLE w (id int);\n\nCREATE INDEX CONCURRENTLY w_i ON w (id);');
-\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate.split('DROP INDEX CONCURRENTLY w_i');
 SELECT * FROM migrate.split('REINDEX (CONCURRENTLY) TABLE w');
 SELECT * FROM migrate.split('REINDEX TABLE CONCURRENTLY w');
 SELECT * FROM migrate.split('REINDEX DATABASE contrib_regression');
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migrate.split('REINDEX SYSTEM contrib_regression');
 SELECT * FROM migrate.split('VACUUM w');
 SELECT * FROM migrate.split('VACUUM (ANALYZE) w');

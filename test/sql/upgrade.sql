@@ -1,6 +1,6 @@
 -- ALTER EXTENSION ... UPDATE from the first release (0.1.0, migrations only) through 0.2.0
--- (the DDL audit) to 0.3.0 (safety checks): migrations and history are kept, the audit
--- starts recording after the update.
+-- (the DDL audit), 0.3.0 (safety checks) and 0.3.1 to 0.4.0 (steps after commit): migrations
+-- and history are kept, the audit starts recording after the update.
 
 -- A migration applied by 0.3.0, kept to be loaded into a 0.1.0 installation below as 0.1.0
 -- stored it (this library only runs against the version it was built for).
@@ -104,8 +104,9 @@ UNION ALL
 SELECT 'trigger ' || pg_get_triggerdef(oid) || ' ' || tgenabled::text
   FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'migrate.%'
 UNION ALL
-SELECT 'dumped ' || extconfig::regclass[]::text || ' ' || coalesce(extcondition::text, '-')
-  FROM pg_extension WHERE extname = 'migrations_schema'
+SELECT 'dumped ' || c.relid::regclass || ' ' || coalesce(e.extcondition[c.n], '-')
+  FROM pg_extension AS e, unnest(e.extconfig) WITH ORDINALITY AS c(relid, n)
+ WHERE e.extname = 'migrations_schema'
 UNION ALL
 SELECT 'schema ' || nspname || ' acl ' || pg_temp.acl(nspacl, 'n', nspowner)
   FROM pg_namespace WHERE nspname = 'migrate';
@@ -157,6 +158,24 @@ ALTER EXTENSION migrations_schema UPDATE TO '0.3.1';
 SET ROLE ms_upgrade_reader;
 SELECT component, ok FROM migrate.audit_health() WHERE component = 'statement capture';
 SELECT applied, pending, audit_ok FROM migrate.summary();
+RESET ROLE;
+DROP EXTENSION migrations_schema;
+DROP OWNED BY ms_upgrade_reader;
+DROP ROLE ms_upgrade_reader;
+CREATE EXTENSION migrations_schema;
+
+-- 0.3.1 -> 0.4.0: status() reads the new queue migrate.steps; a reader of migrate.migrations
+-- may read it after the update, and EXECUTE on status() and split() is kept.
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema VERSION '0.3.1';
+CREATE ROLE ms_upgrade_reader;
+GRANT USAGE ON SCHEMA migrate TO ms_upgrade_reader;
+GRANT EXECUTE ON FUNCTION migrate.status(), migrate.split(text) TO ms_upgrade_reader;
+GRANT SELECT ON migrate.migrations TO ms_upgrade_reader;
+ALTER EXTENSION migrations_schema UPDATE TO '0.4.0';
+SET ROLE ms_upgrade_reader;
+SELECT version, state, steps_done FROM migrate.status();
+SELECT statement, runs FROM migrate.split('CREATE INDEX CONCURRENTLY x ON y (z)');
 RESET ROLE;
 DROP EXTENSION migrations_schema;
 DROP OWNED BY ms_upgrade_reader;

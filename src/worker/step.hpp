@@ -1,0 +1,40 @@
+// Running one step in the worker: statements as top-level commands, the role and settings
+// they run with, and the index a failed CREATE INDEX / REINDEX ... CONCURRENTLY left INVALID.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "migrate/store.hpp"
+
+namespace ms::worker {
+
+// Runs a statement as a top-level command of the current transaction: parsed, planned and run
+// through a portal with isTopLevel, as a client's statement would be, so that CREATE INDEX
+// CONCURRENTLY and the other statements PostgreSQL refuses in a transaction block or a
+// function work. Its rows are dropped.
+void run_toplevel(const std::string& sql);
+
+// Sets up the current transaction for a queue entry: settings reset, the entry's search_path,
+// lock settings and statement_timeout 0, then its role (SET ROLE and SET SESSION AUTHORIZATION
+// refused), and the script's SET statements before the step replayed.
+void become(const migrate::store::RunContext& context, const std::vector<std::string>& settings);
+
+// After a commit: back to the worker's own user (an abort restores it by itself).
+void unbecome();
+
+// The table a step works on when it builds or rebuilds indexes (CREATE INDEX / REINDEX TABLE /
+// REINDEX INDEX ... CONCURRENTLY): InvalidOid for any other step.
+Oid index_target(const std::string& sql);
+
+// Every index of a table now.
+std::vector<Oid> indexes_of(Oid relid);
+
+// Drops (DROP INDEX CONCURRENTLY, each in a transaction of its own, as `context`'s role) the
+// INVALID indexes of `relid` that a failed step left: those not among `before`, and the one the
+// step's statement names, unless another live session is building it. Returns their names.
+std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& before,
+                                        const std::string& sql,
+                                        const migrate::store::RunContext& context);
+
+}  // namespace ms::worker
