@@ -151,7 +151,7 @@ class Worker {
     // Runs an entry; on a PostgreSQL error, records what is needed and rethrows.
     void run_entry(const QueueEntry& e);
     void run_step(const QueueEntry& e);
-    void finish_run(const QueueEntry& e);
+    void finish_run(Store& db, const QueueEntry& e);
     void recover(QueueEntry& e);
     bool fail(const QueueEntry& e, const Failure& f);
     size_t statement_ = 0;  // the statement of the step that is running
@@ -197,8 +197,12 @@ void Worker::run() {
             if (!fail(*e, f)) return;
             continue;
         }
-        bookkeeping([&](Store& db) { db.mark_done(e->id); });
-        if (e->position > 0) finish_run(*e);
+        // Done, and for the last step of a run the migration applied (or rolled back), in one
+        // transaction: a waiter never sees the queue empty before the migration's new state.
+        bookkeeping([&](Store& db) {
+            db.mark_done(e->id);
+            if (e->position > 0) finish_run(db, *e);
+        });
         MemoryContextReset(worker_cxt);
     }
 }
@@ -271,19 +275,17 @@ void Worker::run_step(const QueueEntry& e) {
 }
 
 // The last step of a run succeeded: the migration is applied (or rolled back).
-void Worker::finish_run(const QueueEntry& e) {
-    bookkeeping([&](Store& db) {
-        if (db.run_unfinished(e.queue_seq)) return;
-        double ms = db.run_duration_ms(e.queue_seq);
-        if (e.direction == "up") {
-            db.add_event(e.version, "apply_done", e.context.run_as, ms, std::nullopt);
-            db.add_duration(e.version, ms);
-            db.set_state(e.version, "applied");
-        } else {
-            db.add_event(e.version, "rollback_done", e.context.run_as, ms, std::nullopt);
-            db.mark_rolled_back(e.version);
-        }
-    });
+void Worker::finish_run(Store& db, const QueueEntry& e) {
+    if (db.run_unfinished(e.queue_seq)) return;
+    double ms = db.run_duration_ms(e.queue_seq);
+    if (e.direction == "up") {
+        db.add_event(e.version, "apply_done", e.context.run_as, ms, std::nullopt);
+        db.add_duration(e.version, ms);
+        db.set_state(e.version, "applied");
+    } else {
+        db.add_event(e.version, "rollback_done", e.context.run_as, ms, std::nullopt);
+        db.mark_rolled_back(e.version);
+    }
 }
 
 // An entry left running by a worker that died: its INVALID index goes, and it runs again,
