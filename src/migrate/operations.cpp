@@ -38,9 +38,10 @@ void check_same_version(const Row& row, const std::string& version) {
 }
 
 [[noreturn]] void throw_edited(const std::string& version, const std::string& applied,
-                               const std::string& given) {
+                               const std::string& given, const std::string& state = "applied") {
     throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                "migration " + version + " was edited after it was applied",
+                "migration " + version + " was edited after it was " +
+                    (state == "applied" ? "applied" : "queued (it is " + state + ")"),
                 "Applied checksum: " + applied + "\nGiven checksum:   " + given,
                 "Restore the applied script, or write the change as a new migration with a "
                 "higher version.");
@@ -193,7 +194,7 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
 
     if (row) check_same_version(*row, in.version);
     if (row && in_progress(row->state)) {
-        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
         pg::notice(
             "migration " + in.version + " is " + row->state + ": its steps run in the background",
             "SELECT * FROM migrate.status() shows where they are; CALL migrate.wait() "
@@ -246,8 +247,9 @@ std::string register_one(const Input& in) {
     std::optional<Row> row = db.find(in.version);
     db.close();
     if (row) check_same_version(*row, in.version);
-    if (row && row->state == "applied") {
-        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+    // Applied, or on its way: the up script is fixed; the down script and name may change.
+    if (row && (row->state == "applied" || in_progress(row->state) || row->state == "failed")) {
+        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
         bool changed = update_details(*row, in, by);
         session.finish();
         return changed ? "updated" : "unchanged";

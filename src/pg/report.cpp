@@ -40,6 +40,10 @@ void warning(const std::string& message, const std::string& detail, const std::s
     guard([&] { report_leaf(WARNING, message.c_str(), detail.c_str(), hint.c_str()); });
 }
 
+void log(const std::string& message, const std::string& detail) {
+    guard([&] { report_leaf(LOG, message.c_str(), detail.c_str(), ""); });
+}
+
 std::optional<std::string> relation_name(Oid relid) {
     const char* name = guard([&] { return relation_name_leaf(relid); });
     if (name == nullptr) return std::nullopt;

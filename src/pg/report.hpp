@@ -13,6 +13,9 @@ void notice(const std::string& message, const std::string& detail = {});
 void warning(const std::string& message, const std::string& detail = {},
              const std::string& hint = {});
 
+// A line in the server log (LOG): the worker's messages, which have no client.
+void log(const std::string& message, const std::string& detail = {});
+
 // "schema.table" of a relation, each part quoted as needed; nullopt when it no longer exists.
 std::optional<std::string> relation_name(Oid relid);
 

@@ -67,9 +67,10 @@ extern "C" void worker_xact_callback(XactEvent event, void*) {
 
 }  // namespace
 
-// The launcher (shared_preload_libraries only): at server start, a short worker per database
-// that allows connections, one after the other; each finds out whether its database has
-// unfinished steps (interrupted by a crash or a shutdown) and runs them.
+// The launcher (shared_preload_libraries only): at server start (and after a crash restart), a
+// short worker per database that allows connections, one after the other; each finds out
+// whether its database has unfinished steps (interrupted by a crash or a shutdown) and runs
+// them. Then it idles until shutdown, so that the postmaster starts it again after a crash.
 void launcher_leaf() {
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     List* dbs = NIL;
@@ -97,6 +98,11 @@ void launcher_leaf() {
         if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED) continue;
         (void)WaitForBackgroundWorkerShutdown(handle);
     }
+    for (;;) {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
 }
 
 void init() noexcept {
@@ -106,7 +112,8 @@ void init() noexcept {
         memset(&w, 0, sizeof w);
         w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
         w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-        w.bgw_restart_time = BGW_NEVER_RESTART;
+        // Started again after a crash restart, when interrupted steps wait.
+        w.bgw_restart_time = 5;
         snprintf(w.bgw_library_name, BGW_MAXLEN, "migrations_schema");
         snprintf(w.bgw_function_name, BGW_MAXLEN, "ms_launcher_main");
         snprintf(w.bgw_name, BGW_MAXLEN, "migrations_schema launcher");
@@ -122,6 +129,7 @@ bool start_now() {
 }  // namespace ms::worker
 
 void ms_launcher_main(Datum) {
+    pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     ms::worker::launcher_leaf();
 }

@@ -175,6 +175,9 @@ void Worker::run() {
             continue;
         }
         Oid target = e->position > 0 ? index_target(e->statements.front()) : InvalidOid;
+        // Run again (retried): what the earlier run left goes first.
+        if (OidIsValid(target) && e->attempts > 0)
+            drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
         std::vector<Oid> before;
         if (OidIsValid(target)) before = indexes_of(target);
         bookkeeping([&](Store& db) { db.mark_running(e->id, MyProcPid, before); });
@@ -191,9 +194,13 @@ void Worker::run() {
         }
         if (failed) {
             abort_transaction();
-            migrate::store::RunContext c = e->context;
-            if (OidIsValid(target))
-                drop_leftovers(target, e->pre_indexes, e->statements.front(), c);
+            if (OidIsValid(target)) {
+                std::vector<std::string> left =
+                    drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
+                if (!left.empty())
+                    f.json.insert(f.json.size() - 1,
+                                  ", \"leftover_index\": " + pg::json_string(left.front()));
+            }
             if (!fail(*e, f)) return;
             continue;
         }
@@ -294,10 +301,10 @@ void Worker::recover(QueueEntry& e) {
     Oid target = e.position > 0 ? index_target(e.statements.front()) : InvalidOid;
     if (OidIsValid(target)) drop_leftovers(target, e.pre_indexes, e.statements.front(), e.context);
     if (e.attempts < kMaxAttempts) {
-        pg::notice("migration " + e.version + ": resuming " +
-                   (e.position == 0 ? std::string("its queued run")
-                                    : "step " + std::to_string(e.position)) +
-                   ", interrupted when its worker (pid " + std::to_string(e.pid) + ") stopped");
+        pg::log("migration " + e.version + ": resuming " +
+                (e.position == 0 ? std::string("its queued run")
+                                 : "step " + std::to_string(e.position)) +
+                ", interrupted when its worker (pid " + std::to_string(e.pid) + ") stopped");
         bookkeeping([&](Store& db) { db.mark_pending(e.id); });
         return;
     }
@@ -315,10 +322,10 @@ bool Worker::fail(const QueueEntry& e, const Failure& f) {
         migrate::lockwait::Settings s{e.context.lock_timeout, e.context.lock_retries,
                                       e.context.lock_retry_delay};
         long ms = migrate::lockwait::retry_delay(s, e.attempts + 1);
-        pg::notice("migration " + e.version + " step " + std::to_string(e.position) +
-                   ": lock not granted within " + std::to_string(e.context.lock_timeout) +
-                   " ms; retry " + std::to_string(e.attempts + 1) + " of " +
-                   std::to_string(e.context.lock_retries) + " in " + std::to_string(ms) + " ms");
+        pg::log("migration " + e.version + " step " + std::to_string(e.position) +
+                ": lock not granted within " + std::to_string(e.context.lock_timeout) +
+                " ms; retry " + std::to_string(e.attempts + 1) + " of " +
+                std::to_string(e.context.lock_retries) + " in " + std::to_string(ms) + " ms");
         bookkeeping([&](Store& db) { db.mark_pending(e.id); });
         migrate::lockwait::sleep_ms(ms);
         return true;

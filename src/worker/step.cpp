@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "migrate/lockwait.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
 
@@ -253,13 +254,35 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
             PopActiveSnapshot();
             commit_leaf();
         });
+        // Each drop waits for older transactions (bounded by the migration's lock settings,
+        // and retried like a step); one that still cannot run is left, and named.
+        std::vector<std::string> left;
         for (const auto& name : names) {
-            guard([] { begin_leaf(); });
-            become(context, {});
-            run_toplevel("DROP INDEX CONCURRENTLY IF EXISTS " + name);
-            guard([] { commit_leaf(); });
-            unbecome();
+            bool dropped = false;
+            for (int attempt = 1; !dropped; attempt++) {
+                try {
+                    guard([] { begin_leaf(); });
+                    become(context, {});
+                    run_toplevel("DROP INDEX CONCURRENTLY IF EXISTS " + name);
+                    guard([] { commit_leaf(); });
+                    unbecome();
+                    dropped = true;
+                } catch (const PgError& e) {
+                    bool timeout = migrate::lockwait::is_lock_timeout(e);
+                    guard([] { abort_leaf(); });
+                    if (!timeout || attempt > context.lock_retries) break;
+                    migrate::lockwait::Settings s{context.lock_timeout, context.lock_retries,
+                                                  context.lock_retry_delay};
+                    migrate::lockwait::sleep_ms(migrate::lockwait::retry_delay(s, attempt));
+                }
+            }
+            if (!dropped) left.push_back(name);
         }
+        if (!left.empty())
+            pg::warning("could not drop the INVALID index " + left.front() +
+                            " that a failed step left: older transactions still use its table",
+                        "It is dropped when the step runs again (migrate.retry()).");
+        names = left;
     } catch (const PgError& e) {
         std::string why = e.data->message ? e.data->message : "error";
         guard([] { abort_leaf(); });

@@ -32,7 +32,9 @@ std::vector<Oid> indexes_of(Oid relid);
 
 // Drops (DROP INDEX CONCURRENTLY, each in a transaction of its own, as `context`'s role) the
 // INVALID indexes of `relid` that a failed step left: those not among `before`, and the one the
-// step's statement names, unless another live session is building it. Returns their names.
+// step's statement names, unless another live session is building it. A drop waits for older
+// transactions like a step (the migration's lock settings); returns the names of those it
+// could not drop.
 std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& before,
                                         const std::string& sql,
                                         const migrate::store::RunContext& context);
