@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "pg/scope.hpp"
 #include "script/text.hpp"
 
 namespace ms::script {
@@ -170,6 +171,7 @@ std::vector<Statement> parse(std::string_view text, const Origin& origin) {
     int number = 0;
     ListCell* lc;
     foreach (lc, parsed) {
+        if ((number & 1023) == 1023) pg::check_for_interrupts();  // scripts of 100k statements
         auto* raw = (RawStmt*)lfirst(lc);
         size_t loc = raw->stmt_location < 0 ? 0 : static_cast<size_t>(raw->stmt_location);
         size_t len = raw->stmt_len == 0 ? text.size() - loc : static_cast<size_t>(raw->stmt_len);
