@@ -2,7 +2,7 @@
 # Runs every test suite of migrations_schema and ends with one line "N passed, N failed".
 #
 #   bash test/run_all.sh                 install what is missing, build, install, run everything
-#   bash test/run_all.sh --suite regress one suite: regress | isolation | tap | corpus
+#   bash test/run_all.sh --suite regress one suite: layout | regress | isolation | tap | corpus
 #   MS_TAP_ONLY=005 bash test/run_all.sh --suite tap   only the TAP files whose name matches
 #
 # Robustness tests (TAP, test/t) add their counts to a stats file (MS_STATS_FILE, lines "key N"); the
@@ -14,9 +14,9 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-SUITES=(regress isolation tap corpus)
+SUITES=(layout regress isolation tap corpus)
 if [[ ${1:-} == --suite ]]; then
-    [[ -n ${2:-} ]] || ms_die "usage: $0 [--suite regress|isolation|tap|corpus]"
+    [[ -n ${2:-} ]] || ms_die "usage: $0 [--suite layout|regress|isolation|tap|corpus]"
     SUITES=("$2")
 fi
 
@@ -72,6 +72,21 @@ run_make_check() { # run_make_check SUITE MAKE-ARGS...
         # a failure before any test ran (no server, build problem) counts as one failure
         [[ $((PASSED + FAILED)) -eq $before ]] && { tail -20 "$log" >&2; count "$suite" fail; }
     fi
+}
+
+# The shape of the source tree and the lint rules' pages and tests: no server needed.
+suite_layout() {
+    ms_log "suite layout"
+    local check name
+    for check in "$MS_ROOT"/test/check_*.sh; do
+        name=$(basename "$check" .sh)
+        if bash "$check" >"$LOGDIR/$name.log" 2>&1; then
+            count "layout/$name" ok
+        else
+            count "layout/$name" fail
+        fi
+        sed 's/^/    /' "$LOGDIR/$name.log" >&2
+    done
 }
 
 suite_regress() {
@@ -138,7 +153,7 @@ ms_cluster_start tests fsync=off
 
 for s in "${SUITES[@]}"; do
     case $s in
-        regress | isolation | tap | corpus) "suite_$s" ;;
+        layout | regress | isolation | tap | corpus) "suite_$s" ;;
         *) ms_die "unknown suite: $s" ;;
     esac
 done
