@@ -9,7 +9,7 @@
 #
 # 1. UBSan: the library built with -fsanitize=undefined -fno-sanitize-recover=all (the first
 #    finding aborts the backend, which the tests see as a crash). Against it: the pg_regress and
-#    isolation suites, the fuzz test (t/007_fuzz.pl) and the crash test (t/005).
+#    isolation suites, the fuzz test (test/t/007_fuzz.pl) and the crash test (test/t/005).
 # 2. valgrind: the ordinary library, every server process run by valgrind --tool=memcheck. The
 #    pg_regress suites and a lighter fuzz run (no 10 MB inputs). PostgreSQL itself is not built
 #    for valgrind (its palloc chunks are not tracked, and it writes uninitialised padding to
@@ -53,6 +53,9 @@ install_copy() {
     (cd "$MS_ROOT" && git ls-files -z | xargs -0 cp --parents -t "$src")
     make -C "$src" -s PG_CONFIG="$SYS_PGC" SANITIZE="$flags" >"$WORK/$name/build.log" 2>&1 &&
         make -C "$src" -s PG_CONFIG="$SYS_PGC" SANITIZE="$flags" DESTDIR="$root" install \
+            >>"$WORK/$name/build.log" 2>&1 &&
+        make -C "$src/test/selftest" -s PG_CONFIG="$SYS_PGC" >>"$WORK/$name/build.log" 2>&1 &&
+        make -C "$src/test/selftest" -s PG_CONFIG="$SYS_PGC" DESTDIR="$root" install \
             >>"$WORK/$name/build.log" 2>&1 || { cat "$WORK/$name/build.log" >&2; ms_die "$name build failed"; }
     chmod -R a+rX "$WORK"
     chown -R "$(ms_run_user)" "$src" 2>/dev/null || true
@@ -76,10 +79,10 @@ run_tap() {
     local name=$1 t=$2
     shift 2
     if ! ms_as_run_user env PATH="$WORK/$name/root/usr/lib/postgresql/15/bin:$PATH" \
-        PERL5LIB="$(cd "$pgxs/test/perl" && pwd)" TESTDIR="$WORK/$name/src" \
+        PERL5LIB="$(cd "$pgxs/test/perl" && pwd)" TESTDIR="$WORK/$name/src/test" \
         PG_REGRESS="$pgxs/test/regress/pg_regress" MS_SEED="${MS_SEED:-}" "$@" \
         PGHOST= PGPORT= PGUSER= PGDATABASE= \
-        bash -c "cd '$WORK/$name/src' && prove -v t/$t.pl" >"$WORK/$name/$t.log" 2>&1; then
+        bash -c "cd '$WORK/$name/src/test' && prove -v t/$t.pl" >"$WORK/$name/$t.log" 2>&1; then
         FAILED=1
         tail -40 "$WORK/$name/$t.log" >&2
     fi

@@ -1,4 +1,4 @@
-// Bounded lock waits for migration statements. See locks.hpp.
+// Bounded lock waits for migration statements. See lockwait.hpp.
 #include "migrate/lockwait.hpp"
 
 #include <cstring>

@@ -1,6 +1,7 @@
 // The one place where PostgreSQL headers are included (postgres.h first, inside extern "C").
 // Every other file of the extension includes this header (usually through boundary.hpp)
-// instead of any PostgreSQL header. Version differences live in compat.hpp.
+// instead of any PostgreSQL header. PostgreSQL 15 only for now: differences between major
+// versions are to go behind PG_VERSION_NUM in a src/pg/compat.hpp of their own.
 #pragma once
 
 #ifdef MS_PURE_CPP

@@ -17,7 +17,7 @@
 #    more clients run DDL outside migrations on their own tables (CREATE TABLE / CREATE INDEX /
 #    ALTER TABLE / COMMENT / DROP TABLE, autocommit, in committed transactions and in
 #    transactions that roll back). Every client records each error's SQLSTATE and message. The
-#    only errors allowed are the two the README and specs/concurrent_rollback.spec document for a
+#    only errors allowed are the two the README and test/specs/concurrent_rollback.spec document for a
 #    rollback that finds fewer applied migrations than asked once it gets the lock ("no
 #    migration is applied; nothing to roll back", 55000; "cannot roll back N migrations: only M
 #    are applied", 22023). Checks at the end:
