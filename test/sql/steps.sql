@@ -148,6 +148,11 @@ CREATE TABLE st_owned (id int);
 CREATE INDEX CONCURRENTLY st_owned_id ON st_owned (id);
 CREATE TABLE st_after (id int);
 $$);
+-- nobody but the extension writes the queue
+INSERT INTO migrate.steps (queue_seq, position, version, direction, run_as, search_path,
+                           lock_timeout, lock_retries, lock_retry_delay)
+VALUES (1, 9, '011', 'up', 'postgres', 'public', 1, 1, 1);
+UPDATE migrate.steps SET run_as = 'postgres';
 RESET ROLE;
 RESET search_path;
 CALL migrate.wait();
@@ -156,14 +161,38 @@ SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, n.nspname
  WHERE c.relname IN ('st_owned', 'st_owned_id', 'st_after') ORDER BY 1;
 SELECT DISTINCT current_user_name FROM migrate.ddl_audit WHERE migration_version = '011';
 
--- 9. A rolled-back caller starts nothing and leaves nothing.
-BEGIN;
-SELECT migrate.apply('012', 'CREATE INDEX CONCURRENTLY st_t_w2 ON st_t (w);');
-ROLLBACK;
-SELECT count(*) AS steps_of_012 FROM migrate.steps WHERE version = '012';
-SELECT to_regclass('st_t_w2') AS index_012;
+-- 9. statement_timeout: the caller's does not cut a step short; the script's own does.
+SET statement_timeout = '1ms';
+SELECT migrate.apply('013', 'CREATE INDEX CONCURRENTLY st_t_id_w ON st_t (id, w);');
+RESET statement_timeout;
+CALL migrate.wait('013');
+SELECT version, state, error FROM st_status() WHERE version = '013';
+SELECT migrate.apply('014', $$
+SET statement_timeout = '1ms';
+CREATE INDEX CONCURRENTLY st_t_w_id ON st_t (w, id);
+$$, 'DROP INDEX CONCURRENTLY IF EXISTS st_t_w_id;');
+-- (a script's plain SET stays in the caller's session, as any function's does)
+RESET statement_timeout;
+CALL migrate.wait('014');
+SELECT version, state, error FROM st_status() WHERE version = '014';
+SELECT to_regclass('st_t_w_id') AS no_invalid_index;
+SELECT version FROM migrate.rollback();
+CALL migrate.wait();
 
--- 10. Bad input
+-- 10. A transaction that queued steps cannot be prepared (two-phase commit).
+BEGIN;
+SELECT migrate.apply('015', 'VACUUM st_t;');
+PREPARE TRANSACTION 'st_2pc';
+SELECT count(*) AS steps_of_015 FROM migrate.steps WHERE version = '015';
+
+-- 11. A rolled-back caller starts nothing and leaves nothing.
+BEGIN;
+SELECT migrate.apply('016', 'CREATE INDEX CONCURRENTLY st_t_w2 ON st_t (w);');
+ROLLBACK;
+SELECT count(*) AS steps_of_016 FROM migrate.steps WHERE version = '016';
+SELECT to_regclass('st_t_w2') AS index_016;
+
+-- 12. Bad input
 CALL migrate.wait('999');
 CALL migrate.wait(timeout => '-1 s');
 CALL migrate.wait(NULL, NULL);
