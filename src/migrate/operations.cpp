@@ -245,6 +245,7 @@ std::string register_one(const Input& in) {
 
     store::Store db;
     std::optional<Row> row = db.find(in.version);
+    (void)queue_state(db);  // starts a worker for interrupted steps
     db.close();
     if (row) check_same_version(*row, in.version);
     // Applied, or on its way: the up script is fixed; the down script and name may change.
