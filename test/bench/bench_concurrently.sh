@@ -13,7 +13,8 @@
 #   TAIL           seconds the writer keeps running after the index is ready (default 2)
 #   CLIENTS        writer connections (default 2)
 #   RATE           writer transactions per second, all clients together (pgbench -R);
-#                  empty (default): as fast as it can
+#                  empty (default): as fast as it can. With RATE, pgbench counts a
+#                  transaction's latency from its scheduled start: lag behind the schedule is in it
 #   BUILD_TIMEOUT  seconds the apply session may take before the run is aborted (default 600)
 #
 # One throwaway cluster (default settings, fsync on: the writer's commits wait for the disk as
@@ -52,6 +53,9 @@
 #                       postmaster's children, live ones and reaped ones, from /proc/PID/stat)
 #                       minus that of the writer's backends: the build, its parallel workers, the
 #                       step worker, WAL writer, checkpointer... (10 ms ticks)
+#   and for CONCURRENTLY, where its time until ready goes: apply() returned -> step started,
+#   the step, step finished -> wait() returned (migrate.steps.started_at / finished_at: now()
+#   of the worker's bookkeeping transactions around the step)
 #
 # Checks (untimed) after every run, a failure aborts the run (exit 1): pgbench exited 0 with no
 # failed transaction and committed transactions after the index was ready (the writer was
@@ -359,6 +363,17 @@ run_variant() {
     add "$v" build_n "$wn"
     add "$v" apply_cpu "$apply_cpu"
     add "$v" build_cpu "$build_cpu"
+    if [[ $v == concurrently ]]; then
+        # where the time to ready goes: commit -> step started (worker start-up), the step,
+        # step done -> wait() returned (now() of the worker's bookkeeping transactions)
+        local st fin
+        read -r st fin < <(Q -d "$db" -F ' ' -c "SELECT extract(epoch FROM started_at), extract(epoch FROM finished_at)
+                                                 FROM migrate.steps WHERE version = '1' AND position = 1 AND state = 'done'")
+        [[ -n $fin ]] || ms_die "$v: migrate.steps has no finished step 1 of migration 1"
+        add "$v" to_start "$(awk -v a="$T_APPLIED" -v b="$st" 'BEGIN { printf "%.3f", b - a }')"
+        add "$v" step "$(awk -v a="$st" -v b="$fin" 'BEGIN { printf "%.3f", b - a }')"
+        add "$v" to_wait "$(awk -v a="$fin" -v b="$T_READY" 'BEGIN { printf "%.3f", b - a }')"
+    fi
     ms_log "  $(printf '%-12s' "$v") apply() $(awk -v a="$T_START" -v b="$T_APPLIED" 'BEGIN { printf "%.3f", b - a }') s, ready $(awk -v a="$T_START" -v b="$T_READY" 'BEGIN { printf "%.3f", b - a }') s; writer worst ${wmax} ms, p99 ${wp99} ms, tps ${base_tps} -> ${build_tps}; CPU apply session ${apply_cpu} s, build ${build_cpu} s"
 
     # ---- drop the database; the step worker may still be on its way out
@@ -404,6 +419,10 @@ row "writer p99 latency before the build (ms)" base_p99
 row "writer worst latency before the build (ms)" base_max
 row "apply session backend CPU (s)" apply_cpu
 row "build CPU: cluster minus writer backends (s)" build_cpu
+echo "concurrently, where the time until ready goes (s; median; from migrate.steps.started_at/finished_at):"
+printf '  %-42s %12s\n' "apply() returned -> step started (worker)" "$(med "${M[concurrently.to_start]}")" \
+    "the step (CREATE INDEX CONCURRENTLY)" "$(med "${M[concurrently.step]}")" \
+    "step finished -> wait() returned" "$(med "${M[concurrently.to_wait]}")"
 echo "targets for concurrently (PASS/OVER; exit status 0 either way):"
 r=$(ratio "$(med "${M[concurrently.worst]}")" "$(med "${M[plain.worst]}")")
 printf '  %-66s %5s  %s\n' "worst writer latency <= $T_WORST x plain's" "$r" "$(verdict "$r" le "$T_WORST")"
@@ -413,8 +432,8 @@ r=$(med "${M[concurrently.tps_ratio]}")
 printf '  %-66s %5s  %s\n' "writer tps during the build >= $T_TPS x before" "$r" "$(verdict "$r" ge "$T_TPS")"
 echo "per repetition (in repetition order):"
 for v in concurrently plain; do
-    for m in apply ready worst p99 base_tps build_tps apply_cpu build_cpu; do
-        printf '  %-12s %-10s %s\n' "$v" "$m" "${M[$v.$m]}"
+    for m in apply ready worst p99 base_tps build_tps apply_cpu build_cpu to_start step to_wait; do
+        [[ -n ${M[$v.$m]:-} ]] && printf '  %-12s %-10s %s\n' "$v" "$m" "${M[$v.$m]}"
     done
 done
 echo "load average: start $LOAD_START, end $LOAD_END; 1-min load at each repetition: ${LOADS[*]}"
