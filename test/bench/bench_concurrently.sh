@@ -3,7 +3,7 @@
 # CONCURRENTLY by a step after commit (migrate.apply returns 'applying', CALL migrate.wait()
 # waits for the step) against a plain CREATE INDEX inside the apply() transaction.
 #
-#   test/bench/bench_concurrently.sh     defaults: ROWS=2000000 REPS=3 (about 4-6 minutes)
+#   test/bench/bench_concurrently.sh     defaults: ROWS=2000000 REPS=3 (2-3 minutes on 2 cores)
 #
 # Env knobs:
 #   ROWS           rows of the table (default 2000000; about 100 bytes a row)
