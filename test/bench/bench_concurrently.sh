@@ -63,7 +63,8 @@
 # migrate.status() shows migration 1 'applied' and nothing else; big has exactly big_pkey and
 # big_k, big_k is valid and ready, on (k); no invalid index anywhere in the database;
 # amcheck's bt_index_check(big_k, heapallindexed) finds every row of big in the index; big
-# holds ROWS + (transactions committed by the writer) rows, up to CLIENTS in flight at the stop.
+# holds ROWS + (transactions committed by the writer) rows, up to CLIENTS in flight at the stop;
+# the server logged no ERROR, FATAL, PANIC or crashed process during the run.
 # Being over a target does not fail: this is a benchmark, not a test; it prints PASS/OVER.
 #
 # Not part of test/run_all.sh.
@@ -269,6 +270,8 @@ run_variant() {
     dir=$WORK/$v.$rep
     mkdir -p "$dir"
     chmod 777 "$dir"
+    local log_from
+    log_from=$(($(wc -l <"$MS_CLUSTER_DIR/server.log") + 1))
     Q -d postgres -c "CREATE DATABASE $db TEMPLATE bench_tpl STRATEGY file_copy" >/dev/null
     Q -d "$db" -c 'CREATE EXTENSION migrations_schema' -c 'CREATE EXTENSION amcheck' \
         -c 'SELECT count(*) FROM big' -c 'CHECKPOINT' >/dev/null
@@ -328,6 +331,9 @@ run_variant() {
     [[ $res == 0 ]] || ms_die "$v: $res invalid or unready indexes left in the database"
     Q -d "$db" -c "SELECT bt_index_check('big_k', true)" >/dev/null ||
         ms_die "$v: amcheck: big_k does not index every row of big"
+    res=$(tail -n "+$log_from" "$MS_CLUSTER_DIR/server.log" |
+        grep -E '(ERROR|FATAL|PANIC):|terminated by signal|exited with exit code [1-9]' || true)
+    [[ -z $res ]] || { echo "$res" >&2; ms_die "$v: the server logged errors during the run (above)"; }
     local committed rows
     committed=$(cat "$dir"/writer.* | awk '$3 ~ /^[0-9]+$/ { n++ } END { print n + 0 }')
     rows=$(Q -d "$db" -c "SELECT count(*) FROM big")
