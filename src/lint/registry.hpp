@@ -96,7 +96,8 @@ constexpr bool same(const char* a, const char* b) {
 constexpr bool registry_consistent() {
     for (std::size_t i = 0; i < kRuleCount; i++) {
         for (std::size_t j = i + 1; j < kRuleCount; j++)
-            if (same(kRules[i].name, kRules[j].name)) return false;  // a name names two rules
+            if (same(kRules[i].id, kRules[j].id) || same(kRules[i].name, kRules[j].name))
+                return false;  // an id or a name names two rules
         if (kRules[i].alias != nullptr) {
             bool found = false;  // an alias is the id of another rule of the same family
             for (std::size_t j = 0; j < kRuleCount; j++)
@@ -110,7 +111,7 @@ constexpr bool registry_consistent() {
 }
 }  // namespace detail
 static_assert(detail::registry_consistent(),
-              "rules.def: names must be unique, and an alias must be the id of another "
+              "rules.def: ids and names must be unique, and an alias must be the id of another "
               "rule of the same family");
 
 }  // namespace ms::lint

@@ -5,6 +5,8 @@
 // Catalog: an error when the table holds rows (the estimate, or a look at the table when the
 // estimate says empty), else a warning; nothing for a table created earlier in the script or
 // one that does not exist (DROP TABLE IF EXISTS).
+// Alias: drop-schema (B409) had this id too before it got its own; an override naming B402
+// still allows both.
 #include "lint/rules/rules.hpp"
 
 namespace ms::lint::checks {

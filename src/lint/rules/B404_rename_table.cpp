@@ -4,6 +4,8 @@
 // that uses the old name fails the moment the migration commits. Its ACCESS EXCLUSIVE lock
 // also counts for T501.
 // Catalog: none.
+// Alias: rename-schema (B410) had this id too before it got its own; an override naming
+// B404 still allows both.
 #include "lint/rules/rules.hpp"
 
 namespace ms::lint::checks {

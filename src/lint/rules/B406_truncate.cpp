@@ -3,6 +3,8 @@
 // Trigger: TRUNCATE without CASCADE: every row of the named tables is gone, under ACCESS
 // EXCLUSIVE on each. Each named table's lock counts for T501. (With CASCADE: B411.)
 // Catalog: none.
+// Alias: truncate-cascade (B411) had this id too before it got its own; an override naming
+// B406 still allows both.
 #include "lint/rules/rules.hpp"
 
 namespace ms::lint::checks {

@@ -20,7 +20,7 @@ struct ForeignKey {
 
 // ---- any top-level statement; each check looks for its own node type ----
 void vacuum_full_rewrite(Context& ctx, Node* n);          // R109
-void cluster_rewrite(Context& ctx, Node* n);              // R109
+void cluster_rewrite(Context& ctx, Node* n);              // R111
 void domain_check_constraint(Context& ctx, Node* n);      // C208
 void create_index_not_concurrent(Context& ctx, Node* n);  // I301
 void drop_index_not_concurrent(Context& ctx, Node* n);    // I302
@@ -31,9 +31,9 @@ void rename_column(Context& ctx, Node* n);                // B403
 void rename_table(Context& ctx, Node* n);                 // B404
 void truncate(Context& ctx, Node* n);                     // B406
 void rename_enum_value(Context& ctx, Node* n);            // B407
-void drop_schema(Context& ctx, Node* n);                  // B402
-void rename_schema(Context& ctx, Node* n);                // B404
-void truncate_cascade(Context& ctx, Node* n);             // B406
+void drop_schema(Context& ctx, Node* n);                  // B409
+void rename_schema(Context& ctx, Node* n);                // B410
+void truncate_cascade(Context& ctx, Node* n);             // B411
 void require_lock_timeout(Context& ctx, Node* n);         // T501: SET lock_timeout
 void backfill_in_ddl_transaction(Context& ctx, Node* n);  // T505
 void refresh_matview_blocking(Context& ctx, Node* n);     // P603

@@ -1,4 +1,6 @@
-// R109 cluster-rewrite (rewrite).
+// R111 cluster-rewrite (rewrite).
+// Alias: it had the id R109 (with vacuum-full-rewrite) before it got its own; an override
+// naming R109 still allows it (rules.def: alias).
 //
 // Trigger: CLUSTER table [USING index] (a ClusterStmt naming a table): the table is rewritten in
 // index order under ACCESS EXCLUSIVE. CLUSTER without a table is not judged.

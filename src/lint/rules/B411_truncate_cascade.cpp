@@ -1,4 +1,6 @@
-// B406 truncate-cascade (breaking).
+// B411 truncate-cascade (breaking).
+// Alias: it had the id B406 (with truncate) before it got its own; an override naming B406
+// still allows it (rules.def: alias).
 //
 // Trigger: TRUNCATE ... CASCADE: it also empties every table with a foreign key to the named
 // ones (and theirs in turn), tables the script does not name. Always an error. Each named

@@ -1,4 +1,6 @@
-// B404 rename-schema (breaking).
+// B410 rename-schema (breaking).
+// Alias: it had the id B404 (with rename-table) before it got its own; an override naming B404
+// still allows it (rules.def: alias).
 //
 // Trigger: ALTER SCHEMA ... RENAME TO: running code that uses the old schema name fails.
 // Catalog: none.

@@ -1,4 +1,6 @@
-// B402 drop-schema (breaking).
+// B409 drop-schema (breaking).
+// Alias: it had the id B402 (with drop-table) before it got its own; an override naming B402
+// still allows it (rules.def: alias).
 //
 // Trigger: DROP SCHEMA: a warning; with CASCADE an error, since it drops every object in the
 // schema, data included.
