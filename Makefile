@@ -15,7 +15,9 @@ DATA_built = sql/migrations_schema--$(MS_VERSION).sql
 
 # Tests live under test/ (test/sql, test/expected, test/specs; TAP in test/t).
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \
-          privileges upgrade audit_capture audit_trust audit_drift lint enforce security lint_alias
+          privileges upgrade audit_capture audit_trust audit_drift \
+          lint_common lint_rewrite lint_constraint lint_index lint_breaking lint_transaction \
+          lint_partition lint_type lint_convention enforce security lint_alias
 REGRESS_OPTS = --inputdir=test --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
             concurrent_audit
