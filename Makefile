@@ -20,7 +20,7 @@ REGRESS = boundary versions checksum split apply register apply_pending rollback
           lint_partition lint_type lint_convention enforce security lint_alias
 REGRESS_OPTS = --inputdir=test --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
-            concurrent_audit
+            concurrent_audit lint_lock_bound
 ISOLATION_OPTS = --inputdir=test --load-extension=migrations_schema
 
 # SANITIZE: extra compile and link flags, e.g. make SANITIZE=-fsanitize=address,undefined

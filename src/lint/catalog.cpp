@@ -105,16 +105,21 @@ void rel_stats_leaf(RangeVar* rv, RelStats* out) {
         }
     } else if (out->relkind == RELKIND_RELATION || out->relkind == RELKIND_MATVIEW) {
         // Never analyzed or vacuumed: a small table (at most 16 pages, 128 kB) is counted, a
-        // larger one judged by its real size on disk, at about 100 rows a page.
-        Relation r = try_relation_open(out->relid, AccessShareLock);
-        if (r != nullptr) {
-            BlockNumber pages = RelationGetNumberOfBlocks(r);
-            if (pages > 16) {
-                out->rows = pages * 100.0;
-            } else if (pages > 0) {
-                out->rows = count_rows(r, 0, -1, -1);
+        // larger one judged by its real size on disk, at about 100 rows a page. Only when its
+        // lock is granted at once: behind another session's lock (say ACCESS EXCLUSIVE, held
+        // for a long time), pg_class is all there is to go on, and it says nothing.
+        if (ConditionalLockRelationOid(out->relid, AccessShareLock)) {
+            Relation r = try_relation_open(out->relid, NoLock);
+            if (r != nullptr) {
+                BlockNumber pages = RelationGetNumberOfBlocks(r);
+                if (pages > 16) {
+                    out->rows = pages * 100.0;
+                } else if (pages > 0) {
+                    out->rows = count_rows(r, 0, -1, -1);
+                }
+                relation_close(r, NoLock);
             }
-            relation_close(r, AccessShareLock);
+            UnlockRelationOid(out->relid, AccessShareLock);
         }
     }
 }
@@ -186,25 +191,27 @@ bool not_null_proven_leaf(Oid relid, AttrNumber attnum) {
 }
 
 bool has_leading_index_leaf(Oid relid, const AttrNumber* attnums, int n) {
+    // pg_index rows of the table, read without a lock on the table itself (RelationGetIndexList
+    // would need one, and wait behind another session's ACCESS EXCLUSIVE).
     bool found = false;
-    Relation rel = table_open(relid, AccessShareLock);
-    List* indexes = RelationGetIndexList(rel);
-    ListCell* lc;
-    foreach (lc, indexes) {
-        HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-        if (!HeapTupleIsValid(tup)) continue;
+    Relation rel = table_open(IndexRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ,
+                ObjectIdGetDatum(relid));
+    SysScanDesc scan = systable_beginscan(rel, IndexIndrelidIndexId, true, nullptr, 1, &key);
+    HeapTuple tup;
+    while (!found && HeapTupleIsValid(tup = systable_getnext(scan))) {
         Form_pg_index idx = (Form_pg_index)GETSTRUCT(tup);
-        bool partial = !heap_attisnull(tup, Anum_pg_index_indpred, nullptr);
-        if (idx->indisvalid && !partial && idx->indnkeyatts >= n) {
+        bool partial = !heap_attisnull(tup, Anum_pg_index_indpred, RelationGetDescr(rel));
+        if (idx->indislive && idx->indisvalid && !partial && idx->indnkeyatts >= n) {
             int matched = 0;
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
                     if (idx->indkey.values[i] == attnums[j]) matched++;
             if (matched == n) found = true;
         }
-        ReleaseSysCache(tup);
-        if (found) break;
     }
+    systable_endscan(scan);
     table_close(rel, AccessShareLock);
     return found;
 }
