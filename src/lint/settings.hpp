@@ -10,7 +10,8 @@ namespace ms::lint::settings {
 extern double warning_rows;
 extern double error_rows;
 
-// Whether migrations_schema.lint_opt_in turns on the opt-in rule `r`.
-bool opted_in(RuleId r);
+// Whether migrations_schema.lint_opt_in turns on the opt-in rule `r` (its value is checked and
+// parsed once, when it is set).
+bool opted_in(RuleId r) noexcept;
 
 }  // namespace ms::lint::settings
