@@ -15,10 +15,12 @@ DATA_built = sql/migrations_schema--$(MS_VERSION).sql
 
 # Tests live under test/ (test/sql, test/expected, test/specs; TAP in test/t).
 REGRESS = boundary versions checksum split apply register apply_pending rollback status \
-          privileges upgrade audit_capture audit_trust audit_drift lint enforce security steps
+          privileges upgrade audit_capture audit_trust audit_drift \
+          lint_common lint_rewrite lint_constraint lint_index lint_breaking lint_transaction \
+          lint_partition lint_type lint_convention enforce security steps lint_alias
 REGRESS_OPTS = --inputdir=test --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
-            concurrent_audit
+            concurrent_audit lint_lock_bound
 ISOLATION_OPTS = --inputdir=test --load-extension=migrations_schema
 
 # SANITIZE: extra compile and link flags, e.g. make SANITIZE=-fsanitize=address,undefined

@@ -1,6 +1,7 @@
 // Safety lint: rules over PostgreSQL's raw parse trees, judged against the live catalog (table
 // sizes, column types, volatility, constraints, indexes). See README "Safety lint" and
-// ../shared/lint-rules.md for the catalogue the rule ids come from.
+// docs/rules/ (one page per rule). The rules are listed in lint/rules.def (registry.hpp), their
+// checks are lint/rules/<ID>_<name>.cpp, the walker that calls them is lint.cpp.
 #pragma once
 
 #include <string>
