@@ -56,9 +56,7 @@ Datum sql_wait(Call& c) {
         }
         if (w.failed) {
             spi::finish();
-            throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, *w.failed, w.detail,
-                        "Fix the cause, then SELECT migrate.retry(); or roll the migration back "
-                        "with SELECT * FROM migrate.rollback().");
+            throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, *w.failed, w.detail, w.hint);
         }
         // Interrupted work (a crash, a shutdown), or a worker that could not start: start one.
         if (!w.worker_alive && !started) started = worker::start_now();

@@ -81,20 +81,36 @@ std::string step_name(const store::QueueEntry& e) {
                : "at step " + std::to_string(e.position) + " of its " + e.direction + " script";
 }
 
+// The way out of a failed entry: a failed up step may be retried or rolled back; a failed down
+// step only retried (rolling back again would run the same down script).
+std::string way_out(const store::QueueEntry& f) {
+    return f.direction == "down" ? "Fix the cause, then SELECT migrate.retry()."
+                                 : "Fix the cause, then SELECT migrate.retry(); or roll it back "
+                                   "with SELECT * FROM migrate.rollback().";
+}
+
+std::string until(const store::QueueEntry& f) {
+    return f.direction == "down" ? "until it is retried" : "until it is retried or rolled back";
+}
+
 [[noreturn]] void throw_blocked(const store::QueueEntry& f, const std::string& what) {
     throw Error(
         ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        "migration " + f.version + " failed " + step_name(f) + "; " + what +
-            " waits until it is retried or rolled back",
+        "migration " + f.version + " failed " + step_name(f) + "; " + what + " waits " + until(f),
         "Its error: " + f.error.value_or("unknown") + ". Nothing after it runs before then.",
-        f.direction == "up" ? "Fix the cause, then SELECT migrate.retry(); or roll it back with "
-                              "SELECT * FROM migrate.rollback()."
-                            : "Fix the cause, then SELECT migrate.retry().");
+        way_out(f));
 }
 
 // A migration on its way (queued, applying, rolling back): what its steps are doing.
 bool in_progress(const std::string& state) {
     return state == "queued" || state == "applying" || state == "rolling back";
+}
+
+// A migration whose down script runs as steps (rolling back, or its down step failed).
+bool down_in_flight(const Row& row, const QueueState& queue) {
+    return row.state == "rolling back" ||
+           (row.state == "failed" && queue.failed && queue.failed->version == row.version &&
+            queue.failed->direction == "down");
 }
 
 // A migration known and applied with the same checksum may take a new down script or name.
@@ -105,7 +121,7 @@ bool update_details(const Row& row, const Input& in, const std::string& by) {
     std::optional<std::string> name = in.name ? in.name : row.name;
     bool down_changed = down != row.down_sql, name_changed = name != row.name;
     if (!down_changed && !name_changed) return false;
-    if (down_changed) warn_if_down_unusable(in.version, down);
+    if (down_changed) warn_if_down_unusable(label(in.version, name), down);
     store::Store db;
     db.update_details(in.version, down, name);
     if (down_changed)
@@ -221,7 +237,7 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
             "applied out of order.");
     store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum};
     pipeline.prepare(m, !queue.busy);
-    warn_if_down_unusable(in.version, in.down_sql);
+    warn_if_down_unusable(label(in.version, in.name), in.down_sql);
     if (queue.busy) {
         pipeline.queue(m, true);
         pg::notice("migration " + in.version + " is queued behind the steps of earlier migrations",
@@ -245,18 +261,28 @@ std::string register_one(const Input& in) {
 
     store::Store db;
     std::optional<Row> row = db.find(in.version);
-    (void)queue_state(db);  // starts a worker for interrupted steps
+    QueueState queue = queue_state(db);  // also starts a worker for interrupted steps
     db.close();
     if (row) check_same_version(*row, in.version);
     // Applied, or on its way: the up script is fixed; the down script and name may change.
     if (row && (row->state == "applied" || in_progress(row->state) || row->state == "failed")) {
         if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
+        if (down_in_flight(*row, queue) && in.down_sql && in.down_sql != row->down_sql)
+            throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "migration " + in.version + " is being rolled back; its down script " +
+                            "cannot change now",
+                        "Its down script's steps run from the copy queued with the rollback.",
+                        row->state == "failed"
+                            ? "Fix the cause of the failed step, then SELECT migrate.retry(); "
+                              "register the new down script once it is rolled back."
+                            : "Wait for it (CALL migrate.wait()), then register the new down "
+                              "script.");
         bool changed = update_details(*row, in, by);
         session.finish();
         return changed ? "updated" : "unchanged";
     }
-    check_script(in.version, in.up_sql, Direction::up);
-    warn_if_down_unusable(in.version, in.down_sql);
+    check_script(label(in.version, in.name), in.up_sql, Direction::up);
+    warn_if_down_unusable(label(in.version, in.name), in.down_sql);
     // A pending or rolled-back migration may be replaced freely: it is not in the schema.
     std::string result = "registered";
     if (row)
@@ -468,7 +494,8 @@ WaitState wait_state(const std::optional<std::string>& version) {
     if (e->state == "failed") {
         w.failed = "migration " + e->version + " failed " + step_name(*e) + ": " +
                    e->error.value_or("unknown error");
-        w.detail = "Nothing queued after it runs until it is retried or rolled back.";
+        w.detail = "Nothing queued after it runs " + until(*e) + ".";
+        w.hint = way_out(*e);
     }
     return w;
 }

@@ -45,6 +45,7 @@ struct WaitState {
     bool done = false;                  // nothing of it is unfinished
     std::optional<std::string> failed;  // a failed entry: its message
     std::string detail;                 // what is running or failed
+    std::string hint;                   // a failed entry: the way out
     bool worker_alive = false;
 };
 WaitState wait_state(const std::optional<std::string>& version);

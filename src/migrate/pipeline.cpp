@@ -25,19 +25,20 @@ class SpiLevel {
 };
 
 // Splits a script; an up script must hold at least one statement.
-script::Script split_script(const std::string& version, const std::string& text, Direction dir) {
-    script::Script s = script::split(text, {version, which(dir)});
+// `who` is the migration's label: its version and name.
+script::Script split_script(const std::string& who, const std::string& text, Direction dir) {
+    script::Script s = script::split(text, {who, which(dir)});
     if (dir == Direction::up && s.statements.empty())
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                    "migration " + version + " up script contains no statements",
+                    "migration " + who + " up script contains no statements",
                     "The script is empty or holds only white space, comments, or BEGIN/COMMIT.",
                     "A migration needs at least one statement.");
     return s;
 }
 
-std::vector<safety::Override> directives(const std::string& version, const std::string& text,
+std::vector<safety::Override> directives(const std::string& who, const std::string& text,
                                          Direction dir) {
-    return safety::directive_overrides(text, version, which(dir), standard_conforming_strings);
+    return safety::directive_overrides(text, who, which(dir), standard_conforming_strings);
 }
 
 // The search_path in effect (recorded with queued work).
@@ -65,20 +66,20 @@ std::string label(const std::string& version, const std::optional<std::string>& 
     return name ? version + " (" + *name + ")" : version;
 }
 
-void check_script(const std::string& version, const std::string& text, Direction dir) {
+void check_script(const std::string& who, const std::string& text, Direction dir) {
     pg::in_scratch_context([&] {
-        split_script(version, text, dir);
-        directives(version, text, dir);
+        split_script(who, text, dir);
+        directives(who, text, dir);
     });
 }
 
 // The check runs in a subtransaction so that a PostgreSQL error from the parser is cleanly
 // rolled back.
-void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down) {
+void warn_if_down_unusable(const std::string& who, const std::optional<std::string>& down) {
     if (!down) return;
     std::string problem, detail;
     try {
-        pg::in_subtransaction([&] { check_script(version, *down, Direction::down); });
+        pg::in_subtransaction([&] { check_script(who, *down, Direction::down); });
     } catch (const PgError& e) {
         problem = e.data->message ? e.data->message : "error";
         detail = e.data->context ? e.data->context : "";
@@ -87,8 +88,7 @@ void warn_if_down_unusable(const std::string& version, const std::optional<std::
         detail = e.detail;
     }
     if (!problem.empty())
-        pg::warning("the down script of migration " + version + " cannot be run: " + problem,
-                    detail,
+        pg::warning("the down script of migration " + who + " cannot be run: " + problem, detail,
                     "The migration is accepted; rolling it back will fail until its down script "
                     "is fixed (register it again with the same up script and a fixed down "
                     "script).");
@@ -114,7 +114,7 @@ const std::string& Pipeline::text_of(const store::Migration& m) const {
 }
 
 script::Script Pipeline::split(const store::Migration& m) const {
-    return split_script(m.version, text_of(m), dir_);
+    return split_script(label(m.version, m.name), text_of(m), dir_);
 }
 
 void Pipeline::prepare(const store::Migration& m, bool keep) {
@@ -124,7 +124,7 @@ void Pipeline::prepare(const store::Migration& m, bool keep) {
     } else {
         pg::in_scratch_context([&] { split(m); });
     }
-    p.directives = directives(m.version, text_of(m), dir_);
+    p.directives = directives(label(m.version, m.name), text_of(m), dir_);
     prepared_.push_back(std::move(p));
 }
 

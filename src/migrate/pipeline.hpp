@@ -47,11 +47,11 @@ std::string label(const std::string& version, const std::optional<std::string>& 
 
 // prepare for a script that is only stored (register): splits `text` and reads its
 // directives, raising what the pipeline would raise before running it.
-void check_script(const std::string& version, const std::string& text, Direction dir);
+void check_script(const std::string& who, const std::string& text, Direction dir);
 
 // A down script that cannot be split would fail only when a rollback needs it: raises a
 // WARNING saying so, without refusing anything.
-void warn_if_down_unusable(const std::string& version, const std::optional<std::string>& down);
+void warn_if_down_unusable(const std::string& who, const std::optional<std::string>& down);
 
 class Pipeline {
   public:

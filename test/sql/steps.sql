@@ -192,7 +192,32 @@ ROLLBACK;
 SELECT count(*) AS steps_of_016 FROM migrate.steps WHERE version = '016';
 SELECT to_regclass('st_t_w2') AS index_016;
 
--- 12. Bad input
+-- 12. A failed down step: only retry() gets it out (rolling back again would run the same
+--     down script), and its down script cannot change while its steps hold a copy of it.
+SELECT migrate.apply('017', 'CREATE INDEX CONCURRENTLY st_t_17 ON st_t (id);',
+                     'DROP INDEX CONCURRENTLY st_t_17_typo;', 'seventeen');
+CALL migrate.wait();
+SELECT version FROM migrate.rollback();
+CALL migrate.wait();
+\echo :LAST_ERROR_SQLSTATE
+SELECT version, state, error FROM st_status() WHERE version = '017';
+SELECT version FROM migrate.rollback();
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.register('017', 'CREATE INDEX CONCURRENTLY st_t_17 ON st_t (id);',
+                        'DROP INDEX CONCURRENTLY st_t_17;');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.register('017', 'CREATE INDEX CONCURRENTLY st_t_17 ON st_t (id);');
+CREATE INDEX st_t_17_typo ON st_t (id);
+SELECT migrate.retry();
+CALL migrate.wait();
+SELECT version, state FROM st_status() WHERE version = '017';
+SELECT to_regclass('st_t_17') AS index_017_kept, to_regclass('st_t_17_typo') AS typo_dropped;
+-- rolled back: a new down script may be stored again
+SELECT migrate.register('017', 'CREATE INDEX CONCURRENTLY st_t_17 ON st_t (id);',
+                        'DROP INDEX CONCURRENTLY st_t_17;');
+DROP INDEX st_t_17;
+
+-- 13. Bad input
 CALL migrate.wait('999');
 CALL migrate.wait(timeout => '-1 s');
 CALL migrate.wait(NULL, NULL);
