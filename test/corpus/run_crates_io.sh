@@ -715,10 +715,11 @@ echo "  queue (migrate.steps): $("${DB[@]}" corpus -tA -c "SELECT count(*) FROM 
 [[ $steps_left -eq 0 ]] || problem "migrate.steps holds $steps_left entries that are not done"
 # Per migration: state, history rows and stored scripts against what this script did. The down
 # scripts of the no-op'd migrations are the corpus files again: the phase-3 apply passed them.
+declare -A MD5=()
+while read -r sum path; do MD5[$path]=$sum; done < <(md5sum "${DIR[@]/%//up.sql}" "${DIR[@]/%//down.sql}")
 for i in "${!SEQ[@]}"; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${VER[i]}" "${UPSTEP[i]}" "${STEPPED_DOWN[${SEQ[i]}]:-0}" \
-        "${FAILED_DOWN[${SEQ[i]}]:-0}" "${OOO[i]}" \
-        "$(md5sum <"${DIR[i]}/up.sql" | cut -c1-32)" "$(md5sum <"${DIR[i]}/down.sql" | cut -c1-32)"
+        "${FAILED_DOWN[${SEQ[i]}]:-0}" "${OOO[i]}" "${MD5[${DIR[i]}/up.sql]}" "${MD5[${DIR[i]}/down.sql]}"
 done >"$WORK/expected.tsv"
 "${DB[@]}" corpus -tA -F' ' \
     -c "CREATE TEMP TABLE expected (version text, upstep int, downstep int, fixed int, ooo int, up_md5 text, down_md5 text)" \
