@@ -19,8 +19,11 @@
 # session must never be lost, the server log must never show "terminated by signal" (or PANIC,
 # or an assertion), and after every chunk the bookkeeping must agree:
 #   - migrate.verify_audit() is valid;
-#   - a migration's state is 'applied' iff its last history event is an apply;
-#   - every audit row of a migration belongs to a history row of the same transaction;
+#   - once the steps after commit have run (CALL migrate.wait()): a migration's state is 'applied'
+#     (or 'failed') iff its last apply or rollback in the history is an apply, and none is still
+#     queued, applying or rolling back unless a failed step blocks it;
+#   - every audit row of a migration belongs to a history row of the same transaction, or to
+#     its steps;
 #   - the table of each valid fuzz migration exists iff that migration is applied.
 #   (ms_test.selftest('cpp_exception'), whose XX000 is deliberate, is left to the boundary suite.)
 #
@@ -345,7 +348,10 @@ sub call
 	  if $r < 0.72;
 	return 'SELECT count(*) FROM migrate.rollback(' . lit(version()) . '::text, ' . allow() . ');'
 	  if $r < 0.77;
-	return 'SELECT count(*) FROM migrate.findings(' . lit(version()) . ');' if $r < 0.81;
+	return 'SELECT count(*) FROM migrate.findings(' . lit(version()) . ');' if $r < 0.80;
+	return 'CALL migrate.wait(' . lit(version()) . ', ' . pick('NULL', "'0'", "'-1 s'", "'2 s'", "'1 ms'",
+		"'infinity'") . '::interval);' if $r < 0.805;
+	return 'SELECT migrate.retry(' . lit(version()) . ');' if $r < 0.81;
 	return 'SELECT count(*) FROM migrate.drift(' . timestamp() . ', ' . boolean() . ');'
 	  if $r < 0.84;
 	return 'SELECT migrate.purge_audit(' . timestamp() . ');' if $r < 0.85;
@@ -362,6 +368,8 @@ sub call
 		'SELECT migrate.refuse_change();',
 		'SELECT count(*) FROM migrate.rollback();',
 		'SELECT count(*) FROM migrate.apply();',
+		'SELECT migrate.retry();',
+		"CALL migrate.wait(timeout => '2 s');",
 		# the functions reached through other spellings and argument types
 		'SELECT migrate.apply(version => NULL, up_sql => NULL);',
 		'SELECT count(*) FROM migrate.apply(to_version => NULL);',
@@ -433,26 +441,38 @@ sub run_chunk
 	return $errors;
 }
 
-# the invariants between migrations, history, audit and the fuzz tables
+# the invariants between migrations, history, audit and the fuzz tables, once the steps after
+# commit have run (a failed step stays failed: its migration's last apply or rollback stands)
 sub check_consistency
 {
 	my ($db) = @_;
+	my ($rc, $wout, $werr) = $node->psql($db, "CALL migrate.wait(timeout => '60 s')");
+	diag "$db after chunk $chunks: CALL migrate.wait(): $werr"
+	  if $rc != 0 && $werr !~ /failed (at step|queued behind)/;
+	# the lifecycle events: apply and rollback (update_down, apply_done, rollback_done,
+	# step_failed and retry come between them)
 	my $q = $node->safe_psql($db, <<'SQL');
+WITH last AS (
+  SELECT DISTINCT ON (version) version, action FROM migrate.history
+   WHERE action IN ('apply', 'rollback') ORDER BY version, id DESC)
 SELECT (SELECT valid FROM migrate.verify_audit())::text,
  (SELECT count(*) FROM migrate.migrations m
-   WHERE m.state = 'applied' AND (SELECT h.action FROM migrate.history h WHERE h.version = m.version
-           AND h.action <> 'update_down' ORDER BY h.id DESC LIMIT 1) IS DISTINCT FROM 'apply'),
- (SELECT count(*) FROM (SELECT DISTINCT ON (version) version, action FROM migrate.history
-    WHERE action <> 'update_down' ORDER BY version, id DESC) last
-   WHERE action = 'apply'
+   WHERE m.state = 'applied'
+     AND (SELECT l.action FROM last l WHERE l.version = m.version) IS DISTINCT FROM 'apply'),
+ (SELECT count(*) FROM last l
+   WHERE l.action = 'apply'
      AND NOT EXISTS (SELECT FROM migrate.migrations m
-                    WHERE m.version = last.version AND m.state = 'applied')),
+                    WHERE m.version = l.version AND m.state IN ('applied', 'failed'))),
  (SELECT count(*) FROM migrate.ddl_audit a WHERE a.migration_version IS NOT NULL
    AND NOT EXISTS (SELECT FROM migrate.history h
-                    WHERE h.version = a.migration_version AND h.txid = a.txid))
+                    WHERE h.version = a.migration_version AND h.txid = a.txid)
+   AND NOT EXISTS (SELECT FROM migrate.steps s WHERE s.version = a.migration_version)),
+ (SELECT count(*) FROM migrate.migrations WHERE state IN ('queued', 'applying', 'rolling back')
+     AND NOT EXISTS (SELECT FROM migrate.steps WHERE state = 'failed'))
 SQL
-	my ($valid, $not_applied, $missing, $orphans) = split /\|/, $q;
+	my ($valid, $not_applied, $missing, $orphans, $unfinished) = split /\|/, $q;
 	my @bad;
+	push @bad, "$unfinished migrations still on their way after the wait" if $unfinished;
 	push @bad, "verify_audit() is $valid" if $valid ne 'true';
 	push @bad, "$not_applied migrations rows whose last history event is not an apply" if $not_applied;
 	push @bad, "$missing applied in history but not in migrations" if $missing;
