@@ -12,7 +12,8 @@
 # 4. cancel (pg_cancel_backend of the worker): failed with 57014, no INVALID index;
 # 5. kill -9 of the worker mid-build: the server restarts; the step is found running with a
 #    dead worker, its half-built index dropped, and run again by the next call;
-# 6. immediate shutdown mid-build: the same after the restart;
+# 6. immediate shutdown, and kill -9 of the postmaster, mid-build: the same after the restart
+#    (the orphaned worker exits on its own when it finds the postmaster gone);
 # 7. pg_dump / pg_restore with a step pending: the restored database runs it;
 # 8. with shared_preload_libraries: after a kill -9 mid-build the step resumes without any call.
 #
@@ -231,17 +232,49 @@ SQL
 	is(state_of($node, 'app', '005'), 'rolled back', 'cancel: the failed migration rolls back');
 }
 
-# ---- 5. kill -9 of the worker mid-build; 6. immediate shutdown mid-build
+# ---- 5. kill -9 of the worker mid-build; 6. immediate shutdown, kill -9 of the postmaster
 
-for my $case ('kill -9 of the worker', 'immediate shutdown')
+# kill -9 of the postmaster: its children notice on their own and exit; the server starts again
+# once they are all gone (until then the old shared memory is attached and start refuses). The
+# backend holding the old snapshot is stopped (SIGSTOP) first, so that it cannot release the
+# snapshot, and let the build finish, before the worker has found the postmaster gone; it is
+# killed once the worker has exited.
+sub kill_postmaster_and_restart
 {
-	my $v = $case =~ /kill/ ? '006' : '007';
+	my ($n, $holder_pid, $worker_pid) = @_;
+	my @children = split /\n/,
+	  $n->safe_psql('postgres', 'SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()');
+	kill 'STOP', $holder_pid;
+	$n->kill9;
+	my $deadline = time + 60;
+	sleep 0.1 while time < $deadline && kill(0, $worker_pid);
+	my $worker_exited = !kill(0, $worker_pid);
+	kill 'KILL', $holder_pid;
+	sleep 0.1 while time < $deadline && grep { kill(0, $_) } @children;
+	my @left = grep { kill(0, $_) } @children;
+	diag "processes of the killed postmaster still alive: @left" if @left;
+	return $worker_exited && !@left && $n->start(fail_ok => 1);
+}
+
+my %case_version = ('kill -9 of the worker' => '006', 'immediate shutdown' => '007',
+	'kill -9 of the postmaster' => '007a');
+for my $case ('kill -9 of the worker', 'immediate shutdown', 'kill -9 of the postmaster')
+{
+	my $v = $case_version{$case};
 	my $holder = hold_snapshot($node, 'app');
 	$node->safe_psql('app',
 		"SELECT migrate.apply('$v', 'CREATE INDEX CONCURRENTLY t_k$v ON t (w, v);', 'DROP INDEX CONCURRENTLY IF EXISTS t_k$v;')");
 	ok(wait_build_waiting($node, 'app'), "$case: the build is waiting");
 	like(indexes($node, 'app'), qr/t_k$v:false/, "$case: the half-built index is there");
-	if ($case =~ /kill/)
+	if ($case =~ /postmaster/)
+	{
+		my $holder_pid = $node->safe_psql('app',
+			"SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = 'app'");
+		ok(kill_postmaster_and_restart($node, $holder_pid, worker_pid($node, 'app')),
+			"$case: the orphaned worker exits on its own, the server starts again");
+		$holder->{run}->kill_kill;
+	}
+	elsif ($case =~ /kill/)
 	{
 		my $pid = worker_pid($node, 'app');
 		kill 'KILL', $pid;
