@@ -79,6 +79,35 @@ SELECT pg_catalog.pg_extension_config_dump(
     pg_catalog.pg_get_serial_sequence('migrate.steps', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.steps_queue_seq', '');
 
+-- Default privileges may have granted something on the queue just created, and earlier
+-- versions left them on the tables: write access to these tables is the power to run SQL as
+-- whoever applies or rolls back next (a down script, a queued step). Nobody but the owner
+-- keeps any privilege on the queue, nor a write privilege on any table (reads stay).
+DO $strip$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+               pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS object,
+               CASE WHEN c.relname OPERATOR(pg_catalog.~) '^steps' THEN 'ALL'
+                    WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'UPDATE'
+                    ELSE 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER' END AS privileges,
+               CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS grantee
+          FROM pg_catalog.pg_class AS c
+          JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace,
+               pg_catalog.aclexplode(c.relacl) AS a
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'migrate'
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,S}'::"char"[])
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE %s ON %s %s FROM %s', r.privileges, r.kind, r.object,
+                                  r.grantee);
+    END LOOP;
+END
+$strip$;
+
 -- status() reads the queue: every role that may read migrate.migrations may read it too.
 DO $grant$
 DECLARE

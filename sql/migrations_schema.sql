@@ -575,6 +575,43 @@ RETURNS TABLE (
 -- Privileges: nothing for PUBLIC but audit_preloaded() (see README "Privileges").
 ------------------------------------------------------------------------------------------
 
+-- Default privileges (ALTER DEFAULT PRIVILEGES of the installing role, or of any role for the
+-- schema) may have granted something on what this script created. Write access to these
+-- tables is the power to run SQL as whoever applies or rolls back next (a down script, a
+-- queued step): nobody but the owner keeps any privilege; grants are given explicitly.
+DO $strip$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT o.kind, o.object,
+               CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS grantee
+          FROM (SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+                       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                           AS object, c.relacl AS acl, c.relowner AS owner
+                  FROM pg_catalog.pg_class AS c
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                 WHERE n.nspname OPERATOR(pg_catalog.=) 'migrate'
+                   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,S,v,p}'::"char"[])
+                UNION ALL
+                SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                       p.oid::pg_catalog.regprocedure::pg_catalog.text, p.proacl, p.proowner
+                  FROM pg_catalog.pg_proc AS p
+                  JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+                 WHERE n.nspname OPERATOR(pg_catalog.=) 'migrate'
+                UNION ALL
+                SELECT 'SCHEMA', pg_catalog.quote_ident(n.nspname), n.nspacl, n.nspowner
+                  FROM pg_catalog.pg_namespace AS n
+                 WHERE n.nspname OPERATOR(pg_catalog.=) 'migrate') AS o,
+               pg_catalog.aclexplode(o.acl) AS a
+         WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', r.kind, r.object, r.grantee);
+    END LOOP;
+END
+$strip$;
+
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA migrate FROM PUBLIC;

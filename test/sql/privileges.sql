@@ -94,5 +94,38 @@ DROP SCHEMA evil CASCADE;
 DROP SCHEMA ms_app CASCADE;
 DROP EXTENSION migrations_schema;
 REVOKE USAGE ON SCHEMA migrate FROM ms_nobody, ms_deploy, ms_reader;
+
+-- Default privileges grant nothing on the extension's objects: write access to its tables
+-- (a down script, a queued step) would be the power to run SQL as the next one to migrate.
+ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO ms_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO ms_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO ms_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO ms_nobody;
+CREATE EXTENSION migrations_schema;
+SELECT c.relname, has_table_privilege('ms_nobody', c.oid,
+           'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS any_privilege
+  FROM pg_class c
+ WHERE c.relnamespace = 'migrate'::regnamespace AND c.relkind IN ('r', 'S')
+ ORDER BY 1;
+SELECT count(*) AS functions_ms_nobody_may_execute
+  FROM pg_proc p
+ WHERE p.pronamespace = 'migrate'::regnamespace
+   AND has_function_privilege('ms_nobody', p.oid, 'EXECUTE')
+   AND p.proname <> 'audit_preloaded';
+SELECT has_schema_privilege('ms_nobody', 'migrate', 'USAGE') AS usage,
+       has_schema_privilege('ms_nobody', 'migrate', 'CREATE') AS "create";
+GRANT USAGE ON SCHEMA migrate TO ms_nobody;
+SET ROLE ms_nobody;
+INSERT INTO migrate.steps (queue_seq, position, version, direction, run_as, search_path,
+                           lock_timeout, lock_retries, lock_retry_delay)
+VALUES (1, 1, '1', 'up', 'postgres', 'public', 1, 1, 1);
+UPDATE migrate.migrations SET down_sql = 'ALTER ROLE ms_nobody SUPERUSER';
+RESET ROLE;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM ms_nobody;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON SEQUENCES FROM ms_nobody;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON FUNCTIONS FROM ms_nobody;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON SCHEMAS FROM ms_nobody;
+REVOKE USAGE ON SCHEMA migrate FROM ms_nobody;
+DROP EXTENSION migrations_schema;
 DROP ROLE ms_nobody, ms_deploy, ms_reader;
 CREATE EXTENSION migrations_schema;

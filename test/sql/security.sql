@@ -348,7 +348,7 @@ DO $d$ BEGIN NULL; END $d$$m$)$c$),
  (27, false, $c$SELECT migrate.checksum('SELECT 1') IS NOT NULL AS checksummed$c$),
  (28, false, $c$SELECT migrate.version_compare('1.10', '1.9'), migrate.version_compare('005', '5')$c$),
  (29, false, $c$SELECT valid, problem FROM migrate.verify_audit()$c$),
- (30, false, $c$SELECT component, ok FROM migrate.audit_health()$c$),
+ (30, false, $c$SELECT component, ok FROM migrate.audit_health() ORDER BY component$c$),
  (40, true,  $c$SELECT migrate.purge_audit('-infinity')$c$);
 GRANT SELECT ON public.sec_calls TO PUBLIC;
 -- the deploy role gets the reader's grants and the helpers too, to call every function here

@@ -171,12 +171,30 @@ CREATE EXTENSION migrations_schema VERSION '0.3.1';
 CREATE ROLE ms_upgrade_reader;
 GRANT USAGE ON SCHEMA migrate TO ms_upgrade_reader;
 GRANT EXECUTE ON FUNCTION migrate.status(), migrate.split(text) TO ms_upgrade_reader;
-GRANT SELECT ON migrate.migrations TO ms_upgrade_reader;
+GRANT SELECT, INSERT, UPDATE ON migrate.migrations TO ms_upgrade_reader;
+GRANT SELECT, UPDATE ON migrate.history_id_seq TO ms_upgrade_reader;
+-- default privileges would give the new queue to this role: they do not
+CREATE ROLE ms_upgrade_default;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO ms_upgrade_default;
 ALTER EXTENSION migrations_schema UPDATE TO '0.4.0';
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM ms_upgrade_default;
 SET ROLE ms_upgrade_reader;
 SELECT version, state, steps_done FROM migrate.status();
 SELECT statement, runs FROM migrate.split('CREATE INDEX CONCURRENTLY x ON y (z)');
 RESET ROLE;
+-- the reader keeps reading; no role but the owner may write a table of the extension
+SELECT c.relname,
+       has_table_privilege('ms_upgrade_reader', c.oid, 'SELECT') AS reader_reads,
+       has_table_privilege('ms_upgrade_reader', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+           AS reader_writes,
+       has_table_privilege('ms_upgrade_default', c.oid,
+           'SELECT, INSERT, UPDATE, DELETE, TRUNCATE') AS default_role_any
+  FROM pg_class c
+ WHERE c.relnamespace = 'migrate'::regnamespace AND c.relkind = 'r'
+ ORDER BY 1;
+SELECT has_sequence_privilege('ms_upgrade_reader', 'migrate.history_id_seq', 'UPDATE')
+    AS reader_updates_sequence;
+DROP ROLE ms_upgrade_default;
 DROP EXTENSION migrations_schema;
 DROP OWNED BY ms_upgrade_reader;
 DROP ROLE ms_upgrade_reader;
