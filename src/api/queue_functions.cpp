@@ -42,8 +42,18 @@ Datum sql_wait(Call& c) {
                     "ever (or until a lock_timeout).",
                     "COMMIT first, then CALL migrate.wait(); or poll SELECT * FROM "
                     "migrate.status() between transactions.");
-    auto start = std::chrono::steady_clock::now();
-    bool started = false;
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+    };
+    auto start = Clock::now();
+    // Workers started by this wait that stopped without being seen at work, for the same
+    // unfinished entry: a worker that keeps stopping (see the server log) ends the wait. Without
+    // a free worker slot the wait goes on (until its timeout), trying once a second.
+    constexpr int kMaxStarts = 10;
+    int starts = 0;
+    std::optional<Clock::time_point> last_start;
+    std::string last_detail;
     for (;;) {
         guard([] {
             if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
@@ -58,11 +68,23 @@ Datum sql_wait(Call& c) {
             spi::finish();
             throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, *w.failed, w.detail, w.hint);
         }
-        // Interrupted work (a crash, a shutdown), or a worker that could not start: start one.
-        if (!w.worker_alive && !started) started = worker::start_now();
-        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+        if (w.worker_alive || w.detail != last_detail) starts = 0;
+        last_detail = w.detail;
+        // Interrupted work (a crash, a shutdown), a worker that could not start, or one that
+        // stopped: start one, at most once a second.
+        if (!w.worker_alive && (!last_start || since(*last_start) >= 1000)) {
+            if (starts >= kMaxStarts) {
+                spi::finish();
+                throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                            "the steps' worker stopped " + std::to_string(starts) +
+                                " times without finishing",
+                            w.detail, "The server log says why.");
+            }
+            // (no free worker slot: nothing started; tried again a second later)
+            if (worker::start_now()) starts++;
+            last_start = Clock::now();
+        }
+        int64 waited = since(start);
         if (timeout_ms && waited >= *timeout_ms) {
             spi::finish();
             throw Error(ERRCODE_QUERY_CANCELED,
@@ -75,8 +97,8 @@ Datum sql_wait(Call& c) {
             SPI_start_transaction();
         });
         spi::finish();
-        migrate::lockwait::sleep_ms(started && !w.worker_alive ? 20 : 100);
-        if (w.worker_alive) started = false;
+        bool just_started = !w.worker_alive && last_start && since(*last_start) < 1000;
+        migrate::lockwait::sleep_ms(just_started ? 20 : 100);
     }
 }
 

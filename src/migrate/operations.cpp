@@ -106,11 +106,11 @@ bool in_progress(const std::string& state) {
     return state == "queued" || state == "applying" || state == "rolling back";
 }
 
-// A migration whose down script runs as steps (rolling back, or its down step failed).
-bool down_in_flight(const Row& row, const QueueState& queue) {
-    return row.state == "rolling back" ||
-           (row.state == "failed" && queue.failed && queue.failed->version == row.version &&
-            queue.failed->direction == "down");
+// A migration whose down script is queued: rolling back, queued for a rollback behind other
+// migrations' steps, or its down step failed.
+bool down_in_flight(const Row& row, store::Store& db) {
+    return (row.state == "rolling back" || row.state == "queued" || row.state == "failed") &&
+           db.unfinished_for(row.version, "down");
 }
 
 // A migration known and applied with the same checksum may take a new down script or name.
@@ -261,17 +261,18 @@ std::string register_one(const Input& in) {
 
     store::Store db;
     std::optional<Row> row = db.find(in.version);
-    QueueState queue = queue_state(db);  // also starts a worker for interrupted steps
+    (void)queue_state(db);  // starts a worker for interrupted steps
+    bool down_fixed = row && down_in_flight(*row, db);
     db.close();
     if (row) check_same_version(*row, in.version);
     // Applied, or on its way: the up script is fixed; the down script and name may change.
     if (row && (row->state == "applied" || in_progress(row->state) || row->state == "failed")) {
         if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
-        if (down_in_flight(*row, queue) && in.down_sql && in.down_sql != row->down_sql)
+        if (down_fixed && in.down_sql && in.down_sql != row->down_sql)
             throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "migration " + in.version + " is being rolled back; its down script " +
                             "cannot change now",
-                        "Its down script's steps run from the copy queued with the rollback.",
+                        "The rollback runs the copy of its down script queued with it.",
                         row->state == "failed"
                             ? "Fix the cause of the failed step, then SELECT migrate.retry(); "
                               "register the new down script once it is rolled back."
@@ -460,13 +461,17 @@ void run_queued(const store::QueueEntry& e) {
                     "migration " + e.version + " is no longer queued",
                     row ? "Its state is " + row->state + "." : "It is not known any more.");
     Direction dir = e.direction == "up" ? Direction::up : Direction::down;
-    if (dir == Direction::down && !row->down_sql)
+    // The script queued with the entry (queues of 0.4.0 always carry it).
+    if (e.statements.size() != 1)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "migration " + e.version + " has no down script any more");
+                    "the queue entry of migration " + e.version + " holds no script");
     Allow allow(e.context.allow.begin(), e.context.allow.end());
     Pipeline pipeline(dir, allow, pg::current_user_name());
     pipeline.in_queue(e.queue_seq);
-    store::Migration m{row->version, row->name, *up, row->down_sql, row->checksum};
+    store::Migration m{
+        row->version, row->name, dir == Direction::up ? e.statements[0] : *up,
+        dir == Direction::down ? std::optional<std::string>(e.statements[0]) : row->down_sql,
+        row->checksum};
     pipeline.prepare(m, true);
     pipeline.run(m);
     session.finish();

@@ -202,7 +202,11 @@ void Pipeline::queue(const store::Migration& m, bool store_scripts) {
     next_++;
     store::Store db;
     if (store_scripts) db.save_pending(m);
-    db.queue_step(db.next_queue_seq(), 0, m.version, which_, store::StepToQueue{}, context_);
+    // The entry carries the script it runs: a down script registered again while the migration
+    // waits in the queue does not change what this rollback runs.
+    store::StepToQueue whole;
+    whole.statements.push_back(text_of(m));
+    db.queue_step(db.next_queue_seq(), 0, m.version, which_, whole, context_);
     db.set_state(m.version, "queued");
     db.close();
     queued_ = true;

@@ -113,7 +113,8 @@ spi::Query q_queue_step{
 #define MS_ENTRY_COLUMNS                                                                         \
     "id, queue_seq, position, version, direction, state, statements, settings, numbers, lines, " \
     "run_as, search_path, lock_timeout, lock_retries, lock_retry_delay, allow, attempts, "       \
-    "coalesce(pid, 0), pre_indexes, (error->>'sqlstate') || ': ' || (error->>'message')"
+    "coalesce(pid, 0), pre_indexes, (error->>'sqlstate') || ': ' || (error->>'message'), "       \
+    "CASE WHEN started_at IS NULL THEN 0 ELSE 1 END"
 spi::Query q_first_unfinished{"SELECT " MS_ENTRY_COLUMNS
                               " FROM migrate.steps WHERE state IN ('pending', 'running', "
                               "'failed') ORDER BY queue_seq, position LIMIT 1",
@@ -164,10 +165,10 @@ spi::Query q_run_unfinished{
     {INT8OID},
     nullptr};
 spi::Query q_unfinished_for{
-    "SELECT 1 FROM migrate.steps WHERE version = $1 "
+    "SELECT 1 FROM migrate.steps WHERE version = $1 AND ($2 IS NULL OR direction = $2) "
     "AND state IN ('pending', 'running', 'failed') LIMIT 1",
-    1,
-    {TEXTOID},
+    2,
+    {TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_queued_behind{
     "SELECT version FROM migrate.steps WHERE queue_seq > $1 AND position = 0 "
@@ -409,6 +410,7 @@ QueueEntry entry_at(uint64 i) {
     e.pid = static_cast<int>(spi::get_int64(i, 18));
     e.pre_indexes = spi::get_int_array(i, 19);
     e.error = spi::get_text(i, 20);
+    e.started = spi::get_int64(i, 21) != 0;
     return e;
 }
 
@@ -473,9 +475,13 @@ bool Store::run_unfinished(int64 queue_seq) {
     return found;
 }
 
-bool Store::unfinished_for(const std::string& version) {
+bool Store::unfinished_for(const std::string& version, const char* direction) {
     spi::Params p;
     p.text(version);
+    if (direction)
+        p.text(direction);
+    else
+        p.null();
     bool found = spi::run(q_unfinished_for, p.values(), p.nulls()) > 0;
     spi::release();
     return found;

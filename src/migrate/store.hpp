@@ -56,6 +56,7 @@ struct QueueEntry {
     int attempts = 0;
     int pid = 0;
     std::vector<int64> pre_indexes;
+    bool started = false;              // it ran before (a retry or a resumption runs it again)
     std::optional<std::string> error;  // of a failed entry: "SQLSTATE: message"
 };
 
@@ -122,8 +123,8 @@ class Store {
     // Cancels what is left of a migration run (position > after), or of every run behind it.
     void cancel_entries(int64 queue_seq);
     void cancel_queued_behind(int64 queue_seq);
-    // Whether a version has entries not done.
-    bool unfinished_for(const std::string& version);
+    // Whether a version has entries not done (of one direction, "up" or "down", if given).
+    bool unfinished_for(const std::string& version, const char* direction = nullptr);
     // Whether a run has entries not done.
     bool run_unfinished(int64 queue_seq);
     // Versions of the migrations queued (position 0, pending) in runs after queue_seq.

@@ -2,11 +2,12 @@
 //
 //   take the database's worker lock (another worker has it: leave, it runs the queue)
 //   loop: the first unfinished entry of the queue, in order
-//     none       release the lock, look once more (work committed meanwhile), leave
-//     failed     leave: the queue waits for retry() or rollback()
-//     running    its worker died (a crash, a kill): clean up, retry it (at most kMaxAttempts)
-//     pending    mark it running, run it (a step, or a whole queued migration), mark it done;
-//                the last step of a run makes the migration applied (or rolled back)
+//     none, failed  release the lock, look once more (work or a retry() committed meanwhile),
+//                   leave: a failed entry waits for retry() or rollback()
+//     running       its worker died (a crash, a kill): clean up, run it again (kMaxInterrupted)
+//     pending       mark it running, run it (a step, or a whole queued migration) and, in its
+//                   last transaction, mark it done; the last step of a run makes the migration
+//                   applied (or rolled back)
 //   a failing entry: its leftover INVALID index dropped; a lock timeout retried after a
 //   delay (migrations_schema.lock_retries); otherwise the entry and its migration are failed.
 #include <chrono>
@@ -33,8 +34,9 @@ namespace {
 using migrate::store::QueueEntry;
 using migrate::store::Store;
 
-// A step interrupted this often (its worker died each time) fails.
-constexpr int kMaxAttempts = 3;
+// A step interrupted this often (its worker died each time) fails; runs that ended in a lock
+// timeout and were retried (lock_retries) come on top.
+constexpr int kMaxInterrupted = 3;
 
 // pg_advisory_lock(1836411762, 2): the worker of the database.
 constexpr uint32 kLockKey1 = 1836411762;
@@ -152,6 +154,7 @@ class Worker {
     void run_entry(const QueueEntry& e);
     void run_step(const QueueEntry& e);
     void finish_run(Store& db, const QueueEntry& e);
+    void mark_done(const QueueEntry& e);
     void recover(QueueEntry& e);
     bool fail(const QueueEntry& e, const Failure& f);
     size_t statement_ = 0;  // the statement of the step that is running
@@ -161,22 +164,23 @@ void Worker::run() {
     for (;;) {
         pg::check_for_interrupts();
         std::optional<QueueEntry> e = bookkeeping([](Store& db) { return db.first_unfinished(); });
-        if (!e) {
-            // Work committed after that look and before this release would find the lock
-            // taken and leave: look once more without the lock.
+        if (!e || e->state == "failed") {
+            // Nothing to do, or a failed entry the queue waits behind. Work committed (or a
+            // retry()) after that look and before this release would find the lock taken and
+            // its worker leave: look once more without the lock.
             guard([] { worker_lock_leaf(false); });
             e = bookkeeping([](Store& db) { return db.first_unfinished(); });
             if (!e || e->state == "failed" || !guard([] { return worker_lock_leaf(true); })) return;
             continue;
         }
-        if (e->state == "failed") return;
         if (e->state == "running") {
             recover(*e);
             continue;
         }
-        Oid target = e->position > 0 ? index_target(e->statements.front()) : InvalidOid;
-        // Run again (retried): what the earlier run left goes first.
-        if (OidIsValid(target) && e->attempts > 0)
+        Oid target = e->position > 0 ? index_target(e->statements.front(), e->context, e->settings)
+                                     : InvalidOid;
+        // Run before (retried, or resumed): what the earlier run left goes first.
+        if (OidIsValid(target) && e->started)
             drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
         std::vector<Oid> before;
         if (OidIsValid(target)) before = indexes_of(target);
@@ -194,6 +198,7 @@ void Worker::run() {
         }
         if (failed) {
             abort_transaction();
+            unbecome();
             if (OidIsValid(target)) {
                 std::vector<std::string> left =
                     drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
@@ -204,14 +209,23 @@ void Worker::run() {
             if (!fail(*e, f)) return;
             continue;
         }
-        // Done, and for the last step of a run the migration applied (or rolled back), in one
-        // transaction: a waiter never sees the queue empty before the migration's new state.
-        bookkeeping([&](Store& db) {
-            db.mark_done(e->id);
-            if (e->position > 0) finish_run(db, *e);
-        });
         MemoryContextReset(worker_cxt);
     }
+}
+
+// Marks an entry done, and for the last step of a run the migration applied (or rolled back),
+// in the entry's own last transaction: a step is never run twice (committed, but not yet marked
+// done, when its worker stopped), and a waiter never sees the queue empty before the
+// migration's new state.
+void Worker::mark_done(const QueueEntry& e) {
+    guard([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+    spi::connect();
+    Store db;
+    db.mark_done(e.id);
+    if (e.position > 0) finish_run(db, e);
+    db.close();
+    spi::finish();
+    guard([] { PopActiveSnapshot(); });
 }
 
 void Worker::run_entry(const QueueEntry& e) {
@@ -225,6 +239,7 @@ void Worker::run_entry(const QueueEntry& e) {
         });
         become(e.context, {});
         migrate::run_queued(e);
+        mark_done(e);
         guard([] {
             PopActiveSnapshot();
             CommitTransactionCommand();
@@ -273,6 +288,7 @@ void Worker::run_step(const QueueEntry& e) {
             CommandCounterIncrement();
         });
     }
+    mark_done(e);
     guard([] {
         CommitTransactionCommand();
         pgstat_report_activity(STATE_IDLE, nullptr);
@@ -296,11 +312,13 @@ void Worker::finish_run(Store& db, const QueueEntry& e) {
 }
 
 // An entry left running by a worker that died: its INVALID index goes, and it runs again,
-// unless it was interrupted kMaxAttempts times.
+// unless it was interrupted kMaxInterrupted times.
 void Worker::recover(QueueEntry& e) {
-    Oid target = e.position > 0 ? index_target(e.statements.front()) : InvalidOid;
+    Oid target =
+        e.position > 0 ? index_target(e.statements.front(), e.context, e.settings) : InvalidOid;
     if (OidIsValid(target)) drop_leftovers(target, e.pre_indexes, e.statements.front(), e.context);
-    if (e.attempts < kMaxAttempts) {
+    // Its runs: the interrupted ones, and those that ended in a lock timeout and were retried.
+    if (e.attempts < kMaxInterrupted + e.context.lock_retries) {
         pg::log("migration " + e.version + ": resuming " +
                 (e.position == 0 ? std::string("its queued run")
                                  : "step " + std::to_string(e.position)) +

@@ -192,16 +192,33 @@ void become(const migrate::store::RunContext& c, const std::vector<std::string>&
 
 void unbecome() {
     if (own_saved) SetUserIdAndSecContext(own_user, own_sec);
-}
-
-Oid index_target(const std::string& sql) {
-    Oid relid = InvalidOid;
-    char* named = nullptr;
-    guard([&] {
+    // The step's settings (its search_path, lock settings, the script's SETs) must not follow
+    // the worker into its bookkeeping.
+    guard([] {
         begin_leaf();
-        target_leaf(sql.c_str(), &relid, &named);
+        ResetAllOptions();
         commit_leaf();
     });
+}
+
+Oid index_target(const std::string& sql, const migrate::store::RunContext& context,
+                 const std::vector<std::string>& settings) {
+    Oid relid = InvalidOid;
+    char* named = nullptr;
+    try {
+        // Names resolve as they will when the step runs: its role, search_path and SETs.
+        guard([] { begin_leaf(); });
+        become(context, settings);
+        guard([&] {
+            target_leaf(sql.c_str(), &relid, &named);
+            commit_leaf();
+        });
+    } catch (const PgError&) {
+        // The step itself fails the same way when it runs, and says why.
+        guard([] { abort_leaf(); });
+        relid = InvalidOid;
+    }
+    unbecome();
     return relid;
 }
 
@@ -270,6 +287,7 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
                 } catch (const PgError& e) {
                     bool timeout = migrate::lockwait::is_lock_timeout(e);
                     guard([] { abort_leaf(); });
+                    unbecome();
                     if (!timeout || attempt > context.lock_retries) break;
                     migrate::lockwait::Settings s{context.lock_timeout, context.lock_retries,
                                                   context.lock_retry_delay};
@@ -286,6 +304,7 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
     } catch (const PgError& e) {
         std::string why = e.data->message ? e.data->message : "error";
         guard([] { abort_leaf(); });
+        unbecome();
         pg::warning("could not drop the INVALID index a failed step left: " + why);
     }
     return names;

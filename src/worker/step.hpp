@@ -20,12 +20,16 @@ void run_toplevel(const std::string& sql);
 // refused), and the script's SET statements before the step replayed.
 void become(const migrate::store::RunContext& context, const std::vector<std::string>& settings);
 
-// After a commit: back to the worker's own user (an abort restores it by itself).
+// After a commit or an abort: back to the worker's own user (an abort alone restores the user
+// its transaction started with, which after CONCURRENTLY's own commits is the migration's
+// role) and settings. Outside a transaction.
 void unbecome();
 
 // The table a step works on when it builds or rebuilds indexes (CREATE INDEX / REINDEX TABLE /
-// REINDEX INDEX ... CONCURRENTLY): InvalidOid for any other step.
-Oid index_target(const std::string& sql);
+// REINDEX INDEX ... CONCURRENTLY), its names resolved as the step's role with its search_path
+// and SETs: InvalidOid for any other step, or when it cannot be resolved.
+Oid index_target(const std::string& sql, const migrate::store::RunContext& context,
+                 const std::vector<std::string>& settings);
 
 // Every index of a table now.
 std::vector<Oid> indexes_of(Oid relid);

@@ -217,7 +217,24 @@ SELECT migrate.register('017', 'CREATE INDEX CONCURRENTLY st_t_17 ON st_t (id);'
                         'DROP INDEX CONCURRENTLY st_t_17;');
 DROP INDEX st_t_17;
 
--- 13. Bad input
+-- 13. The index of a failed step is found with the step's own search_path: a table named
+--     without its schema, in a schema only the caller's search_path has.
+CREATE SCHEMA st_sp;
+CREATE TABLE st_sp.d (x int);
+INSERT INTO st_sp.d VALUES (1), (1);
+SET search_path = st_sp;
+SELECT migrate.apply('018', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS d_x ON d (x);');
+RESET search_path;
+CALL migrate.wait();
+SELECT count(*) AS indexes_left FROM pg_index WHERE indrelid = 'st_sp.d'::regclass;
+DELETE FROM st_sp.d WHERE ctid = (SELECT max(ctid) FROM st_sp.d);
+SELECT migrate.retry();
+CALL migrate.wait();
+SELECT version, state FROM st_status() WHERE version = '018';
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'st_sp.d'::regclass;
+DROP SCHEMA st_sp CASCADE;
+
+-- 14. Bad input
 CALL migrate.wait('999');
 CALL migrate.wait(timeout => '-1 s');
 CALL migrate.wait(NULL, NULL);

@@ -9,11 +9,15 @@
 #    commits between polls and returns once the index is built;
 # 3. a step's lock timeout behind a blocker: retried (migrations_schema.lock_retries), then
 #    failed with 55P03 and no INVALID index; retried after the blocker is gone: applied;
+#    an INVALID index that even the cleanup could not drop (an old snapshot) is named in the
+#    error and dropped first when the step is retried;
 # 4. cancel (pg_cancel_backend of the worker): failed with 57014, no INVALID index;
 # 5. kill -9 of the worker mid-build: the server restarts; the step is found running with a
 #    dead worker, its half-built index dropped, and run again by the next call;
 # 6. immediate shutdown, and kill -9 of the postmaster, mid-build: the same after the restart
 #    (the orphaned worker exits on its own when it finds the postmaster gone);
+#    a worker terminated after a step's commit was written does not run it again (the step
+#    and its "done" commit together);
 # 7. pg_dump / pg_restore with a step pending: the restored database runs it;
 # 8. with shared_preload_libraries: after a kill -9 mid-build the step resumes without any call.
 #
@@ -210,6 +214,31 @@ SQL
 	$blocker->quit;
 }
 
+# ---- 3b. an INVALID index the failed step could not drop (an old snapshot kept the drop
+#          waiting too) is named in the error, and dropped first when the step is retried
+
+{
+	my $holder = hold_snapshot($node, 'app');
+	$node->safe_psql('app', <<'SQL');
+SET migrations_schema.lock_timeout = 300;
+SET migrations_schema.lock_retries = 0;
+SELECT migrate.apply('004a', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_left ON public.t (w);', 'DROP INDEX CONCURRENTLY IF EXISTS t_left;');
+SQL
+	my ($ret, $out, $err) = $node->psql('app', 'CALL migrate.wait();');
+	like($err, qr/migration 004a failed at step 1 of its up script: 55P03/,
+		'leftover: the build timed out waiting for the old snapshot');
+	is($node->safe_psql('app', "SELECT error->>'leftover_index' FROM migrate.steps WHERE version = '004a'"),
+		'public.t_left', 'leftover: the error names the INVALID index the drop could not remove');
+	like(indexes($node, 'app'), qr/t_left:false/, 'leftover: it is there, INVALID');
+	query_ok($holder, 'COMMIT;');
+	$holder->quit;
+	$node->safe_psql('app', 'SELECT migrate.retry();');
+	$node->safe_psql('app', 'CALL migrate.wait();');
+	is(state_of($node, 'app', '004a'), 'applied', 'leftover: applied once retried');
+	like(indexes($node, 'app'), qr/t_left:true/,
+		'leftover: dropped first, then built again: valid (IF NOT EXISTS did not keep the INVALID one)');
+}
+
 # ---- 4. cancel of the worker: failed with 57014, no INVALID index
 
 {
@@ -296,6 +325,41 @@ for my $case ('kill -9 of the worker', 'immediate shutdown', 'kill -9 of the pos
 	unlike(indexes($node, 'app'), qr/:false/, "$case: no INVALID index anywhere");
 	is($node->safe_psql('app', "SELECT attempts FROM migrate.steps WHERE version = '$v'"),
 		'2', "$case: run twice");
+}
+
+# ---- 5b. a step's commit and its "done" are one: a worker terminated after the step's
+#          commit was written (here: while the commit waits for a synchronous standby that does
+#          not exist) does not run the step again
+
+{
+	$node->safe_psql('app', 'CREATE TABLE once (id serial)');
+	# (a node of the test framework has no WAL senders, without which nothing waits)
+	$node->append_conf('postgresql.conf',
+		"wal_level = replica\nmax_wal_senders = 2\nsynchronous_standby_names = 'nosuch'\nsynchronous_commit = local\n");
+	$node->restart;
+	$node->safe_psql('app', <<'SQL');
+SELECT migrate.apply('007b', $$
+VACUUM once;
+BEGIN;
+SET LOCAL synchronous_commit = on;
+INSERT INTO once DEFAULT VALUES;
+COMMIT;
+$$);
+SQL
+	ok($node->poll_query_until('app',
+			"SELECT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'migrations_schema worker' AND wait_event = 'SyncRep')"),
+		'commit once: the step waits for the synchronous standby, committed locally');
+	my $pid = worker_pid($node, 'app');
+	$node->safe_psql('app', "SELECT pg_terminate_backend($pid)");
+	$node->poll_query_until('app',
+		"SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $pid)");
+	$node->append_conf('postgresql.conf', "synchronous_standby_names = ''\nsynchronous_commit = on\n");
+	$node->reload;
+	$node->safe_psql('app', 'CALL migrate.wait();');
+	is(state_of($node, 'app', '007b'), 'applied', 'commit once: applied');
+	is($node->safe_psql('app', 'SELECT count(*) FROM once'), '1', 'commit once: the step ran once');
+	is($node->safe_psql('app', "SELECT string_agg(attempts::text, ',' ORDER BY position) FROM migrate.steps WHERE version = '007b'"),
+		'1,1', 'commit once: each step ran one time');
 }
 
 # ---- 7. pg_dump / pg_restore with a step pending
