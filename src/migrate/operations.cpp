@@ -156,12 +156,23 @@ std::vector<Ran> roll_back(const std::vector<Row>& rows, const std::string& by,
     }
     // Once a down script queued steps, the older migrations roll back behind them.
     std::vector<Ran> ran;
+    std::vector<std::string> queued;
     for (const auto& m : down) {
-        if (pipeline.queued())
+        if (pipeline.queued()) {
             pipeline.queue(m);
-        else
+            queued.push_back(m.version);
+        } else {
             ran.push_back(pipeline.run(m));
+        }
     }
+    if (!queued.empty())
+        pg::notice(std::to_string(queued.size()) +
+                       (queued.size() == 1 ? " migration is" : " migrations are") +
+                       " queued for rollback behind steps that run after this transaction "
+                       "commits: " +
+                       joined(queued),
+                   "They roll back in the background, newest first. SELECT * FROM "
+                   "migrate.status() shows them; CALL migrate.wait() waits for them.");
     pipeline.finish();
     return ran;
 }

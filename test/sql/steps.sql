@@ -234,7 +234,23 @@ SELECT version, state FROM st_status() WHERE version = '018';
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 'st_sp.d'::regclass;
 DROP SCHEMA st_sp CASCADE;
 
--- 14. Bad input
+-- 14. A migration queued for rollback behind another one's down steps keeps the down script
+--     queued with it: register() refuses a new one until it is rolled back.
+SELECT migrate.apply('019', 'CREATE TABLE st_19 (id int);', 'DROP TABLE st_19;');
+SELECT migrate.apply('020', 'CREATE INDEX CONCURRENTLY st_19_id ON st_19 (id);',
+                     'DROP INDEX CONCURRENTLY st_19_id;');
+CALL migrate.wait();
+BEGIN;
+SELECT version FROM migrate.rollback(2);
+SELECT version, state FROM st_status() WHERE version IN ('019', '020');
+SELECT migrate.register('019', 'CREATE TABLE st_19 (id int);', 'SELECT 1/0;');
+ROLLBACK;
+SELECT version FROM migrate.rollback(2);
+CALL migrate.wait();
+SELECT version, state FROM st_status() WHERE version IN ('019', '020');
+SELECT to_regclass('st_19') AS table_19;
+
+-- 15. Bad input
 CALL migrate.wait('999');
 CALL migrate.wait(timeout => '-1 s');
 CALL migrate.wait(NULL, NULL);
