@@ -101,7 +101,7 @@ suite_isolation() {
 # run as root: run prove as the non-root user, from a copy of the tests it can read.
 suite_tap() {
     ms_log "suite tap"
-    local pgxs perl5 tapdir f rc log
+    local pgxs perl5 tapdir f rc log started
     pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
     perl5=$(cd "$pgxs/test/perl" && pwd)
     tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
@@ -111,11 +111,13 @@ suite_tap() {
     for f in "$tapdir"/t/*.pl; do
         [[ -n ${MS_TAP_ONLY:-} && $(basename "$f") != *"$MS_TAP_ONLY"* ]] && continue
         log="$LOGDIR/tap_$(basename "$f" .pl).log"
+        started=$SECONDS
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
             PG_REGRESS="$pgxs/test/regress/pg_regress" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
             bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
         grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2
+        ms_log "tap/$(basename "$f"): $((SECONDS - started)) s"
         if [[ $rc -eq 0 ]]; then
             count "tap/$(basename "$f")" ok
         else
