@@ -71,6 +71,8 @@ CREATE TABLE migrate.steps (
 );
 CREATE INDEX steps_unfinished_idx ON migrate.steps (queue_seq, position)
     WHERE state IN ('pending', 'running', 'failed');
+-- status() and wait() look a migration's entries up by version.
+CREATE INDEX steps_version_idx ON migrate.steps (version, queue_seq);
 COMMENT ON TABLE migrate.steps IS
     'Work that runs after commit in the migrations_schema worker: steps, and migrations queued behind them';
 

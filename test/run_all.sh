@@ -121,6 +121,8 @@ suite_tap() {
         if [[ $rc -eq 0 ]]; then
             count "tap/$(basename "$f")" ok
         else
+            # the test's notes and diagnostics (seed, what disagreed), then how it ended
+            grep -E '^# ' "$log" | head -100 | sed 's/^/    /' >&2
             tail -40 "$log" >&2
             count "tap/$(basename "$f")" fail
         fi
