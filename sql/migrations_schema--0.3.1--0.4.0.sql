@@ -5,6 +5,8 @@
 --     states (queued, applying, rolling back, failed), history actions for them,
 --     migrate.wait() and migrate.retry(); status() shows where the steps are, split() when
 --     each statement runs;
+--   * order keys: migrate.register(..., order_key) places a migration in a client's own order
+--     (diesel's string order, Alembic's revision chain) instead of the natural version order;
 --   * migrate.selftest() is gone: it proved the C++ error boundary for the test suite, which
 --     now builds it as a module of its own (test/selftest).
 \echo Use "ALTER EXTENSION migrations_schema UPDATE TO '0.4.0'" to load this file. \quit
@@ -28,6 +30,9 @@ ALTER TABLE migrate.migrations ADD CONSTRAINT migrations_check CHECK (CASE
 DROP INDEX migrate.migrations_applied_seq_idx;
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
     WHERE applied_seq IS NOT NULL;
+
+ALTER TABLE migrate.migrations
+    ADD COLUMN order_key text;  -- its place in a client's own order (register(order_key =>))
 
 ALTER TABLE migrate.history DROP CONSTRAINT history_action_check;
 ALTER TABLE migrate.history ADD CONSTRAINT history_action_check
@@ -166,6 +171,19 @@ BEGIN
     END LOOP;
 END;
 $body$;
+
+SELECT migrate.upgrade_replace_function('migrate.register(text, text, text, text)',
+    'migrate.register(text, text, text, text, text)', $create$
+CREATE FUNCTION migrate.register(
+    version text,
+    up_sql text,
+    down_sql text DEFAULT NULL,
+    name text DEFAULT NULL,
+    order_key text DEFAULT NULL)
+RETURNS text
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_register';
+$create$);
 
 SELECT migrate.upgrade_replace_function('migrate.status()', 'migrate.status()', $create$
 CREATE FUNCTION migrate.status()

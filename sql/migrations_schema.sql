@@ -16,7 +16,8 @@
 -- One row per known migration: its scripts and its current state.
 CREATE TABLE migrate.migrations (
     version       text PRIMARY KEY,
-    sort_key      bytea NOT NULL UNIQUE,          -- natural order of versions (see README)
+    sort_key      bytea NOT NULL UNIQUE,          -- its place: natural order of versions, or
+                                                  -- 0x03 and order_key when it has one
     name          text,
     up_sql        text NOT NULL,
     down_sql      text,                           -- NULL: no down script, cannot roll back
@@ -39,7 +40,9 @@ CREATE TABLE migrate.migrations (
         WHEN state IN ('queued', 'failed') THEN true
         ELSE applied_seq IS NULL END),
     findings      jsonb,                          -- those of the apply that made it applied
-    overrides     jsonb
+    overrides     jsonb,
+    order_key     text                            -- its place in a client's own order
+                                                  -- (register(order_key =>)); NULL: natural
 );
 -- Newest applied first, for rollbacks; one apply sequence number per applied migration.
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
@@ -155,11 +158,14 @@ RETURNS text
     AS 'MODULE_PATHNAME', 'migrate_apply_one';
 
 -- Register a migration without applying it. Returns 'registered', 'updated' or 'unchanged'.
+-- order_key: its place in the order, compared as bytes, instead of the natural order of
+-- versions (for a folder whose tool orders otherwise: diesel, dbmate, Alembic).
 CREATE FUNCTION migrate.register(
     version text,
     up_sql text,
     down_sql text DEFAULT NULL,
-    name text DEFAULT NULL)
+    name text DEFAULT NULL,
+    order_key text DEFAULT NULL)
 RETURNS text
     LANGUAGE c VOLATILE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_register';

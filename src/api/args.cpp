@@ -6,7 +6,10 @@
 namespace ms::api {
 
 bool is_null(const Call& c, int i) {
-    return c.fcinfo->args[i].isnull;
+    // An argument the call does not have counts as NULL: a database still on an older version
+    // of the extension's SQL (before ALTER EXTENSION ... UPDATE) calls this library with the
+    // older, shorter declaration of a function.
+    return i >= c.fcinfo->nargs || c.fcinfo->args[i].isnull;
 }
 
 // A text Datum's contents.
@@ -48,7 +51,7 @@ void text_array_leaf(Datum array, const char* what, Datum** elems, bool** nulls,
 
 std::vector<std::optional<std::string>> text_array_arg(Call& c, int i, const char* what) {
     std::vector<std::optional<std::string>> out;
-    if (c.fcinfo->nargs <= i || is_null(c, i)) return out;
+    if (is_null(c, i)) return out;
     Datum* elems = nullptr;
     bool* nulls = nullptr;
     int n = 0;

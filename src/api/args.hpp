@@ -10,6 +10,7 @@
 
 namespace ms::api {
 
+// Whether argument i is NULL or absent (a call through an older, shorter SQL declaration).
 bool is_null(const Call& c, int i);
 // A text Datum's contents.
 std::string text_of(Datum d);

@@ -38,7 +38,9 @@ Datum sql_apply_one(Call& c) {
 }
 
 Datum sql_register_one(Call& c) {
-    return text_result(c, migrate::register_one(migration_input(c)));
+    migrate::Input in = migration_input(c);
+    in.order_key = opt_text(c, 4);
+    return text_result(c, migrate::register_one(in));
 }
 
 Datum sql_apply_pending(Call& c) {

@@ -25,6 +25,36 @@ class Session {
 void check_input(const Input& in) {
     version::validate(in.version);
     if (in.name) version::validate_name(*in.name);
+    if (in.order_key) version::validate_order_key(*in.order_key);
+}
+
+// A database orders its migrations one way: by natural version order, or by the order keys a
+// client gives at register. A new place must not mix the two, nor take another's place.
+void check_order(store::Store& db, const std::string& version,
+                 const std::optional<std::string>& order_key, const std::string& place) {
+    store::OrderCheck c = db.check_order(version, place);
+    if (order_key && c.natural)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + version + " has an order key, but the migrations known "
+                    "already are ordered by version",
+                    "A database orders its migrations one way: by the natural order of their "
+                    "versions, or by the order keys given at register (pg_migrate gives them for "
+                    "diesel, dbmate and Alembic folders).",
+                    "Register it without order_key, or every migration with one.");
+    if (!order_key && c.explicit_keys)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + version + " has no order key, but the migrations known "
+                    "already are ordered by order keys",
+                    "A database orders its migrations one way: by the natural order of their "
+                    "versions, or by the order keys given at register (pg_migrate gives them for "
+                    "diesel, dbmate and Alembic folders).",
+                    "Register it with migrate.register(..., order_key => ...), then apply it.");
+    if (c.taken_by)
+        throw Error(ERRCODE_UNIQUE_VIOLATION,
+                    "order key " + *order_key + " of migration " + version +
+                        " is already the place of migration " + *c.taken_by,
+                    "Two migrations cannot take the same place in the order.",
+                    "Give it an order key of its own.");
 }
 
 void check_same_version(const Row& row, const std::string& version) {
@@ -47,8 +77,9 @@ void check_same_version(const Row& row, const std::string& version) {
                 "higher version.");
 }
 
-bool is_older(const std::string& version, const std::optional<std::string>& newest) {
-    return newest && version::compare(version, *newest) < 0;
+// Whether a migration at `place` comes before the newest applied one.
+bool is_older(const std::string& place, const std::optional<store::Newest>& newest) {
+    return newest && place < newest->place;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -119,11 +150,16 @@ bool down_in_flight(const Row& row, store::Store& db) {
 bool update_details(const Row& row, const Input& in, const std::string& by) {
     std::optional<std::string> down = in.down_sql ? in.down_sql : row.down_sql;
     std::optional<std::string> name = in.name ? in.name : row.name;
+    std::optional<std::string> order_key = in.order_key ? in.order_key : row.order_key;
     bool down_changed = down != row.down_sql, name_changed = name != row.name;
-    if (!down_changed && !name_changed) return false;
+    bool order_changed = order_key != row.order_key;
+    if (!down_changed && !name_changed && !order_changed) return false;
     if (down_changed) warn_if_down_unusable(label(in.version, name), down);
     store::Store db;
-    db.update_details(in.version, down, name);
+    if (order_changed)
+        check_order(db, row.version, order_key,
+                    version::place(row.version, order_key ? &*order_key : nullptr));
+    db.update_details(in.version, down, name, order_key);
     if (down_changed)
         db.add_history(in.version, name, row.checksum,
                        store::Outcome{"update_down", pg::now(), by, {}, {}, false, {}, {}});
@@ -214,8 +250,10 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     store::Store db;
     std::optional<Row> row = db.find(in.version);
     bool applied = row && row->state == "applied";
-    std::optional<std::string> newest;
+    std::optional<store::Newest> newest;
     if (!applied) newest = db.newest_applied();
+    // A migration new to the database takes a natural place: it must fit the order.
+    if (!row) check_order(db, in.version, std::nullopt, version::sort_key(in.version));
     QueueState queue = queue_state(db);
     db.close();
 
@@ -238,15 +276,17 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
         session.finish();
         return "unchanged";
     }
-    bool out_of_order = is_older(in.version, newest);
+    store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum,
+                       row ? row->order_key : std::nullopt};
+    bool out_of_order = is_older(m.place(), newest);
     if (out_of_order && !allow_out_of_order)
         throw Error(
             ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "migration " + in.version + " is older than the newest applied migration " + *newest,
+            "migration " + in.version + " is older than the newest applied migration " +
+                newest->version,
             "Applying it now would run it after migrations that were written after it.",
             "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
             "applied out of order.");
-    store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum};
     pipeline.prepare(m, !queue.busy);
     warn_if_down_unusable(label(in.version, in.name), in.down_sql);
     if (queue.busy) {
@@ -295,15 +335,20 @@ std::string register_one(const Input& in) {
     }
     check_script(label(in.version, in.name), in.up_sql, Direction::up);
     warn_if_down_unusable(label(in.version, in.name), in.down_sql);
-    // A pending or rolled-back migration may be replaced freely: it is not in the schema.
+    // A pending or rolled-back migration may be replaced freely: it is not in the schema. Its
+    // order key, when not given, stays.
+    store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum,
+                       in.order_key ? in.order_key : row ? row->order_key : std::nullopt};
     std::string result = "registered";
     if (row)
-        result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name)
+        result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name &&
+                  row->order_key == m.order_key)
                      ? "unchanged"
                      : "updated";
     if (result != "unchanged") {
         store::Store w;
-        w.save_pending(store::Migration{in.version, in.name, in.up_sql, in.down_sql, sum});
+        check_order(w, in.version, m.order_key, m.place());
+        w.save_pending(m);
         w.close();
     }
     session.finish();
@@ -319,16 +364,16 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     lock();
 
     store::Store db;
-    std::optional<std::string> target;
+    std::optional<Row> target;
     if (to_version) {
         std::optional<Row> row = db.find(*to_version);
         if (!row)
             throw Error(ERRCODE_UNDEFINED_OBJECT,
                         "migration version " + *to_version + " is not known", "",
                         "SELECT version FROM migrate.status() lists the known versions.");
-        target = row->version;
+        target = std::move(row);
     }
-    std::optional<std::string> newest = db.newest_applied();
+    std::optional<store::Newest> newest = db.newest_applied();
     std::vector<store::Migration> pending = db.pending(target);
     QueueState queue = queue_state(db);
     db.close();
@@ -337,13 +382,14 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
 
     std::vector<std::string> older;
     for (const auto& m : pending)
-        if (is_older(m.version, newest)) older.push_back(m.version);
+        if (is_older(m.place(), newest)) older.push_back(m.version);
     if (!older.empty() && !allow_out_of_order)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     std::to_string(older.size()) +
                         (older.size() == 1 ? " pending migration is" : " pending migrations are") +
-                        " older than the newest applied migration " + *newest,
-                    "Older than " + *newest + ": " + joined(older) + ". Nothing was applied.",
+                        " older than the newest applied migration " + newest->version,
+                    "Older than " + newest->version + ": " + joined(older) +
+                        ". Nothing was applied.",
                     "Pass allow_out_of_order => true to apply them anyway; they are recorded as "
                     "applied out of order.");
     if (pending.empty()) {
@@ -363,8 +409,8 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
             queued.push_back(m.version);
             continue;
         }
-        ran.push_back(pipeline.run(m, is_older(m.version, newest)));
-        if (!newest || version::compare(m.version, *newest) > 0) newest = m.version;
+        ran.push_back(pipeline.run(m, is_older(m.place(), newest)));
+        if (!newest || m.place() > newest->place) newest = store::Newest{m.version, m.place()};
     }
     if (!queued.empty())
         pg::notice(
@@ -420,7 +466,7 @@ std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow) 
                     "Nothing was rolled back.",
                     "SELECT version FROM migrate.status() lists the known versions.");
     clear_for_rollback(db, queue_state(db));
-    std::vector<Row> above = db.applied_above(target->version);
+    std::vector<Row> above = db.applied_above(*target);
     db.close();
     if (above.empty()) {
         pg::notice("nothing to roll back: no migration newer than " + target->version +
@@ -482,7 +528,7 @@ void run_queued(const store::QueueEntry& e) {
     store::Migration m{
         row->version, row->name, dir == Direction::up ? e.statements[0] : *up,
         dir == Direction::down ? std::optional<std::string>(e.statements[0]) : row->down_sql,
-        row->checksum};
+        row->checksum, row->order_key};
     pipeline.prepare(m, true);
     pipeline.run(m);
     session.finish();

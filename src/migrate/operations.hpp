@@ -18,12 +18,14 @@ struct Input {
     std::string up_sql;
     std::optional<std::string> down_sql;
     std::optional<std::string> name;
+    std::optional<std::string> order_key;  // register: the place in a client's own order
 };
 
 // migrate.apply(version, up, down, name, allow_out_of_order, allow): "applied" or "unchanged".
 std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow);
 
-// migrate.register(version, up, down, name): "registered", "updated" or "unchanged".
+// migrate.register(version, up, down, name, order_key): "registered", "updated" or
+// "unchanged".
 std::string register_one(const Input& in);
 
 // migrate.apply(to_version, allow_out_of_order, allow): every pending migration up to the

@@ -11,12 +11,14 @@ namespace {
 
 // Schema-qualified; they run with search_path pinned to pg_catalog, pg_temp.
 spi::Query q_find{
-    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations WHERE sort_key = $1",
-    1,
-    {BYTEAOID},
+    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
+    "WHERE sort_key = $1 OR version = $2",
+    2,
+    {BYTEAOID, TEXTOID},
     nullptr};
 spi::Query q_newest_applied{
-    "SELECT version FROM migrate.migrations WHERE state IN ('applied', 'applying', 'queued', "
+    "SELECT version, order_key FROM migrate.migrations WHERE state IN ('applied', 'applying', "
+    "'queued', "
     "'rolling back', 'failed') ORDER BY sort_key DESC LIMIT 1",
     0,
     {},
@@ -33,18 +35,19 @@ spi::Query q_history{
 spi::Query q_save_applied{
     "INSERT INTO migrate.migrations AS m (version, sort_key, name, up_sql, down_sql, checksum, "
     "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order, "
-    "findings, overrides) "
+    "findings, overrides, order_key) "
     "VALUES ($1, $2, $3, $4, $5, $6, $15, $7, $8, $9, $10, $11, $12, "
-    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb) "
+    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb, $16) "
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
+    "sort_key = EXCLUDED.sort_key, order_key = EXCLUDED.order_key, "
     "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, state = EXCLUDED.state, "
     "applied_seq = EXCLUDED.applied_seq, applied_at = EXCLUDED.applied_at, "
     "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
     "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order, "
     "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides",
-    15,
+    16,
     {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
-     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID},
+     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_mark_applied{
     "UPDATE migrate.migrations SET state = $10, applied_seq = $2, applied_at = $3, "
@@ -55,21 +58,23 @@ spi::Query q_mark_applied{
      TEXTOID},
     nullptr};
 spi::Query q_register{
-    "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state) "
-    "VALUES ($1, $2, $3, $4, $5, $6, 'pending') "
+    "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state, "
+    "order_key) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) "
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
-    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, registered_at = now()",
-    6,
-    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, sort_key = EXCLUDED.sort_key, "
+    "order_key = EXCLUDED.order_key, registered_at = now()",
+    7,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_update_details{
-    "UPDATE migrate.migrations SET down_sql = $2, name = $3 WHERE version = $1",
-    3,
-    {TEXTOID, TEXTOID, TEXTOID},
+    "UPDATE migrate.migrations SET down_sql = $2, name = $3, order_key = $4, sort_key = $5 "
+    "WHERE version = $1",
+    5,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID},
     nullptr};
 // Pending migrations in version order, up to sort key $1 when it is not NULL.
 spi::Query q_pending{
-    "SELECT version, name, up_sql, down_sql, checksum FROM migrate.migrations "
+    "SELECT version, name, up_sql, down_sql, checksum, order_key FROM migrate.migrations "
     "WHERE state IN ('pending', 'rolled back') AND ($1 IS NULL OR sort_key <= $1) "
     "ORDER BY sort_key",
     1,
@@ -77,13 +82,13 @@ spi::Query q_pending{
     nullptr};
 // Rollback candidates, newest applied first: the newest $1 of them, or all above sort key $1.
 spi::Query q_applied_newest_first{
-    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
+    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
     "WHERE applied_seq IS NOT NULL ORDER BY applied_seq DESC LIMIT $1",
     1,
     {INT4OID},
     nullptr};
 spi::Query q_applied_above{
-    "SELECT version, state, checksum, down_sql, name FROM migrate.migrations "
+    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
     "WHERE applied_seq IS NOT NULL AND sort_key > $1 ORDER BY applied_seq DESC",
     1,
     {BYTEAOID},
@@ -94,6 +99,18 @@ spi::Query q_mark_rolled_back{
     "findings = NULL, overrides = NULL WHERE version = $1",
     1,
     {TEXTOID},
+    nullptr};
+
+// How the other migrations are ordered (natural keys, explicit ones), and which one already
+// takes place $2.
+spi::Query q_order_check{
+    "SELECT EXISTS (SELECT FROM migrate.migrations WHERE sort_key < '\\x03'::pg_catalog.bytea "
+    "AND version <> $1)::integer, "
+    "EXISTS (SELECT FROM migrate.migrations WHERE sort_key >= '\\x03'::pg_catalog.bytea "
+    "AND version <> $1)::integer, "
+    "(SELECT version FROM migrate.migrations WHERE sort_key = $2 AND version <> $1)",
+    2,
+    {TEXTOID, BYTEAOID},
     nullptr};
 
 spi::Query q_set_state{
@@ -225,7 +242,7 @@ spi::Query q_fingerprint{
 
 Row row_at(uint64 i) {
     return Row{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
-               spi::get_text(i, 4), spi::get_text(i, 5)};
+               spi::get_text(i, 4), spi::get_text(i, 5), spi::get_text(i, 6)};
 }
 
 std::vector<Row> rows(spi::Query& q, const spi::Params& p) {
@@ -253,25 +270,38 @@ void optional_int4(spi::Params& p, const std::optional<int>& v) {
 
 }  // namespace
 
+std::string Row::place() const {
+    return version::place(version, order_key ? &*order_key : nullptr);
+}
+
+std::string Migration::place() const {
+    return version::place(version, order_key ? &*order_key : nullptr);
+}
+
 std::optional<Row> Store::find(const std::string& version) {
     spi::Params p;
-    p.bytes(version::sort_key(version));
+    p.bytes(version::sort_key(version)).text(version);
     std::vector<Row> found = rows(q_find, p);
     if (found.empty()) return std::nullopt;
     return std::move(found.front());
 }
 
-std::optional<std::string> Store::newest_applied() {
-    std::optional<std::string> v;
-    if (spi::run(q_newest_applied, nullptr, nullptr) > 0) v = spi::get_text(0, 1);
+std::optional<Newest> Store::newest_applied() {
+    std::optional<Newest> v;
+    if (spi::run(q_newest_applied, nullptr, nullptr) > 0) {
+        Row r;
+        r.version = *spi::get_text(0, 1);
+        r.order_key = spi::get_text(0, 2);
+        v = Newest{r.version, r.place()};
+    }
     spi::release();
     return v;
 }
 
-std::vector<Migration> Store::pending(const std::optional<std::string>& to) {
+std::vector<Migration> Store::pending(const std::optional<Row>& to) {
     spi::Params p;
     if (to)
-        p.bytes(version::sort_key(*to));
+        p.bytes(to->place());
     else
         p.null();
     uint64 n = spi::run(q_pending, p.values(), p.nulls());
@@ -279,7 +309,7 @@ std::vector<Migration> Store::pending(const std::optional<std::string>& to) {
     out.reserve(n);
     for (uint64 i = 0; i < n; i++)
         out.push_back(Migration{*spi::get_text(i, 1), spi::get_text(i, 2), *spi::get_text(i, 3),
-                                spi::get_text(i, 4), *spi::get_text(i, 5)});
+                                spi::get_text(i, 4), *spi::get_text(i, 5), spi::get_text(i, 6)});
     spi::release();
     return out;
 }
@@ -290,10 +320,19 @@ std::vector<Row> Store::applied_newest_first(int limit) {
     return rows(q_applied_newest_first, p);
 }
 
-std::vector<Row> Store::applied_above(const std::string& version) {
+std::vector<Row> Store::applied_above(const Row& target) {
     spi::Params p;
-    p.bytes(version::sort_key(version));
+    p.bytes(target.place());
     return rows(q_applied_above, p);
+}
+
+OrderCheck Store::check_order(const std::string& version, const std::string& place) {
+    spi::Params p;
+    p.text(version).bytes(place);
+    spi::run(q_order_check, p.values(), p.nulls());
+    OrderCheck c{spi::get_int64(0, 1) != 0, spi::get_int64(0, 2) != 0, spi::get_text(0, 3)};
+    spi::release();
+    return c;
 }
 
 int64 Store::add_history(const std::string& version, const std::optional<std::string>& name,
@@ -314,7 +353,7 @@ void Store::mark_applied(const Migration& m, int64 seq, const Outcome& o, bool w
     spi::Params p;
     p.text(m.version);
     if (with_scripts)
-        p.bytes(version::sort_key(m.version))
+        p.bytes(m.place())
             .text(m.name)
             .text(m.up_sql)
             .text(m.down_sql)
@@ -323,6 +362,7 @@ void Store::mark_applied(const Migration& m, int64 seq, const Outcome& o, bool w
     optional_float8(p, o.duration_ms);
     optional_int4(p, o.statements);
     p.boolean(o.out_of_order).text(o.findings).text(o.overrides).text(state);
+    if (with_scripts) p.text(m.order_key);
     spi::run(with_scripts ? q_save_applied : q_mark_applied, p.values(), p.nulls());
 }
 
@@ -335,18 +375,21 @@ void Store::mark_rolled_back(const std::string& version) {
 void Store::save_pending(const Migration& m) {
     spi::Params p;
     p.text(m.version)
-        .bytes(version::sort_key(m.version))
+        .bytes(m.place())
         .text(m.name)
         .text(m.up_sql)
         .text(m.down_sql)
-        .text(m.checksum);
+        .text(m.checksum)
+        .text(m.order_key);
     spi::run(q_register, p.values(), p.nulls());
 }
 
 void Store::update_details(const std::string& version, const std::optional<std::string>& down_sql,
-                           const std::optional<std::string>& name) {
+                           const std::optional<std::string>& name,
+                           const std::optional<std::string>& order_key) {
     spi::Params p;
-    p.text(version).text(down_sql).text(name);
+    p.text(version).text(down_sql).text(name).text(order_key).bytes(
+        version::place(version, order_key ? &*order_key : nullptr));
     spi::run(q_update_details, p.values(), p.nulls());
 }
 

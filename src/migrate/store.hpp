@@ -15,6 +15,8 @@ namespace ms::migrate::store {
 struct Row {
     std::string version, state, checksum;
     std::optional<std::string> down_sql, name;
+    std::optional<std::string> order_key;  // given at register: the place in the order
+    std::string place() const;             // version::place of it
 };
 
 // A migration to apply: a pending row with its up script, or the arguments of apply().
@@ -24,6 +26,19 @@ struct Migration {
     std::string up_sql;
     std::optional<std::string> down_sql;
     std::string checksum;
+    std::optional<std::string> order_key;
+    std::string place() const;
+};
+
+// The newest applied migration in the order: its version and place.
+struct Newest {
+    std::string version, place;
+};
+
+// How the migrations other than one are ordered, and the one that already takes a place.
+struct OrderCheck {
+    bool natural = false, explicit_keys = false;
+    std::optional<std::string> taken_by;
 };
 
 // What one apply or rollback did, for its history row and the migration's row.
@@ -75,17 +90,19 @@ class Store {
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    // The migration whose version takes the place of `version` in the natural order.
+    // The migration `version`, or the one whose version takes its place in the natural order.
     std::optional<Row> find(const std::string& version);
-    // The version of the newest applied migration (by version order).
-    std::optional<std::string> newest_applied();
-    // Pending (registered or rolled back) migrations in version order, up to `to` (a known
-    // version) when given.
-    std::vector<Migration> pending(const std::optional<std::string>& to);
+    // The newest applied migration in the order.
+    std::optional<Newest> newest_applied();
+    // Pending (registered or rolled back) migrations in order, up to `to` (a known migration)
+    // when given.
+    std::vector<Migration> pending(const std::optional<Row>& to);
     // Applied migrations, newest applied first: at most `limit` of them.
     std::vector<Row> applied_newest_first(int limit);
-    // Applied migrations above `version` in version order, newest applied first.
-    std::vector<Row> applied_above(const std::string& version);
+    // Applied migrations after `target` in the order, newest applied first.
+    std::vector<Row> applied_above(const Row& target);
+    // The order of the migrations other than `version`, and which one takes `place`.
+    OrderCheck check_order(const std::string& version, const std::string& place);
 
     // A history row; returns its id (the apply's sequence number).
     int64 add_history(const std::string& version, const std::optional<std::string>& name,
@@ -100,7 +117,8 @@ class Store {
     void save_pending(const Migration& m);
     // New down script and name of a known migration.
     void update_details(const std::string& version, const std::optional<std::string>& down_sql,
-                        const std::optional<std::string>& name);
+                        const std::optional<std::string>& name,
+                        const std::optional<std::string>& order_key);
 
     // A migration's new state (queued, applying, rolling back, failed, ...).
     void set_state(const std::string& version, const char* state);

@@ -49,6 +49,17 @@ void validate_name(std::string_view name) {
     check_text(name, "migration name", kMaxNameBytes);
 }
 
+void validate_order_key(std::string_view key) {
+    check_text(key, "order key", kMaxVersionBytes);
+}
+
+std::string place(std::string_view version, const std::string* order_key) {
+    if (!order_key) return sort_key(version);
+    std::string key(1, kExplicitPlace);
+    key += *order_key;
+    return key;
+}
+
 std::string sort_key(std::string_view v) {
     std::string key;
     key.reserve(v.size() + 8);

@@ -24,6 +24,16 @@ void validate_name(std::string_view name);
 // 006 and 1.9 < 1.10. Versions that differ only in leading zeros of a number have equal keys.
 std::string sort_key(std::string_view v);
 
+// An order key given at register (a client's own order of its folder: diesel's string order,
+// Alembic's revision chain): validated like a version, at most kMaxVersionBytes bytes.
+void validate_order_key(std::string_view key);
+
+// The place of a migration in the order: its order key's bytes after 0x03 when it has one
+// (compared as plain bytes), else sort_key(version). Natural keys begin with 0x01 or 0x02, so
+// the two kinds never collide; a database holds one kind (register refuses a mix).
+std::string place(std::string_view version, const std::string* order_key);
+constexpr char kExplicitPlace = '\x03';
+
 // Natural comparison: negative, zero or positive.
 int compare(std::string_view a, std::string_view b);
 

@@ -49,7 +49,7 @@ RESET ROLE;
 -- needs no privilege on the bookkeeping tables: the extension writes them itself.
 GRANT USAGE ON SCHEMA migrate TO ms_deploy;
 GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
-                          migrate.register(text, text, text, text),
+                          migrate.register(text, text, text, text, text),
                           migrate.apply(text, boolean, text[]),
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]) TO ms_deploy;

@@ -40,3 +40,46 @@ SELECT version, state FROM migrate.status();
 DROP TABLE r1, r2;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
+
+-- order keys: a client's own order of its folder instead of the natural order of versions.
+-- diesel orders dash-stripped versions as strings: 201706080000000000 (18 digits) comes before
+-- 20180101000000 (14 digits), which the natural order puts the other way round.
+SELECT migrate.register('20180101000000', 'CREATE TABLE k2 (id int);', 'DROP TABLE k2;', 'k2',
+                        order_key => '20180101000000');
+SELECT migrate.register('201706080000000000', 'CREATE TABLE k1 (id int);', 'DROP TABLE k1;', 'k1',
+                        order_key => '201706080000000000');
+SELECT version, order_key FROM migrate.status() JOIN migrate.migrations USING (version);
+SELECT version FROM migrate.apply('201706080000000000');
+-- the next one in the order is not out of order, though its version is naturally smaller
+SELECT version FROM migrate.apply();
+SELECT version, state, out_of_order FROM migrate.migrations ORDER BY sort_key;
+-- a key that comes before an applied one is out of order, as a version would be
+SELECT migrate.register('20170101000000', 'CREATE TABLE k0 (id int);', NULL, 'k0',
+                        order_key => '20170101000000');
+SELECT version FROM migrate.apply();
+\echo :LAST_ERROR_SQLSTATE
+-- one order per database: no mixing with natural versions, no two migrations in one place
+SELECT migrate.register('3', 'CREATE TABLE k3 (id int);');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.apply('3', 'CREATE TABLE k3 (id int);');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.register('3', 'CREATE TABLE k3 (id int);', order_key => '20180101000000');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.register('3', 'CREATE TABLE k3 (id int);', order_key => '');
+\echo :LAST_ERROR_SQLSTATE
+-- registering again without a key keeps the stored one; re-applying by version keeps it too
+SELECT migrate.register('20180101000000', 'CREATE TABLE k2 (id int);');
+SELECT migrate.apply('20180101000000', 'CREATE TABLE k2 (id int);');
+SELECT version, order_key FROM migrate.migrations ORDER BY sort_key;
+-- rollback to a version follows the order too
+SELECT version FROM migrate.rollback(to_version => '201706080000000000');
+SELECT version FROM migrate.rollback(1);
+SELECT version, state FROM migrate.status();
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+-- a natural database refuses an order key
+SELECT migrate.register('1', 'SELECT 1;');
+SELECT migrate.register('2', 'SELECT 2;', order_key => 'b');
+\echo :LAST_ERROR_SQLSTATE
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;

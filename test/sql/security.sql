@@ -106,7 +106,7 @@ SELECT sec_try('sec_nobody', stmt) AS result, string_agg(n::text, ',' ORDER BY n
 --     use. It registers, applies and rolls back (both forms of each)...
 GRANT USAGE ON SCHEMA migrate TO sec_deploy;
 GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
-                          migrate.register(text, text, text, text),
+                          migrate.register(text, text, text, text, text),
                           migrate.apply(text, boolean, text[]),
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]),
