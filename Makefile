@@ -6,8 +6,9 @@ MODULE_big = migrations_schema
 PG_CONFIG ?= pg_config
 # The extension's version, from the control file: the library checks the installed one.
 MS_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
-# Every C++ file under src/, by layer (see docs/design.md).
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*/*.cpp src/*/*/*.cpp)))
+# Every C++ file under src/, by layer (see docs/design.md); src/client is the pg_migrate program.
+OBJS = $(patsubst %.cpp,%.o,$(sort $(filter-out src/client/%,$(wildcard src/*/*.cpp src/*/*/*.cpp))))
+CLIENT_OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/client/*.cpp))) src/migrate/version.o
 # sql/migrations_schema.sql is the current schema, installed as the script of the control
 # file's default_version; the other scripts are the update chain from 0.1.0.
 DATA = $(filter-out $(DATA_built),$(wildcard sql/migrations_schema--*.sql))
@@ -41,6 +42,20 @@ include $(PGXS)
 
 # PGXS compiles .cpp with CXXFLAGS (PG_CXXFLAGS appended); drop the C-only warnings it passes.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
+
+# pg_migrate, the client: C++17 on libpq, built with the module and installed into bindir.
+all: pg_migrate
+$(CLIENT_OBJS): override CPPFLAGS += -I$(includedir)
+pg_migrate: $(CLIENT_OBJS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ -L$(libdir) -lpq $(SANITIZE)
+install: install-client
+install-client: pg_migrate installdirs
+	$(INSTALL_PROGRAM) pg_migrate '$(DESTDIR)$(bindir)/pg_migrate'
+uninstall: uninstall-client
+uninstall-client:
+	rm -f '$(DESTDIR)$(bindir)/pg_migrate'
+EXTRA_CLEAN = pg_migrate $(CLIENT_OBJS)
+.PHONY: install-client uninstall-client
 
 sql/migrations_schema--$(MS_VERSION).sql: sql/migrations_schema.sql $(EXTENSION).control
 	cp $< $@

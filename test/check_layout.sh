@@ -17,6 +17,7 @@ problem() { echo "layout: $*"; problems=$((problems + 1)); }
 # PostgreSQL's headers: any include of a .h file that is not ours (ours are .hpp).
 while IFS= read -r hit; do
     [[ $hit == src/pg/pg.hpp:* ]] && continue
+    [[ $hit == src/client/* ]] && continue  # a client program: system headers (checked below)
     problem "PostgreSQL header outside src/pg/pg.hpp: $hit"
 done < <(grep -rn --include='*.cpp' --include='*.hpp' -E '^#include\s+["<][a-z_/]+\.h[">]' src)
 
@@ -62,6 +63,7 @@ declare -A below=(
     [migrate]="common pg script lint audit safety"
     [worker]="common pg script lint audit safety migrate"
     [api]="common pg script lint audit safety migrate worker"
+    [client]="common migrate"  # pg_migrate: only the pure migrate/version.hpp (checked below)
 )
 for room in "${!below[@]}"; do
     [[ -d src/$room ]] || continue
@@ -74,6 +76,21 @@ for room in "${!below[@]}"; do
         problem "$file ($room) includes a header of $header, which is not below it"
     done < <(grep -rn -E '^#include\s+"[a-z]+/[a-z_]+\.hpp"' "src/$room")
 done
+
+# pg_migrate (src/client) is a program of its own on libpq: of the extension it shares only the
+# pure natural order of versions, never a header that reaches the server.
+while IFS= read -r hit; do
+    header=${hit#*\"}
+    header=${header%\"}
+    [[ $header == client/* || $header == common/* || $header == migrate/version.hpp ]] && continue
+    problem "${hit%%:*} (client) includes $header: only client/, common/ and migrate/version.hpp"
+done < <(grep -rn -E '^#include\s+"' src/client 2>/dev/null)
+while IFS= read -r hit; do
+    header=${hit#*<}
+    header=${header%>}
+    [[ $header == libpq-fe.h || $header == sys/* || $header != */* ]] && [[ $header != postgres*.h && $header != fmgr.h ]] && continue
+    problem "${hit%%:*} (client) includes <$header>, a server header"
+done < <(grep -rn -E '^#include\s+<[^>]+\.h>' src/client 2>/dev/null)
 
 if ((problems > 0)); then
     echo "layout: $problems problem(s)"

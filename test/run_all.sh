@@ -101,8 +101,9 @@ suite_isolation() {
 # run as root: run prove as the non-root user, from a copy of the tests it can read.
 suite_tap() {
     ms_log "suite tap"
-    local pgxs perl5 tapdir f rc log started
+    local pgxs perl5 tapdir f rc log started dbmate
     pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
+    dbmate=$(ms_dbmate)  # pg_migrate's test makes its dbmate folder with dbmate itself
     perl5=$(cd "$pgxs/test/perl" && pwd)
     tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
     cp -r "$MS_ROOT/test/t" "$tapdir/t"
@@ -113,7 +114,7 @@ suite_tap() {
         log="$LOGDIR/tap_$(basename "$f" .pl).log"
         started=$SECONDS
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
-            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
+            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_DBMATE="$dbmate" PG_MIGRATE_ALEMBIC="/usr/bin/python3 -m alembic" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
             bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
         grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2

@@ -35,16 +35,18 @@ void check_order(store::Store& db, const std::string& version,
     store::OrderCheck c = db.check_order(version, place);
     if (order_key && c.natural)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "migration " + version + " has an order key, but the migrations known "
-                    "already are ordered by version",
+                    "migration " + version +
+                        " has an order key, but the migrations known "
+                        "already are ordered by version",
                     "A database orders its migrations one way: by the natural order of their "
                     "versions, or by the order keys given at register (pg_migrate gives them for "
                     "diesel, dbmate and Alembic folders).",
                     "Register it without order_key, or every migration with one.");
     if (!order_key && c.explicit_keys)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "migration " + version + " has no order key, but the migrations known "
-                    "already are ordered by order keys",
+                    "migration " + version +
+                        " has no order key, but the migrations known "
+                        "already are ordered by order keys",
                     "A database orders its migrations one way: by the natural order of their "
                     "versions, or by the order keys given at register (pg_migrate gives them for "
                     "diesel, dbmate and Alembic folders).",
@@ -276,17 +278,16 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
         session.finish();
         return "unchanged";
     }
-    store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum,
-                       row ? row->order_key : std::nullopt};
+    store::Migration m{in.version,  in.name, in.up_sql,
+                       in.down_sql, sum,     row ? row->order_key : std::nullopt};
     bool out_of_order = is_older(m.place(), newest);
     if (out_of_order && !allow_out_of_order)
-        throw Error(
-            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "migration " + in.version + " is older than the newest applied migration " +
-                newest->version,
-            "Applying it now would run it after migrations that were written after it.",
-            "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
-            "applied out of order.");
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "migration " + in.version + " is older than the newest applied migration " +
+                        newest->version,
+                    "Applying it now would run it after migrations that were written after it.",
+                    "Pass allow_out_of_order => true to apply it anyway; it is recorded as "
+                    "applied out of order.");
     pipeline.prepare(m, !queue.busy);
     warn_if_down_unusable(label(in.version, in.name), in.down_sql);
     if (queue.busy) {
@@ -337,8 +338,9 @@ std::string register_one(const Input& in) {
     warn_if_down_unusable(label(in.version, in.name), in.down_sql);
     // A pending or rolled-back migration may be replaced freely: it is not in the schema. Its
     // order key, when not given, stays.
-    store::Migration m{in.version, in.name, in.up_sql, in.down_sql, sum,
-                       in.order_key ? in.order_key : row ? row->order_key : std::nullopt};
+    store::Migration m{
+        in.version,  in.name, in.up_sql,
+        in.down_sql, sum,     in.order_key ? in.order_key : row ? row->order_key : std::nullopt};
     std::string result = "registered";
     if (row)
         result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name &&
@@ -384,14 +386,14 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     for (const auto& m : pending)
         if (is_older(m.place(), newest)) older.push_back(m.version);
     if (!older.empty() && !allow_out_of_order)
-        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    std::to_string(older.size()) +
-                        (older.size() == 1 ? " pending migration is" : " pending migrations are") +
-                        " older than the newest applied migration " + newest->version,
-                    "Older than " + newest->version + ": " + joined(older) +
-                        ". Nothing was applied.",
-                    "Pass allow_out_of_order => true to apply them anyway; they are recorded as "
-                    "applied out of order.");
+        throw Error(
+            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            std::to_string(older.size()) +
+                (older.size() == 1 ? " pending migration is" : " pending migrations are") +
+                " older than the newest applied migration " + newest->version,
+            "Older than " + newest->version + ": " + joined(older) + ". Nothing was applied.",
+            "Pass allow_out_of_order => true to apply them anyway; they are recorded as "
+            "applied out of order.");
     if (pending.empty()) {
         pg::notice("nothing to apply: no pending migration" +
                    (to_version ? " up to version " + *to_version : std::string()));
@@ -526,9 +528,12 @@ void run_queued(const store::QueueEntry& e) {
     Pipeline pipeline(dir, allow, pg::current_user_name());
     pipeline.in_queue(e.queue_seq);
     store::Migration m{
-        row->version, row->name, dir == Direction::up ? e.statements[0] : *up,
+        row->version,
+        row->name,
+        dir == Direction::up ? e.statements[0] : *up,
         dir == Direction::down ? std::optional<std::string>(e.statements[0]) : row->down_sql,
-        row->checksum, row->order_key};
+        row->checksum,
+        row->order_key};
     pipeline.prepare(m, true);
     pipeline.run(m);
     session.finish();

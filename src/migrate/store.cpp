@@ -242,7 +242,7 @@ spi::Query q_fingerprint{
 
 Row row_at(uint64 i) {
     return Row{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
-               spi::get_text(i, 4), spi::get_text(i, 5), spi::get_text(i, 6)};
+               spi::get_text(i, 4),  spi::get_text(i, 5),  spi::get_text(i, 6)};
 }
 
 std::vector<Row> rows(spi::Query& q, const spi::Params& p) {
@@ -353,11 +353,7 @@ void Store::mark_applied(const Migration& m, int64 seq, const Outcome& o, bool w
     spi::Params p;
     p.text(m.version);
     if (with_scripts)
-        p.bytes(m.place())
-            .text(m.name)
-            .text(m.up_sql)
-            .text(m.down_sql)
-            .text(m.checksum);
+        p.bytes(m.place()).text(m.name).text(m.up_sql).text(m.down_sql).text(m.checksum);
     p.int8(seq).timestamptz(o.at).text(o.by);
     optional_float8(p, o.duration_ms);
     optional_int4(p, o.statements);

@@ -9,7 +9,7 @@
 
 MS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MS_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-client-15 libboost-dev g++ make
-             cmake libipc-run-perl python3)
+             cmake libipc-run-perl python3 python3-alembic)
 
 ms_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 ms_die() { ms_log "ERROR: $*"; exit 1; }
@@ -34,6 +34,22 @@ ms_install_deps() {
     ms_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     ms_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+}
+
+# The dbmate binary (npm package dbmate 2.36.0, the version ../shared/bench pins), installed
+# once into a cache directory that the non-root test user can read; prints its path, or nothing
+# when npm is missing or the registry cannot be reached.
+ms_dbmate() {
+    local cache=${MS_CACHE:-/var/tmp/migrations_schema_cache}/dbmate
+    local bin=$cache/node_modules/@dbmate/linux-x64/bin/dbmate
+    if [[ ! -x $bin ]] && command -v npm >/dev/null; then
+        mkdir -p "$cache" &&
+            (cd "$cache" && timeout 300 npm install --no-save --no-audit --no-fund \
+                dbmate@2.36.0 >/dev/null 2>&1) || true
+        chmod -R a+rX "${MS_CACHE:-/var/tmp/migrations_schema_cache}" 2>/dev/null || true
+    fi
+    [[ -x $bin ]] && echo "$bin"
+    return 0
 }
 
 ms_pg_config() { echo "${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"; }

@@ -1,0 +1,53 @@
+// pg_migrate: the options of one run and what the commands share.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/db.hpp"
+#include "client/folder.hpp"
+
+namespace pgm {
+
+// Exit statuses (documented in pg_migrate --help and the README).
+enum Exit {
+    kOk = 0,
+    kRefused = 1,     // the database refused, a migration or step failed, lint found an error,
+                      // status found an edited, missing or out-of-order migration
+    kBadInput = 2,    // usage, the folder, a file
+    kNoDatabase = 3,  // no connection, no extension, an extension too old
+};
+
+struct Options {
+    std::string command;
+    std::vector<std::string> args;
+    std::string conninfo;  // -d, else DATABASE_URL, else libpq's environment
+    std::string dir;
+    std::string layout;
+    std::optional<std::string> to;
+    bool json = false, quiet = false, dry_run = false, per_migration = false, wait = true;
+    double wait_timeout = 0;  // seconds; 0: no limit
+    bool progress = false;    // standard error is a terminal
+};
+
+// Reads the folder (Alembic through Alembic), connects and checks the extension.
+Folder load_folder(const Options& o);
+void check_extension(Db& db);
+
+// The commands; each returns the exit status.
+int cmd_status(const Options& o);
+int cmd_up(const Options& o);
+int cmd_down(const Options& o);
+int cmd_lint(const Options& o);
+int cmd_new(const Options& o);
+
+// JSON string literal.
+std::string json_str(const std::string& s);
+std::string json_opt(const std::optional<std::string>& s);
+
+// A server error as lines for standard error, naming the folder's file (and line) where the
+// error names one of its migrations.
+std::string describe_error(const DbError& e, const Folder& f);
+
+}  // namespace pgm

@@ -1,0 +1,106 @@
+// pg_migrate: the connection (libpq). See db.hpp.
+#include "client/db.hpp"
+
+#include <cstdio>
+#include <libpq-fe.h>
+
+namespace pgm {
+
+namespace {
+
+// Server notices (NOTICE, WARNING) on standard error, unless --quiet.
+void on_notice(void* quiet, const PGresult* r) {
+    if (*static_cast<bool*>(quiet)) return;
+    const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY);
+    const char* message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    std::fprintf(stderr, "%s: %s\n", severity ? severity : "NOTICE", message ? message : "");
+    if (detail) std::fprintf(stderr, "  %s\n", detail);
+}
+
+bool g_quiet = false;
+
+std::string field(const PGresult* r, int code) {
+    const char* v = PQresultErrorField(r, code);
+    return v ? v : "";
+}
+
+}  // namespace
+
+Rows::Rows(pg_result* r) : r_(r, PQclear) {}
+int Rows::size() const {
+    return PQntuples(r_.get());
+}
+std::optional<std::string> Rows::get(int row, int col) const {
+    if (PQgetisnull(r_.get(), row, col)) return std::nullopt;
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+}
+
+Db::Db(const std::string& conninfo, bool quiet) {
+    g_quiet = quiet;
+    const char* keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
+    const char* values[] = {conninfo.c_str(), "pg_migrate", "UTF8", nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+        std::string m = conn_ ? PQerrorMessage(conn_) : "out of memory";
+        while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+        size_t nl = m.find('\n');  // the cause; then libpq's hint on a line of its own
+        if (nl != std::string::npos) m = m.substr(0, nl);
+        if (conn_) PQfinish(conn_);
+        throw ConnectionError("cannot connect: " + m);
+    }
+    PQsetNoticeReceiver(conn_, on_notice, &g_quiet);
+}
+
+Db::~Db() {
+    PQfinish(conn_);
+}
+
+std::string Db::describe() const {
+    return std::string("database ") + PQdb(conn_);
+}
+
+Rows Db::query(const std::string& sql, const std::vector<Param>& params) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    for (const auto& p : params) {
+        values.push_back(p ? p->c_str() : nullptr);
+        lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+    }
+    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                               values.data(), lengths.data(), nullptr, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
+    if (!r || PQstatus(conn_) != CONNECTION_OK) {
+        std::string m = PQerrorMessage(conn_);
+        while (!m.empty() && m.back() == '\n') m.pop_back();
+        PQclear(r);
+        throw ConnectionError("connection lost: " + m);
+    }
+    DbError e(field(r, PG_DIAG_SQLSTATE), field(r, PG_DIAG_MESSAGE_PRIMARY),
+              field(r, PG_DIAG_MESSAGE_DETAIL), field(r, PG_DIAG_MESSAGE_HINT),
+              field(r, PG_DIAG_CONTEXT));
+    PQclear(r);
+    throw e;
+}
+
+std::string text_array(const std::vector<Param>& values) {
+    std::string a = "{";
+    for (size_t i = 0; i < values.size(); i++) {
+        if (i) a += ',';
+        if (!values[i]) {
+            a += "NULL";
+            continue;
+        }
+        a += '"';
+        for (char c : *values[i]) {
+            if (c == '"' || c == '\\') a += '\\';
+            a += c;
+        }
+        a += '"';
+    }
+    return a + "}";
+}
+
+}  // namespace pgm

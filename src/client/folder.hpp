@@ -1,0 +1,55 @@
+// pg_migrate: reading a folder of migrations in one of the layouts the common tools use, in
+// that tool's own order. Pure C++ (no libpq, no server): the files, their names, their order.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgm {
+
+// An error of the input (a file, a folder, an argument): exit status 2.
+struct InputError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// One migration of the folder.
+struct Migration {
+    std::string version;  // as registered (diesel: dashes removed; Flyway: canonical form)
+    std::string name;
+    std::string up_path;  // the file that holds the up script (for messages)
+    std::string down_path;
+    std::string up_sql;  // byte for byte what the file (or its section) holds
+    std::optional<std::string> down_sql;
+    int up_line = 1, down_line = 1;        // line of the file where the script begins
+    std::optional<std::string> order_key;  // the tool's order, when it is not the natural one
+    bool no_transaction = false;           // the tool's own flag (the server decides by itself)
+};
+
+struct Folder {
+    std::string dir, layout;
+    std::vector<Migration> migrations;  // in the tool's order
+    std::vector<std::string> notes;     // what was read but is not applied (and why)
+};
+
+// The layouts: plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway,
+// alembic. Returns the canonical name of `given` (aliases: sqlx, golang-migrate, supabase).
+std::string layout_name(const std::string& given);
+const char* layout_list();
+
+// Reads `dir` in `layout` ("" detects it). Alembic folders need their SQL from Alembic
+// itself: read_folder leaves their scripts empty; alembic.hpp fills them.
+Folder read_folder(const std::string& dir, const std::string& layout);
+std::string detect_layout(const std::string& dir);
+
+// Creates the files of a new migration NAME in the folder's own convention; returns their
+// paths. `now` is the UTC time as YYYYMMDDHHMMSS.
+std::vector<std::string> new_migration(const Folder& folder, const std::string& name,
+                                       const std::string& now);
+
+// The contents of a file; InputError when it cannot be read, is not valid UTF-8 or holds a
+// NUL byte.
+std::string read_file(const std::string& path);
+
+}  // namespace pgm
