@@ -131,7 +131,8 @@ suite_tap() {
     rm -rf "$tapdir"
 }
 
-# The real corpus (../shared/corpora/crates_io): apply all, roll back all, apply all again.
+# The real corpus (../shared/corpora/crates_io): apply all, roll back all, apply all again; by
+# SQL calls, then with pg_migrate on the corpus in its own diesel layout.
 suite_corpus() {
     ms_log "suite corpus"
     local rc
@@ -144,6 +145,17 @@ suite_corpus() {
         count corpus/crates_io ok
     else
         count corpus/crates_io fail
+    fi
+    # the same corpus in its own diesel layout, through pg_migrate
+    bash "$MS_ROOT/test/corpus/pg_migrate_crates_io.sh" >"$LOGDIR/corpus_pgm.log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$LOGDIR/corpus_pgm.log" >&2
+    if [[ $rc -eq 0 ]] && grep -q 'corpus not found' "$LOGDIR/corpus_pgm.log"; then
+        SKIPPED=$((SKIPPED + 1))
+    elif [[ $rc -eq 0 ]]; then
+        count corpus/crates_io_pg_migrate ok
+    else
+        count corpus/crates_io_pg_migrate fail
     fi
 }
 

@@ -26,6 +26,7 @@ struct Options {
     std::string dir;
     std::string layout;
     std::optional<std::string> to;
+    std::vector<std::string> allow;  // --allow: overrides passed to apply and rollback (allow =>)
     bool json = false, quiet = false, dry_run = false, per_migration = false, wait = true;
     double wait_timeout = 0;  // seconds; 0: no limit
     bool progress = false;    // standard error is a terminal

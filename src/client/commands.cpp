@@ -149,6 +149,12 @@ void print_ran(const Options& o, const char* verb, const std::vector<Ran>& ran, 
                 dry ? "; rolled back, nothing changed" : "");
 }
 
+// --allow values as a text[] (NULL when none).
+Param allow_array(const Options& o) {
+    if (o.allow.empty()) return Param();
+    return text_array(std::vector<Param>(o.allow.begin(), o.allow.end()));
+}
+
 // After a committed up or down: what was done, then the steps after commit waited for.
 int finish(Db& db, const Options& o, const Folder& f, const char* verb, const std::vector<Ran>& ran,
            double seconds, const std::map<std::string, int>& reg) {
@@ -202,10 +208,10 @@ std::string json_opt(const std::optional<std::string>& s) {
 }
 
 std::string describe_error(const DbError& e, const Folder& f) {
-    // "migration V up script, statement S, line L": the file and its line.
+    // "migration V (name) up script, [statement S, ]line L": the file and its line.
     std::string where;
     static const std::regex ctx(
-        R"(migration (\S+)(?: \([^)]*\))? (up|down) script, statement \d+, line (\d+))");
+        R"(migration (\S+)(?: \([^)]*\))? (up|down) script, (?:statement \d+, )?line (\d+))");
     std::smatch m;
     std::string text = e.context + "\n" + e.what();
     const Migration* hit = nullptr;
@@ -285,13 +291,14 @@ int cmd_up(const Options& o) {
             if (s == "pending" || s == "rolled back") todo.push_back(&m);
             if (o.to && m.version == *o.to) break;
         }
+        Param allow = allow_array(o);
         for (size_t i = 0; i < todo.size(); i++) {
             progress(o, i + 1, todo.size(), label(*todo[i]), t0);
             if (o.per_migration) db.exec("BEGIN");
             for (auto& r :
                  ran_rows(db.query("SELECT version, coalesce(name, ''), statements, duration_ms "
-                                   "FROM migrate.apply(to_version => $1)",
-                                   {todo[i]->version})))
+                                   "FROM migrate.apply(to_version => $1, allow => $2::text[])",
+                                   {todo[i]->version, allow})))
                 ran.push_back(std::move(r));
             if (o.per_migration) db.exec("COMMIT");
         }
@@ -335,12 +342,12 @@ int cmd_down(const Options& o) {
                          o.to ? ("down to " + *o.to).c_str() : std::to_string(n).c_str());
         Rows r = o.to ? db.query(
                             "SELECT version, coalesce(name, ''), statements, duration_ms "
-                            "FROM migrate.rollback(to_version => $1)",
-                            {*o.to})
+                            "FROM migrate.rollback(to_version => $1, allow => $2::text[])",
+                            {*o.to, allow_array(o)})
                       : db.query(
                             "SELECT version, coalesce(name, ''), statements, duration_ms "
-                            "FROM migrate.rollback($1::integer)",
-                            {std::to_string(n)});
+                            "FROM migrate.rollback($1::integer, allow => $2::text[])",
+                            {std::to_string(n), allow_array(o)});
         ran = ran_rows(r);
         db.exec(o.dry_run ? "ROLLBACK" : "COMMIT");
     } catch (const DbError& e) {

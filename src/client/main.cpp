@@ -29,6 +29,9 @@ Options:
   --layout=LAYOUT        plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate,
                          flyway, alembic (default: detected from the folder)
   --to=V                 up: apply up to and including V; down: roll back down to V
+  --allow='RULE[, RULE] [-- REASON]'
+                         up, down: override these lint rules for this run (recorded with
+                         the migrations, as migrate.apply(allow => ...)); may be repeated
   --dry-run              up, down: do everything, then roll the transaction back
   --per-migration        up: commit after each migration (default: one transaction)
   --no-wait              up, down: do not wait for steps that run after commit
@@ -80,6 +83,8 @@ pgm::Options parse(int argc, char** argv) {
             o.dir = v;
         } else if (take(a, "--layout", i, argc, argv, v)) {
             o.layout = v;
+        } else if (take(a, "--allow", i, argc, argv, v)) {
+            o.allow.push_back(v);
         } else if (take(a, "--to", i, argc, argv, v)) {
             o.to = v;
         } else if (take(a, "--wait-timeout", i, argc, argv, v)) {
