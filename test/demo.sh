@@ -50,12 +50,17 @@ step "Creating database demo and the extension in it" \
 "${MS_PSQL[@]}" -d postgres -c 'CREATE DATABASE demo'
 show 'CREATE EXTENSION migrations_schema'
 
-step "Applying the example migrations with examples/apply_folder.sh" \
-     "Each *.up.sql file (and its .down.sql, when there is one) is registered with" \
-     "migrate.register; then SELECT * FROM migrate.apply() runs every pending migration in" \
-     "version order (001, 002, 002a, 003, ...), all in one transaction."
+PGM=(pg_migrate -d demo --dir "$MS_ROOT/examples/migrations")
+step "Applying the example migrations with pg_migrate" \
+     "pg_migrate, the extension's client, reads the folder (VERSION_name.up.sql and its" \
+     ".down.sql: the sqlx / golang-migrate layout), registers every file with" \
+     "migrate.register and applies the pending ones in version order (001, 002, 002a, 003," \
+     "...), all in one transaction. Every rule is the database's."
 for f in "$MS_ROOT"/examples/migrations/*.sql; do echo "     ${f##*/}"; done
-"$MS_ROOT/examples/apply_folder.sh" demo "$MS_ROOT/examples/migrations"
+printf '\n$ pg_migrate -d demo --dir examples/migrations status\n'
+"${PGM[@]}" status
+printf '\n$ pg_migrate -d demo --dir examples/migrations up\n'
+"${PGM[@]}" up
 
 step "What the database now knows about its migrations" \
      "One row per migration: state, when and by whom it was applied, how long it took, the" \
@@ -64,14 +69,17 @@ show 'SELECT * FROM migrate.status()'
 show '\dtv'
 
 step "Rolling back the newest migration" \
-     "migrate.rollback() runs the stored down script of the newest applied migration (005:" \
-     "DROP VIEW user_stats) in this transaction and marks it rolled back."
-show 'SELECT * FROM migrate.rollback()'
+     "pg_migrate down calls migrate.rollback(), which runs the down script of the newest" \
+     "applied migration (005: DROP VIEW user_stats) and marks it rolled back."
+printf '\n$ pg_migrate -d demo --dir examples/migrations down\n'
+"${PGM[@]}" down
 show "SELECT to_regclass('user_stats') AS user_stats_view_after_rollback"
 
 step "Status again: 005 is now 'rolled back'" \
-     "Its scripts stay stored; SELECT * FROM migrate.apply() would apply it again."
-show 'SELECT * FROM migrate.status()'
+     "Its scripts stay stored; pg_migrate up (or SELECT * FROM migrate.apply()) applies it again."
+printf '\n$ pg_migrate -d demo --dir examples/migrations status\n'
+"${PGM[@]}" status
+show 'SELECT version, name, state, applied_by, statements FROM migrate.status()'
 
 step "The history: every apply and rollback, append-only" \
      "UPDATE, DELETE and TRUNCATE on this table are refused."

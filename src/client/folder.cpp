@@ -149,9 +149,11 @@ Folder read_plain(const std::string& dir, bool with_down) {
     return f;
 }
 
-// sqlx and golang-migrate: VERSION_name.up.sql and VERSION_name.down.sql; versions are numbers.
+// sqlx and golang-migrate: VERSION_name.up.sql and VERSION_name.down.sql. Their versions are
+// numbers, in numeric order: the natural order. Any version that starts with a digit (002a) is
+// taken too, in natural order.
 Folder read_updown(const std::string& dir) {
-    static const std::regex file(R"(^([0-9]+)_(.*)\.(up|down)\.sql$)");
+    static const std::regex file(R"(^([0-9][0-9A-Za-z.]*)_(.*)\.(up|down)\.sql$)");
     std::map<std::string, Migration> by_key;
     Folder f{dir, "updown", {}, {}};
     std::vector<std::pair<std::string, std::string>> down_files;
