@@ -3,6 +3,7 @@
 #include "client/cli.hpp"
 
 #include <cctype>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -77,6 +78,18 @@ std::map<std::string, int> register_all(Db& db, const Folder& f) {
     return counts;
 }
 
+void progress(const Options& o, size_t i, size_t n, const std::string& what, Clock::time_point t0) {
+    if (!o.progress) return;
+    if (n == 0)
+        std::fprintf(stderr, "\r\033[K%s  %.1f s", what.c_str(), seconds_since(t0));
+    else
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.1f s", i, n, what.c_str(), seconds_since(t0));
+    std::fflush(stderr);
+}
+void progress_end(const Options& o) {
+    if (o.progress) std::fprintf(stderr, "\r\033[K");
+}
+
 // After commit: steps of these migrations run in the extension's worker. Waits for them
 // (CALL migrate.wait(), which commits between its polls).
 void wait_for_steps(Db& db, const Options& o, const Folder& f) {
@@ -96,19 +109,14 @@ void wait_for_steps(Db& db, const Options& o, const Folder& f) {
         std::fprintf(stderr, "waiting for the steps that run after commit: %s ...\n", busy.c_str());
     Clock::time_point t0 = Clock::now();
     db.query("CALL migrate.wait(NULL, $1::interval)",
-             {o.wait_timeout > 0 ? Param(std::to_string(o.wait_timeout) + " s") : Param()});
+             {o.wait_timeout > 0 ? Param(std::to_string(o.wait_timeout) + " s") : Param()},
+             o.progress
+                 ? std::function<void()>([&] { progress(o, 0, 0, "steps after commit", t0); })
+                 : nullptr);
+    progress_end(o);
     if (!o.quiet && !o.json)
         std::fprintf(stderr, "steps done in %s\n", fmt_ms(seconds_since(t0) * 1000).c_str());
     (void)f;
-}
-
-void progress(const Options& o, size_t i, size_t n, const std::string& what, Clock::time_point t0) {
-    if (!o.progress) return;
-    std::fprintf(stderr, "\r\033[K[%zu/%zu] %s  %.1f s", i, n, what.c_str(), seconds_since(t0));
-    std::fflush(stderr);
-}
-void progress_end(const Options& o) {
-    if (o.progress) std::fprintf(stderr, "\r\033[K");
 }
 
 struct Ran {
@@ -163,6 +171,7 @@ int finish(Db& db, const Options& o, const Folder& f, const char* verb, const st
     try {
         wait_for_steps(db, o, f);
     } catch (const DbError& e) {
+        progress_end(o);
         std::fprintf(stderr, "pg_migrate: %s\n", describe_error(e, f).c_str());
         return kRefused;
     }
@@ -293,12 +302,14 @@ int cmd_up(const Options& o) {
         }
         Param allow = allow_array(o);
         for (size_t i = 0; i < todo.size(); i++) {
-            progress(o, i + 1, todo.size(), label(*todo[i]), t0);
+            auto tick = [&, i] { progress(o, i + 1, todo.size(), label(*todo[i]), t0); };
+            tick();
             if (o.per_migration) db.exec("BEGIN");
             for (auto& r :
                  ran_rows(db.query("SELECT version, coalesce(name, ''), statements, duration_ms "
                                    "FROM migrate.apply(to_version => $1, allow => $2::text[])",
-                                   {todo[i]->version, allow})))
+                                   {todo[i]->version, allow},
+                                   o.progress ? std::function<void()>(tick) : nullptr)))
                 ran.push_back(std::move(r));
             if (o.per_migration) db.exec("COMMIT");
         }
@@ -337,20 +348,24 @@ int cmd_down(const Options& o) {
         db.exec("BEGIN");
         // the folder's down scripts are the ones to run: registered first
         reg = register_all(db, f);
-        if (!o.quiet && !o.json && o.progress)
-            std::fprintf(stderr, "rolling back %s ...\n",
-                         o.to ? ("down to " + *o.to).c_str() : std::to_string(n).c_str());
+        std::string what =
+            o.to ? "rolling back down to " + *o.to
+                 : "rolling back " + std::to_string(n) + " migration" + (n == 1 ? "" : "s");
+        std::function<void()> tick;
+        if (o.progress) tick = [&] { progress(o, 0, 0, what, t0); };
         Rows r = o.to ? db.query(
                             "SELECT version, coalesce(name, ''), statements, duration_ms "
                             "FROM migrate.rollback(to_version => $1, allow => $2::text[])",
-                            {*o.to, allow_array(o)})
+                            {*o.to, allow_array(o)}, tick)
                       : db.query(
                             "SELECT version, coalesce(name, ''), statements, duration_ms "
                             "FROM migrate.rollback($1::integer, allow => $2::text[])",
-                            {std::to_string(n), allow_array(o)});
+                            {std::to_string(n), allow_array(o)}, tick);
+        progress_end(o);
         ran = ran_rows(r);
         db.exec(o.dry_run ? "ROLLBACK" : "COMMIT");
     } catch (const DbError& e) {
+        progress_end(o);
         std::fprintf(stderr, "pg_migrate: %s\npg_migrate: nothing was rolled back\n",
                      describe_error(e, f).c_str());
         return kRefused;

@@ -1,8 +1,11 @@
 // pg_migrate: the connection (libpq). See db.hpp.
 #include "client/db.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <unistd.h>
 
 namespace pgm {
 
@@ -14,7 +17,9 @@ void on_notice(void* quiet, const PGresult* r) {
     const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY);
     const char* message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-    std::fprintf(stderr, "%s: %s\n", severity ? severity : "NOTICE", message ? message : "");
+    // over a progress line, when one is shown
+    std::fprintf(stderr, "%s%s: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "",
+                 severity ? severity : "NOTICE", message ? message : "");
     if (detail) std::fprintf(stderr, "  %s\n", detail);
 }
 
@@ -61,15 +66,34 @@ std::string Db::describe() const {
     return std::string("database ") + PQdb(conn_);
 }
 
-Rows Db::query(const std::string& sql, const std::vector<Param>& params) {
+Rows Db::query(const std::string& sql, const std::vector<Param>& params,
+               const std::function<void()>& tick) {
     std::vector<const char*> values;
     std::vector<int> lengths;
     for (const auto& p : params) {
         values.push_back(p ? p->c_str() : nullptr);
         lengths.push_back(p ? static_cast<int>(p->size()) : 0);
     }
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                               values.data(), lengths.data(), nullptr, 0);
+    PGresult* r = nullptr;
+    if (!tick) {
+        r = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                         values.data(), lengths.data(), nullptr, 0);
+    } else if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                 values.data(), lengths.data(), nullptr, 0)) {
+        // the same, with `tick` called every 200 ms while the server works (progress)
+        while (PQisBusy(conn_)) {
+            pollfd pfd{PQsocket(conn_), POLLIN, 0};
+            int ready = ::poll(&pfd, 1, 200);
+            if (ready == 0) tick();
+            if (ready < 0 && errno != EINTR) break;
+            if (ready > 0 && !PQconsumeInput(conn_)) break;
+        }
+        // the last result is the query's (one statement: one result)
+        for (PGresult* next; (next = PQgetResult(conn_)) != nullptr;) {
+            if (r) PQclear(r);
+            r = next;
+        }
+    }
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
     if (!r || PQstatus(conn_) != CONNECTION_OK) {

@@ -2,6 +2,7 @@
 // and brings back rows and errors.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -51,7 +52,9 @@ class Db {
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
 
-    Rows query(const std::string& sql, const std::vector<Param>& params = {});
+    // `tick`, when given, is called every 200 ms while the server works (progress).
+    Rows query(const std::string& sql, const std::vector<Param>& params = {},
+               const std::function<void()>& tick = {});
     void exec(const std::string& sql) { query(sql); }
     std::string describe() const;  // database and server, for messages
 
