@@ -30,6 +30,10 @@ ALTER TABLE migrate.migrations ADD CONSTRAINT migrations_check CHECK (CASE
 DROP INDEX migrate.migrations_applied_seq_idx;
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
     WHERE applied_seq IS NOT NULL;
+CREATE INDEX migrations_pending_idx ON migrate.migrations (sort_key)
+    WHERE state IN ('pending', 'rolled back');
+CREATE INDEX migrations_in_schema_idx ON migrate.migrations (sort_key)
+    WHERE state IN ('applied', 'applying', 'queued', 'rolling back', 'failed');
 
 ALTER TABLE migrate.migrations
     ADD COLUMN order_key text;  -- its place in a client's own order (register(order_key =>))

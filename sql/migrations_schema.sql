@@ -47,6 +47,12 @@ CREATE TABLE migrate.migrations (
 -- Newest applied first, for rollbacks; one apply sequence number per applied migration.
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
     WHERE applied_seq IS NOT NULL;
+-- The pending ones and the ones in the schema, in order: apply, out-of-order checks and
+-- pg_migrate's apply of one migration at a time read only what they need.
+CREATE INDEX migrations_pending_idx ON migrate.migrations (sort_key)
+    WHERE state IN ('pending', 'rolled back');
+CREATE INDEX migrations_in_schema_idx ON migrate.migrations (sort_key)
+    WHERE state IN ('applied', 'applying', 'queued', 'rolling back', 'failed');
 COMMENT ON TABLE migrate.migrations IS
     'Every known migration (registered or applied), its scripts and its current state';
 

@@ -10,9 +10,11 @@ namespace ms::migrate::store {
 namespace {
 
 // Schema-qualified; they run with search_path pinned to pg_catalog, pg_temp.
+// The version itself, else the one in its natural place (each branch on an index).
 spi::Query q_find{
-    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
-    "WHERE sort_key = $1 OR version = $2",
+    "(SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
+    "WHERE version = $2) UNION ALL (SELECT version, state, checksum, down_sql, name, order_key "
+    "FROM migrate.migrations WHERE sort_key = $1) LIMIT 1",
     2,
     {BYTEAOID, TEXTOID},
     nullptr};
@@ -73,10 +75,16 @@ spi::Query q_update_details{
     {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID},
     nullptr};
 // Pending migrations in version order, up to sort key $1 when it is not NULL.
+// (on migrations_pending_idx: an apply of one migration among many reads only what it needs)
 spi::Query q_pending{
     "SELECT version, name, up_sql, down_sql, checksum, order_key FROM migrate.migrations "
-    "WHERE state IN ('pending', 'rolled back') AND ($1 IS NULL OR sort_key <= $1) "
-    "ORDER BY sort_key",
+    "WHERE state IN ('pending', 'rolled back') ORDER BY sort_key",
+    0,
+    {},
+    nullptr};
+spi::Query q_pending_upto{
+    "SELECT version, name, up_sql, down_sql, checksum, order_key FROM migrate.migrations "
+    "WHERE state IN ('pending', 'rolled back') AND sort_key <= $1 ORDER BY sort_key",
     1,
     {BYTEAOID},
     nullptr};
@@ -300,11 +308,9 @@ std::optional<Newest> Store::newest_applied() {
 
 std::vector<Migration> Store::pending(const std::optional<Row>& to) {
     spi::Params p;
-    if (to)
-        p.bytes(to->place());
-    else
-        p.null();
-    uint64 n = spi::run(q_pending, p.values(), p.nulls());
+    if (to) p.bytes(to->place());
+    uint64 n = to ? spi::run(q_pending_upto, p.values(), p.nulls())
+                  : spi::run(q_pending, nullptr, nullptr);
     std::vector<Migration> out;
     out.reserve(n);
     for (uint64 i = 0; i < n; i++)
