@@ -45,9 +45,11 @@ std::string on_path(const std::string& program) {
 // Runs `alembic ARGS` in the project directory; returns its standard output. InputError with
 // Alembic's last message when it fails.
 std::string run_alembic(const std::string& dir, const std::string& args) {
-    std::string err =
-        (fs::temp_directory_path() / ("pg_migrate_alembic_" + std::to_string(::getpid()) + ".err"))
-            .string();
+    // Alembic's messages go to a file of our own (mkstemp: no name another user could plant)
+    std::string err = (fs::temp_directory_path() / "pg_migrate_alembic_XXXXXX").string();
+    int fd = ::mkstemp(err.data());
+    if (fd < 0) throw InputError("cannot create a temporary file for Alembic's messages");
+    ::close(fd);
     std::string cmd = "cd " + shell_quote(dir) + " && " + alembic_command() + " " + args + " 2>" +
                       shell_quote(err);
     FILE* p = ::popen(cmd.c_str(), "r");
@@ -81,8 +83,9 @@ struct Section {
     std::string from, to, sql;
 };
 std::vector<Section> sections(const std::string& out, const char* direction) {
+    // "-- Running upgrade A -> B"; a merge names several: "A, B -> C", "C -> A, B"
     std::regex marker(std::string(R"((^|\n)-- Running )") + direction +
-                      R"( ([0-9A-Za-z_]*) -> ([0-9A-Za-z_]*)\n)");
+                      R"( ([0-9A-Za-z_, ]*) -> ([0-9A-Za-z_, ]*)\n)");
     std::vector<Section> found;
     auto begin = std::sregex_iterator(out.begin(), out.end(), marker);
     std::vector<std::smatch> ms(begin, std::sregex_iterator());
@@ -105,19 +108,30 @@ std::string without_bookkeeping(std::string sql) {
     return sql.substr(first, last - first + 1) + "\n";
 }
 
-// The revision's file (versions/<revision>_<slug>.py) and its slug.
-std::pair<std::string, std::string> revision_file(const std::string& dir,
-                                                  const std::string& revision) {
+// The revision files of the project (<revision>_<slug>.py, at most 3 levels down), by the
+// part of their name before the first `_`: one walk for the whole chain.
+std::map<std::string, fs::path> revision_files(const std::string& dir) {
+    std::map<std::string, fs::path> files;
     std::error_code ec;
     for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it.depth() > 3) it.disable_recursion_pending();
         std::string base = it->path().filename().string();
-        if (it->is_regular_file() && base.rfind(revision + "_", 0) == 0 &&
-            base.size() > revision.size() + 4 && base.compare(base.size() - 3, 3, ".py") == 0)
-            return {it->path().string(),
-                    base.substr(revision.size() + 1, base.size() - revision.size() - 4)};
+        if (it->is_directory(ec) && (it.depth() >= 2 || base.rfind('.', 0) == 0 ||
+                                     base == "__pycache__" || base == "node_modules"))
+            it.disable_recursion_pending();
+        size_t us = base.find('_');
+        if (it->is_regular_file(ec) && us != std::string::npos && base.size() > 3 &&
+            base.compare(base.size() - 3, 3, ".py") == 0)
+            files.emplace(base.substr(0, us), it->path());
     }
-    return {(fs::path(dir) / "alembic.ini").string(), ""};
+    return files;
+}
+
+// The last revision a marker side names ("A, B" of a merge).
+std::string last_named(const std::string& side) {
+    size_t comma = side.rfind(',');
+    std::string r = comma == std::string::npos ? side : side.substr(comma + 1);
+    size_t a = r.find_first_not_of(' '), b = r.find_last_not_of(' ');
+    return a == std::string::npos ? "" : r.substr(a, b - a + 1);
 }
 
 }  // namespace
@@ -133,18 +147,26 @@ Folder read_alembic(const std::string& dir) {
     std::vector<Section> ups = sections(run_alembic(dir, "upgrade base:head --sql"), "upgrade");
     std::map<std::string, std::string> downs;
     for (auto& s : sections(run_alembic(dir, "downgrade head:base --sql"), "downgrade"))
-        downs[s.from] = without_bookkeeping(s.sql);
+        downs[last_named(s.from)] = without_bookkeeping(s.sql);
+    std::map<std::string, fs::path> files = revision_files(dir);
     int position = 0;
     for (const auto& s : ups) {
         Migration m;
-        m.version = s.to;
-        auto [file, slug] = revision_file(dir, s.to);
-        m.name = slug;
-        m.up_path = file + " (alembic upgrade --sql)";
+        m.version = last_named(s.to);
+        auto file = files.find(m.version);
+        std::string path =
+            file == files.end() ? (fs::path(dir) / "alembic.ini").string() : file->second.string();
+        if (file != files.end()) m.name = file->second.stem().string().substr(m.version.size() + 1);
+        m.up_path = path + " (alembic upgrade --sql)";
         m.up_sql = without_bookkeeping(s.sql);
-        if (auto d = downs.find(s.to); d != downs.end()) {
+        if (m.up_sql.empty()) {  // a revision without SQL (a merge point, a stamp)
+            f.notes.push_back(path + ": revision " + m.version +
+                              " has no SQL (a no-op revision): not registered");
+            continue;
+        }
+        if (auto d = downs.find(m.version); d != downs.end()) {
             m.down_sql = d->second;
-            m.down_path = file + " (alembic downgrade --sql)";
+            m.down_path = path + " (alembic downgrade --sql)";
         }
         char key[16];
         std::snprintf(key, sizeof key, "%06d", ++position);

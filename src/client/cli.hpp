@@ -28,8 +28,9 @@ struct Options {
     std::optional<std::string> to;
     std::vector<std::string> allow;  // --allow: overrides passed to apply and rollback (allow =>)
     bool json = false, quiet = false, dry_run = false, per_migration = false, wait = true;
-    double wait_timeout = 0;  // seconds; 0: no limit
-    bool progress = false;    // standard error is a terminal
+    bool natural_order = false;  // register without order keys (--natural-order)
+    double wait_timeout = 0;     // seconds; 0: no limit
+    bool progress = false;       // standard error is a terminal
 };
 
 // Reads the folder (Alembic through Alembic), connects and checks the extension.
@@ -43,6 +44,14 @@ int cmd_down(const Options& o);
 int cmd_lint(const Options& o);
 int cmd_new(const Options& o);
 
+// The database's view of each migration (migrate.status()), in its order.
+struct DbRow {
+    std::string version, name, state, checksum, step, phase, error;
+};
+std::vector<DbRow> db_status(Db& db);
+// A state in which the migration's up script is in the schema (or on its way).
+bool in_schema(const std::string& state);
+
 // JSON string literal.
 std::string json_str(const std::string& s);
 std::string json_opt(const std::optional<std::string>& s);
@@ -50,5 +59,9 @@ std::string json_opt(const std::optional<std::string>& s);
 // A server error as lines for standard error, naming the folder's file (and line) where the
 // error names one of its migrations.
 std::string describe_error(const DbError& e, const Folder& f);
+// The error on standard error, then `then` (what happened to the run); with --json also as a
+// JSON object on standard output.
+void report_error(const Options& o, const DbError& e, const Folder& f,
+                  const std::string& then = "");
 
 }  // namespace pgm

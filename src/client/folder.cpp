@@ -232,7 +232,7 @@ Folder read_diesel(const std::string& dir) {
 // file that does not start with a digit is not a migration.
 Folder read_dbmate(const std::string& dir) {
     static const std::regex file(R"(^([0-9]+)_?(.*)\.sql$)");
-    static const std::regex marker(R"(^--\s*migrate:(up|down)\b.*\n?$)");
+    static const std::regex marker(R"(^--\s*migrate:(up|down)\b.*$)");
     std::map<std::string, Migration> by_version;
     Folder f{dir, "dbmate", {}, {}};
     for (const auto& e : entries(dir)) {
@@ -254,6 +254,7 @@ Folder read_dbmate(const std::string& dir) {
             size_t eol = text.find('\n', i);
             size_t end = eol == std::string::npos ? text.size() : eol + 1;
             std::string l = text.substr(i, end - i);
+            while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();  // CRLF
             std::smatch mk;
             bool is_marker = starts_with(l, "--") && std::regex_match(l, mk, marker);
             if (is_marker && mk[1] == "up") {
@@ -293,6 +294,11 @@ Folder read_dbmate(const std::string& dir) {
         }
         mig.no_transaction = up_no_tx;
         mig.order_key = base;
+        // dbmate orders by file name, but a version is one migration: two files, one version
+        for (const auto& [k, other] : by_version)
+            if (other.version == mig.version)
+                throw InputError(path + ": version " + mig.version + " is also the version of " +
+                                 other.up_path);
         add_unique(by_version, std::move(mig));
     }
     f.migrations = values(by_version);  // by order key: string order, dbmate's
@@ -425,7 +431,8 @@ std::string detect_layout(const std::string& dir) {
         }))
         return "timestamp";
     if (any_file(dir, [&](const auto& e) { return ends_with(base(e), ".sql"); })) return "plain";
-    throw InputError(dir + ": no migration files found (layouts: " + layout_list() + ")");
+    throw InputError(dir + ": no migration files found to tell its layout; give --layout (" +
+                     layout_list() + ")");
 }
 
 Folder read_folder(const std::string& dir, const std::string& layout) {

@@ -34,6 +34,8 @@ Options:
                          the migrations, as migrate.apply(allow => ...)); may be repeated
   --dry-run              up, down: do everything, then roll the transaction back
   --per-migration        up: commit after each migration (default: one transaction)
+  --natural-order        register without the order keys of diesel, dbmate and Alembic
+                         folders (a database that registered them in natural order before)
   --no-wait              up, down: do not wait for steps that run after commit
   --wait-timeout=SEC     up, down: give up waiting for them after SEC seconds
   --json                 machine-readable output on standard output
@@ -94,6 +96,8 @@ pgm::Options parse(int argc, char** argv) {
                 usage_error("--wait-timeout needs a number of seconds above 0");
         } else if (a == "--dry-run") {
             o.dry_run = true;
+        } else if (a == "--natural-order") {
+            o.natural_order = true;
         } else if (a == "--per-migration") {
             o.per_migration = true;
         } else if (a == "--no-wait") {
@@ -102,7 +106,7 @@ pgm::Options parse(int argc, char** argv) {
             o.json = true;
         } else if (a == "--quiet" || a == "-q") {
             o.quiet = true;
-        } else if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && std::isdigit(a[1]))) {
+        } else if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]))) {
             usage_error("unknown option " + a);
         } else if (o.command.empty()) {
             o.command = a;
@@ -116,11 +120,23 @@ pgm::Options parse(int argc, char** argv) {
             usage_error("no folder: give --dir DIR (./migrations does not exist)");
         o.dir = "migrations";
     }
+    if (o.dry_run && o.per_migration)
+        usage_error(
+            "--dry-run runs in one transaction: it cannot be combined with --per-migration");
     o.progress = !o.quiet && !o.json && ::isatty(STDERR_FILENO);
     return o;
 }
 
 }  // namespace
+
+// An error that is not the database's: one line on standard error (and JSON with --json).
+int fail(const pgm::Options& o, const std::string& message, int status) {
+    std::fprintf(stderr, "pg_migrate: %s\n", message.c_str());
+    if (o.json)
+        std::printf("{\"command\":%s,\"error\":{\"message\":%s,\"exit\":%d}}\n",
+                    pgm::json_str(o.command).c_str(), pgm::json_str(message).c_str(), status);
+    return status;
+}
 
 int main(int argc, char** argv) {
     pgm::Options o = parse(argc, argv);
@@ -143,16 +159,15 @@ int main(int argc, char** argv) {
         }
         usage_error("unknown command " + o.command + " (status, up, down, lint, new)");
     } catch (const pgm::InputError& e) {
-        std::fprintf(stderr, "pg_migrate: %s\n", e.what());
-        return pgm::kBadInput;
+        return fail(o, e.what(), pgm::kBadInput);
+    } catch (const std::filesystem::filesystem_error& e) {
+        return fail(o, e.what(), pgm::kBadInput);
     } catch (const pgm::ConnectionError& e) {
-        std::fprintf(stderr, "pg_migrate: %s\n", e.what());
-        return pgm::kNoDatabase;
+        return fail(o, e.what(), pgm::kNoDatabase);
     } catch (const pgm::DbError& e) {
-        std::fprintf(stderr, "pg_migrate: %s\n", pgm::describe_error(e, pgm::Folder{}).c_str());
+        pgm::report_error(o, e, pgm::Folder{});
         return pgm::kRefused;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "pg_migrate: %s\n", e.what());
-        return pgm::kRefused;
+        return fail(o, e.what(), pgm::kRefused);
     }
 }

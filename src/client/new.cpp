@@ -57,8 +57,11 @@ std::vector<std::string> new_migration(const Folder& f, const std::string& name,
     auto at = [&](const std::string& file) { return (fs::path(f.dir) / file).string(); };
     const std::string header = "-- " + name + "\n";
     if (f.layout == "plain") {
-        write_new(at(next_number(f, f.migrations.empty() ? 3 : 1) + "_" + name + ".sql"), header,
-                  made);
+        // timestamps (Supabase) when the folder has them, else the next number
+        std::string v = !f.migrations.empty() && timestamps(f)
+                            ? now
+                            : next_number(f, f.migrations.empty() ? 3 : 1);
+        write_new(at(v + "_" + name + ".sql"), header, made);
     } else if (f.layout == "timestamp") {
         // the partner's spelling the folder already uses
         bool dot = false;

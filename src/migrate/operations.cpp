@@ -41,7 +41,8 @@ void check_order(store::Store& db, const std::string& version,
                     "A database orders its migrations one way: by the natural order of their "
                     "versions, or by the order keys given at register (pg_migrate gives them for "
                     "diesel, dbmate and Alembic folders).",
-                    "Register it without order_key, or every migration with one.");
+                    "Register it without order_key, or every migration with one (pg_migrate "
+                    "--natural-order registers a folder without them).");
     if (!order_key && c.explicit_keys)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "migration " + version +
@@ -53,7 +54,7 @@ void check_order(store::Store& db, const std::string& version,
                     "Register it with migrate.register(..., order_key => ...), then apply it.");
     if (c.taken_by)
         throw Error(ERRCODE_UNIQUE_VIOLATION,
-                    "order key " + *order_key + " of migration " + version +
+                    "order key " + order_key.value_or(version) + " of migration " + version +
                         " is already the place of migration " + *c.taken_by,
                     "Two migrations cannot take the same place in the order.",
                     "Give it an order key of its own.");

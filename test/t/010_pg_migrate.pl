@@ -268,6 +268,30 @@ sub new_and_up
 	like(slurp_file_raw($made[0]), qr/^-- migrate:up\n/, 'dbmate: new writes the sections');
 }
 
+# dbmate files with CRLF line endings, and two files for one version
+{
+	my $d = "$root/dbmate_crlf";
+	put("$d/20240101000000_a.sql", "-- migrate:up\r\nCREATE TABLE crlf (id int);\r\n-- migrate:down\r\nDROP TABLE crlf;\r\n");
+	new_db('dbmate_crlf');
+	my ($rc, $out, $err) = pgm('dbmate_crlf', '--dir', $d, 'up');
+	is($rc, 0, 'dbmate: CRLF line endings') or diag($err);
+	($rc, $out, $err) = pgm('dbmate_crlf', '--dir', $d, 'down');
+	is($rc, 0, 'dbmate: CRLF down section') or diag($err);
+	put("$d/20240101000000_b.sql", "-- migrate:up\nSELECT 1;\n");
+	($rc, $out, $err) = pgm('dbmate_crlf', '--dir', $d, 'up');
+	is($rc, 2, 'dbmate: two files for one version are refused');
+	like($err, qr/version 20240101000000 is also the version of/, 'dbmate: two files: named');
+	# a database ordered by version, then a dbmate folder: order keys refused, --natural-order
+	unlink("$d/20240101000000_b.sql");
+	new_db('natorder');
+	$node->safe_psql('natorder', "SELECT migrate.apply('1', 'SELECT 1')");
+	($rc, $out, $err) = pgm('natorder', '--dir', $d, 'up');
+	is($rc, 1, 'order keys in a database ordered by version: refused');
+	like($err, qr/--natural-order/, 'the hint names --natural-order');
+	($rc, $out, $err) = pgm('natorder', '--dir', $d, '--natural-order', 'up');
+	is($rc, 0, '--natural-order registers without order keys') or diag($err);
+}
+
 # ---- Flyway: V<version>__name.sql, U<version>__name.sql, R__name.sql ------------------
 {
 	my $d = "$root/flyway";
@@ -335,15 +359,22 @@ new_db('shared');
 	is($rc, 1, '--per-migration: exits 1 at the failing file');
 	is(states('shared'), '001=applied 002=applied 003=pending',
 		'--per-migration: what came before it is applied');
+	like($err, qr/2 migration\(s\) were applied and committed before it/,
+		'--per-migration: says what stays');
+	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--per-migration', '--dry-run', 'up');
+	is($rc, 2, '--per-migration with --dry-run is refused (a dry run is one transaction)');
 	put("$shared/003_c.sql", "CREATE TABLE c (id int);\n");
 	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--dry-run', 'up');
 	like($out, qr/dry run: 1 migration applied .*rolled back/, '--dry-run: says what it did');
 	is(states('shared'), '001=applied 002=applied 003=pending', '--dry-run: nothing stays');
 	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--to', '002', 'up');
 	like($out, qr/^0 migrations applied/m, '--to: nothing beyond the target');
-	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--json', 'up');
+	# --to 3: not spelled so in the folder; the database resolves it (003's natural place)
+	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--json', '--per-migration', '--to', '3', 'up');
+	is($rc, 0, '--to: a version the folder does not spell goes to the database') or diag($err);
 	my $j = decode_json($out);
 	is_deeply([ map { $_->{version} } @{ $j->{migrations} } ], ['003'], '--json up: what it applied');
+	unlike($err, qr/no transaction in progress/, '--per-migration: no stray COMMIT');
 
 	# status: edited, missing, out of order
 	put("$shared/002_b.sql", "CREATE TABLE b (id bigint);\n");
@@ -364,7 +395,19 @@ new_db('shared');
 	put("$shared/002_b.sql", "CREATE TABLE b (id int);\n");
 	($rc, $out, $err) = pgm('shared', '--dir', $shared, 'up');
 	is($rc, 1, 'up refuses a file older than the newest applied one');
-	like($err, qr/older than the newest applied migration 003/, 'the database says why');
+	like($err, qr{000_zero\.sql: ERROR 55000: .*older than the newest applied migration 003},
+		'the database says why; the file out of order is named');
+	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--json', 'up');
+	$j = decode_json($out);
+	is($j->{error}{sqlstate}, '55000', '--json: an error is a JSON object too');
+	# a pending file the database refuses does not stand in the way of a rollback
+	put("$shared/009_broken.sql", "CREATE TABLEE x (id int);\n");
+	# (plain files have no down script: the rollback itself is refused, for that reason only)
+	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--dry-run', 'down');
+	like($err, qr/003_c\.sql: ERROR 55000: migration 003 \(c\) has no down script/,
+		'down with a broken pending file in the folder: the file is not sent');
+	unlike($err, qr/009_broken/, 'down: the broken pending file is not named');
+	unlink("$shared/009_broken.sql");
 	unlink("$shared/000_zero.sql");
 	rename("$root/001_a.sql", "$shared/001_a.sql");
 
@@ -377,6 +420,10 @@ new_db('shared');
 	($rc, $out, $err) = pgm('shared', '--dir', $shared, '--json', 'lint');
 	$j = decode_json($out);
 	is($j->{errors}, 1, '--json lint: one error');
+	put("$shared/004_drop.sql", "SELECT 1;\nCREATE INDEXX a_id ON a (id);\n");
+	($rc, $out, $err) = pgm('shared', '--dir', $shared, 'lint');
+	is($rc, 1, 'lint exits 1 on a script the database cannot lint');
+	like($out, qr{004_drop\.sql:2: error 42601 unusable-script: syntax error}, 'lint: names the file and line');
 	put("$shared/004_drop.sql", "CREATE INDEX a_id ON a (id);\n");
 	($rc, $out, $err) = pgm('shared', '--dir', $shared, 'lint');
 	is($rc, 0, 'lint exits 0 without an error-level finding');
@@ -387,6 +434,8 @@ new_db('shared');
 		local $ENV{DATABASE_URL} = $url;
 		($rc, $out, $err) = pgm(undef, '--dir', $shared, 'status');
 		is($rc, 0, 'DATABASE_URL connects') or diag($err);
+		($rc, $out, $err) = pgm('bare', '--dir', $shared, 'status');
+		is($rc, 3, '-d wins over DATABASE_URL');
 	}
 	{
 		local $ENV{PGDATABASE} = 'shared';
