@@ -75,6 +75,25 @@ SELECT version, order_key FROM migrate.migrations ORDER BY sort_key;
 SELECT version FROM migrate.rollback(to_version => '201706080000000000');
 SELECT version FROM migrate.rollback(1);
 SELECT version, state FROM migrate.status();
+-- in an order of keys, versions that the natural order would call one (1, 01) are two
+SELECT migrate.register('01', 'SELECT 1;', order_key => '201801020000000000');
+SELECT migrate.register('1', 'SELECT 1;', order_key => '201801030000000000');
+-- an applied migration may take a new key (the folder's order changed); not one in use
+SELECT version FROM migrate.apply('201706080000000000');  -- 20170101000000 comes before it
+SELECT migrate.register('201706080000000000', 'CREATE TABLE k1 (id int);', order_key => '2017');
+SELECT migrate.register('201706080000000000', 'CREATE TABLE k1 (id int);',
+                        order_key => '20180101000000');
+\echo :LAST_ERROR_SQLSTATE
+SELECT version, order_key, state FROM migrate.migrations ORDER BY sort_key;
+DROP TABLE k1;
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+-- a database still on an older declaration of register (4 arguments, before ALTER EXTENSION
+-- ... UPDATE) calls the new library: the missing order_key reads as NULL (it crashed)
+CREATE FUNCTION pg_temp.register_0_3(text, text, text, text) RETURNS text
+    LANGUAGE c AS 'migrations_schema', 'migrate_register';
+SELECT pg_temp.register_0_3('1', 'SELECT 1;', NULL, 'old');
+SELECT version, name, order_key FROM migrate.migrations;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
 -- a natural database refuses an order key
