@@ -50,6 +50,7 @@ pg_migrate: $(CLIENT_OBJS)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ -L$(libdir) -lpq $(SANITIZE)
 install: install-client
 install-client: pg_migrate installdirs
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) pg_migrate '$(DESTDIR)$(bindir)/pg_migrate'
 uninstall: uninstall-client
 uninstall-client:
