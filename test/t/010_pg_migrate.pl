@@ -446,6 +446,48 @@ new_db('shared');
 	}
 }
 
+# ---- a deploy role with the grants of the README, not a superuser ------------------------
+{
+	new_db('deploy');
+	$node->safe_psql('deploy', <<'SQL');
+CREATE ROLE deploy LOGIN;
+CREATE SCHEMA app AUTHORIZATION deploy;
+GRANT USAGE ON SCHEMA migrate TO deploy;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
+                          migrate.register(text, text, text, text, text),
+                          migrate.apply(text, boolean, text[]),
+                          migrate.rollback(integer, text[]),
+                          migrate.rollback(text, text[]), migrate.retry(text),
+                          migrate.lint(text), migrate.lint_rules(),
+                          migrate.status(), migrate.checksum(text) TO deploy;
+GRANT EXECUTE ON PROCEDURE migrate.wait(text, interval) TO deploy;
+GRANT SELECT ON migrate.migrations, migrate.steps TO deploy;
+SQL
+	my $d = "$root/deploy";
+	put("$d/1_t.up.sql", "CREATE TABLE app.t (id int);\n");
+	put("$d/1_t.down.sql", "DROP TABLE app.t;\n");
+	put("$d/2_i.up.sql", "CREATE INDEX CONCURRENTLY t_id ON app.t (id);\n");
+	put("$d/2_i.down.sql", "DROP INDEX CONCURRENTLY app.t_id;\n");
+	my $conn = $node->connstr('deploy') . ' user=deploy';
+	my $run = sub {
+		my ($out, $err) = ('', '');
+		IPC::Run::run([ 'pg_migrate', '-d', $conn, '--dir', $d, @_ ], '<', \undef, '>', \$out,
+			'2>', \$err);
+		return ($? >> 8, $out, $err);
+	};
+	my ($rc, $out, $err) = $run->('up');
+	is($rc, 0, 'a deploy role: up (with a step after commit)') or diag($err);
+	is($node->safe_psql('deploy',
+			"SELECT string_agg(applied_by || ':' || state, ',' ORDER BY version) FROM migrate.migrations"),
+		'deploy:applied,deploy:applied', 'a deploy role: applied as that role');
+	($rc, $out, $err) = $run->('status');
+	is($rc, 0, 'a deploy role: status') or diag($err);
+	($rc, $out, $err) = $run->('lint');
+	is($rc, 0, 'a deploy role: lint') or diag($err);
+	($rc, $out, $err) = $run->('down', '2');
+	is($rc, 0, 'a deploy role: down') or diag($err);
+}
+
 # ---- bad input: one line naming the cause, a non-zero status, nothing applied ---------
 {
 	my $h = history_count('shared');
