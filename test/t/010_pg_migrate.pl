@@ -446,6 +446,27 @@ new_db('shared');
 	}
 }
 
+# ---- a step that fails after commit: up fails, status says where --------------------------
+{
+	new_db('stepfail');
+	my $d = "$root/stepfail";
+	put("$d/1_t.up.sql", "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (1);\n");
+	put("$d/1_t.down.sql", "DROP TABLE t;\n");
+	put("$d/2_u.up.sql", "CREATE UNIQUE INDEX CONCURRENTLY t_u ON t (id);\n");
+	put("$d/2_u.down.sql", "DROP INDEX CONCURRENTLY t_u;\n");
+	my ($rc, $out, $err) = pgm('stepfail', '--dir', $d, 'up');
+	is($rc, 1, 'a failing step: up exits 1');
+	like($err, qr/ERROR 55000: migration 2 failed at step 1 of its up script: 23505/,
+		'a failing step: the error of the step');
+	($rc, $out, $err) = pgm('stepfail', '--dir', $d, 'status');
+	is($rc, 1, 'a failing step: status exits 1');
+	like($out, qr/^2 +failed +u  -- step 1 .*23505/m, 'a failing step: status says where and why');
+	($rc, $out, $err) = pgm('stepfail', '--dir', $d, 'up');
+	is($rc, 1, 'a failing step: the next up says so too');
+	is($node->safe_psql('stepfail',
+			"SELECT count(*) FROM pg_index WHERE NOT indisvalid"), '0', 'a failing step: no INVALID index');
+}
+
 # ---- a deploy role with the grants of the README, not a superuser ------------------------
 {
 	new_db('deploy');
