@@ -173,7 +173,6 @@ Folder read_updown(const std::string& dir) {
         mig.name = m[2];
         mig.up_path = e.path().string();
         mig.up_sql = read_file(mig.up_path);
-        mig.no_transaction = starts_with(mig.up_sql, "-- no-transaction");
         add_unique(by_key, std::move(mig));
     }
     for (const auto& [path, version] : down_files) attach_down(by_key, path, version);
@@ -216,11 +215,6 @@ Folder read_diesel(const std::string& dir) {
             mig.down_path = down;
             mig.down_sql = read_file(down);
         }
-        std::string meta = path_in(e.path().string(), "metadata.toml");
-        if (fs::exists(meta)) {
-            static const std::regex no_tx(R"((^|\n)\s*run_in_transaction\s*=\s*false)");
-            mig.no_transaction = std::regex_search(read_file(meta), no_tx);
-        }
         add_unique(by_version, std::move(mig));
     }
     f.migrations = values(by_version);  // by order key: string order, diesel's
@@ -249,7 +243,6 @@ Folder read_dbmate(const std::string& dir) {
         // The marker lines; a section is what follows its marker line.
         size_t up_at = std::string::npos, down_at = std::string::npos;
         int line = 1, up_line = 0, down_line = 0;
-        bool up_no_tx = false;
         for (size_t i = 0; i < text.size();) {
             size_t eol = text.find('\n', i);
             size_t end = eol == std::string::npos ? text.size() : eol + 1;
@@ -263,7 +256,6 @@ Folder read_dbmate(const std::string& dir) {
                                      ": a second -- migrate:up");
                 up_at = end;
                 up_line = line + 1;
-                up_no_tx = l.find("transaction:false") != std::string::npos;
             } else if (is_marker) {
                 if (down_at != std::string::npos)
                     throw InputError(path + ":" + std::to_string(line) +
@@ -292,7 +284,6 @@ Folder read_dbmate(const std::string& dir) {
         } else {
             mig.down_path.clear();
         }
-        mig.no_transaction = up_no_tx;
         mig.order_key = base;
         // dbmate orders by file name, but a version is one migration: two files, one version
         for (const auto& [k, other] : by_version)

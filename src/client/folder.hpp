@@ -24,7 +24,6 @@ struct Migration {
     std::optional<std::string> down_sql;
     int up_line = 1, down_line = 1;        // line of the file where the script begins
     std::optional<std::string> order_key;  // the tool's order, when it is not the natural one
-    bool no_transaction = false;           // the tool's own flag (the server decides by itself)
 };
 
 struct Folder {
