@@ -4,14 +4,8 @@
 #include "lint/registry.hpp"
 
 #include <cctype>
-#include <iterator>
 
 namespace ms::lint {
-
-const std::vector<Rule>& rules() noexcept {
-    static const std::vector<Rule> all(std::begin(kRules), std::end(kRules));
-    return all;
-}
 
 namespace {
 

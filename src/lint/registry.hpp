@@ -44,9 +44,6 @@ constexpr const Rule& rule(RuleId r) {
     return kRules[static_cast<std::size_t>(r)];
 }
 
-// Every rule, in the order of rules.def (what migrate.lint_rules() lists).
-const std::vector<Rule>& rules() noexcept;
-
 // The runtime guard that stops a rewrite of a large table (not a lint finding).
 inline constexpr const char* kRewriteGuardId = rule(RuleId::large_table_rewrite).id;
 inline constexpr const char* kRewriteGuardName = rule(RuleId::large_table_rewrite).name;
