@@ -145,12 +145,18 @@ Failure describe(const Error& e, const QueueEntry& entry, size_t statement) {
                     statement);
 }
 
+// Whether a failure is retried: a lock timeout, with retries left.
+bool retried(const QueueEntry& e, const Failure& f) {
+    return f.lock_timeout && e.attempts < e.context.lock_retries;
+}
+
 class Worker {
   public:
     void run();
 
   private:
-    // Runs an entry; on a PostgreSQL error, records what is needed and rethrows.
+    // Runs an entry as its role, through its commit (the caller goes back to its own user and
+    // settings after); on an error, rethrows.
     void run_entry(const QueueEntry& e);
     void run_step(const QueueEntry& e);
     void finish_run(Store& db, const QueueEntry& e);
@@ -177,13 +183,12 @@ void Worker::run() {
             recover(*e);
             continue;
         }
-        Oid target = e->position > 0 ? index_target(e->statements.front(), e->context, e->settings)
-                                     : InvalidOid;
+        IndexTarget target;
+        if (e->position > 0) target = index_target(e->statements.front(), e->context, e->settings);
         // Run before (retried, or resumed): what the earlier run left goes first.
-        if (OidIsValid(target) && e->started)
-            drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
+        if (e->started) drop_leftovers(target, e->pre_indexes, e->context);
         std::vector<Oid> before;
-        if (OidIsValid(target)) before = indexes_of(target);
+        if (OidIsValid(target.relid)) before = indexes_of(target.relid);
         bookkeeping([&](Store& db) { db.mark_running(e->id, MyProcPid, before); });
         e->pre_indexes.assign(before.begin(), before.end());
         Failure f;
@@ -192,23 +197,33 @@ void Worker::run() {
             run_entry(*e);
             failed = false;
         } catch (const PgError& err) {
+            // A step that commits by itself (CREATE INDEX CONCURRENTLY) freed the transaction's
+            // memory the error left current: describe it in the worker's own.
+            MemoryContextSwitchTo(worker_cxt);
             f = describe(err, *e, statement_);
+            FreeErrorData(err.data);  // copied out by boundary::capture, in the worker's lifetime
         } catch (const Error& err) {
+            MemoryContextSwitchTo(worker_cxt);
             f = describe(err, *e, statement_);
         }
         if (failed) {
             abort_transaction();
             unbecome();
-            if (OidIsValid(target)) {
-                std::vector<std::string> left =
-                    drop_leftovers(target, e->pre_indexes, e->statements.front(), e->context);
+            // A step that is retried drops its leftovers when it runs again (above).
+            if (!retried(*e, f)) {
+                std::vector<std::string> left = drop_leftovers(target, e->pre_indexes, e->context);
                 if (!left.empty())
                     f.json.insert(f.json.size() - 1,
                                   ", \"leftover_index\": " + pg::json_string(left.front()));
             }
+            MemoryContextReset(worker_cxt);
             if (!fail(*e, f)) return;
             continue;
         }
+        // After the entry's commit (its done mark included), outside the try: nothing that
+        // fails here can mark a committed entry failed.
+        unbecome();
+        MemoryContextSwitchTo(worker_cxt);
         MemoryContextReset(worker_cxt);
     }
 }
@@ -244,8 +259,6 @@ void Worker::run_entry(const QueueEntry& e) {
             PopActiveSnapshot();
             CommitTransactionCommand();
         });
-        unbecome();
-        MemoryContextSwitchTo(worker_cxt);
         return;
     }
     run_step(e);
@@ -293,8 +306,6 @@ void Worker::run_step(const QueueEntry& e) {
         CommitTransactionCommand();
         pgstat_report_activity(STATE_IDLE, nullptr);
     });
-    unbecome();
-    MemoryContextSwitchTo(worker_cxt);
 }
 
 // The last step of a run succeeded: the migration is applied (or rolled back).
@@ -314,10 +325,8 @@ void Worker::finish_run(Store& db, const QueueEntry& e) {
 // An entry left running by a worker that died: its INVALID index goes, and it runs again,
 // unless it was interrupted kMaxInterrupted times.
 void Worker::recover(QueueEntry& e) {
-    Oid target =
-        e.position > 0 ? index_target(e.statements.front(), e.context, e.settings) : InvalidOid;
-    if (OidIsValid(target)) drop_leftovers(target, e.pre_indexes, e.statements.front(), e.context);
     // Its runs: the interrupted ones, and those that ended in a lock timeout and were retried.
+    // A resumed run drops its leftovers when it runs again (it has started).
     if (e.attempts < kMaxInterrupted + e.context.lock_retries) {
         pg::log("migration " + e.version + ": resuming " +
                 (e.position == 0 ? std::string("its queued run")
@@ -331,12 +340,15 @@ void Worker::recover(QueueEntry& e) {
                                        " times: its worker stopped (a crash, a shutdown or a "
                                        "kill) while it ran") +
                        ", \"attempts\": " + std::to_string(e.attempts) + "}";
+    if (e.position > 0)
+        drop_leftovers(index_target(e.statements.front(), e.context, e.settings), e.pre_indexes,
+                       e.context);
     fail(e, Failure{json, "57P01: interrupted", false});
 }
 
 // Records a failure. Returns whether the worker goes on (a lock timeout to retry).
 bool Worker::fail(const QueueEntry& e, const Failure& f) {
-    if (f.lock_timeout && e.attempts < e.context.lock_retries) {
+    if (retried(e, f)) {
         migrate::lockwait::Settings s{e.context.lock_timeout, e.context.lock_retries,
                                       e.context.lock_retry_delay};
         long ms = migrate::lockwait::retry_delay(s, e.attempts + 1);

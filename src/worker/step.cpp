@@ -174,7 +174,15 @@ spi::Query q_building{
 }  // namespace
 
 void run_toplevel(const std::string& sql) {
-    guard([&] { run_toplevel_leaf(sql.c_str()); });
+    try {
+        guard([&] { run_toplevel_leaf(sql.c_str()); });
+    } catch (const PgError&) {
+        // A statement that commits by itself (CREATE INDEX CONCURRENTLY) may have freed the
+        // transaction memory that was current when it began, and the error brought back: go on
+        // in the statement's own, which lives until the next statement.
+        if (statement_cxt != nullptr) MemoryContextSwitchTo(statement_cxt);
+        throw;
+    }
 }
 
 void become(const migrate::store::RunContext& c, const std::vector<std::string>& settings) {
@@ -201,25 +209,25 @@ void unbecome() {
     });
 }
 
-Oid index_target(const std::string& sql, const migrate::store::RunContext& context,
-                 const std::vector<std::string>& settings) {
-    Oid relid = InvalidOid;
-    char* named = nullptr;
+IndexTarget index_target(const std::string& sql, const migrate::store::RunContext& context,
+                         const std::vector<std::string>& settings) {
+    IndexTarget t;
     try {
         // Names resolve as they will when the step runs: its role, search_path and SETs.
         guard([] { begin_leaf(); });
         become(context, settings);
-        guard([&] {
-            target_leaf(sql.c_str(), &relid, &named);
-            commit_leaf();
-        });
-    } catch (const PgError&) {
+        char* named = nullptr;
+        guard([&] { target_leaf(sql.c_str(), &t.relid, &named); });
+        if (named) t.index = named;  // before the commit frees it
+        guard([] { commit_leaf(); });
+    } catch (const PgError& e) {
         // The step itself fails the same way when it runs, and says why.
+        FreeErrorData(e.data);
         guard([] { abort_leaf(); });
-        relid = InvalidOid;
+        t = IndexTarget{};
     }
     unbecome();
-    return relid;
+    return t;
 }
 
 std::vector<Oid> indexes_of(Oid relid) {
@@ -233,10 +241,10 @@ std::vector<Oid> indexes_of(Oid relid) {
     return std::vector<Oid>(found, found + n);
 }
 
-std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& before,
-                                        const std::string& sql,
+std::vector<std::string> drop_leftovers(const IndexTarget& target, const std::vector<int64>& before,
                                         const migrate::store::RunContext& context) {
     std::vector<std::string> names;
+    Oid relid = target.relid;
     if (!OidIsValid(relid)) return names;
     try {
         // Which: in one transaction, then each drop in one of its own.
@@ -252,13 +260,12 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
         spi::finish();
         Oid invalid[1024];
         int k = guard([&] { return indexes_leaf(relid, true, invalid, 1024); });
+        // The index the statement names, in its table's schema (resolved as the step's role).
         Oid named_oid = InvalidOid;
-        guard([&] {
-            Oid r = InvalidOid;
-            char* named = nullptr;
-            target_leaf(sql.c_str(), &r, &named);
-            if (named && OidIsValid(r)) named_oid = get_relname_relid(named, get_rel_namespace(r));
-        });
+        if (!target.index.empty())
+            guard([&] {
+                named_oid = get_relname_relid(target.index.c_str(), get_rel_namespace(relid));
+            });
         for (int i = 0; i < k; i++) {
             Oid idx = invalid[i];
             bool was_there =
@@ -286,6 +293,7 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
                     dropped = true;
                 } catch (const PgError& e) {
                     bool timeout = migrate::lockwait::is_lock_timeout(e);
+                    FreeErrorData(e.data);
                     guard([] { abort_leaf(); });
                     unbecome();
                     if (!timeout || attempt > context.lock_retries) break;
@@ -303,6 +311,7 @@ std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& bef
         names = left;
     } catch (const PgError& e) {
         std::string why = e.data->message ? e.data->message : "error";
+        FreeErrorData(e.data);
         guard([] { abort_leaf(); });
         unbecome();
         pg::warning("could not drop the INVALID index a failed step left: " + why);

@@ -25,22 +25,26 @@ void become(const migrate::store::RunContext& context, const std::vector<std::st
 // role) and settings. Outside a transaction.
 void unbecome();
 
-// The table a step works on when it builds or rebuilds indexes (CREATE INDEX / REINDEX TABLE /
-// REINDEX INDEX ... CONCURRENTLY), its names resolved as the step's role with its search_path
-// and SETs: InvalidOid for any other step, or when it cannot be resolved.
-Oid index_target(const std::string& sql, const migrate::store::RunContext& context,
-                 const std::vector<std::string>& settings);
+// What a step builds or rebuilds indexes on (CREATE INDEX / REINDEX TABLE / REINDEX INDEX ...
+// CONCURRENTLY), its names resolved as the step's role with its search_path and SETs: the table
+// (InvalidOid for any other step, or when it cannot be resolved) and the index the statement
+// names, if it names one.
+struct IndexTarget {
+    Oid relid = InvalidOid;
+    std::string index;
+};
+IndexTarget index_target(const std::string& sql, const migrate::store::RunContext& context,
+                         const std::vector<std::string>& settings);
 
 // Every index of a table now.
 std::vector<Oid> indexes_of(Oid relid);
 
 // Drops (DROP INDEX CONCURRENTLY, each in a transaction of its own, as `context`'s role) the
-// INVALID indexes of `relid` that a failed step left: those not among `before`, and the one the
-// step's statement names, unless another live session is building it. A drop waits for older
-// transactions like a step (the migration's lock settings); returns the names of those it
-// could not drop.
-std::vector<std::string> drop_leftovers(Oid relid, const std::vector<int64>& before,
-                                        const std::string& sql,
+// INVALID indexes of the target's table that a failed step left: those not among `before`, and
+// the one the step's statement names, unless another live session is building it. A drop
+// waits for older transactions like a step (the migration's lock settings); returns the names
+// of those it could not drop.
+std::vector<std::string> drop_leftovers(const IndexTarget& target, const std::vector<int64>& before,
                                         const migrate::store::RunContext& context);
 
 }  // namespace ms::worker
