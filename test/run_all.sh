@@ -135,27 +135,23 @@ suite_tap() {
 # SQL calls, then with pg_migrate on the corpus in its own diesel layout.
 suite_corpus() {
     ms_log "suite corpus"
-    local rc
-    bash "$MS_ROOT/test/corpus/run_crates_io.sh" >"$LOGDIR/corpus.log" 2>&1
-    rc=$?
-    sed 's/^/    /' "$LOGDIR/corpus.log" >&2
-    if [[ $rc -eq 0 ]] && grep -q 'corpus not found' "$LOGDIR/corpus.log"; then
-        SKIPPED=$((SKIPPED + 1))
-    elif [[ $rc -eq 0 ]]; then
-        count corpus/crates_io ok
-    else
-        count corpus/crates_io fail
-    fi
+    run_corpus crates_io run_crates_io.sh
     # the same corpus in its own diesel layout, through pg_migrate
-    bash "$MS_ROOT/test/corpus/pg_migrate_crates_io.sh" >"$LOGDIR/corpus_pgm.log" 2>&1
+    run_corpus crates_io_pg_migrate pg_migrate_crates_io.sh
+}
+
+# run_corpus NAME SCRIPT: one corpus script; skipped when it says the corpus is absent.
+run_corpus() {
+    local log="$LOGDIR/corpus_$1.log" rc
+    bash "$MS_ROOT/test/corpus/$2" >"$log" 2>&1
     rc=$?
-    sed 's/^/    /' "$LOGDIR/corpus_pgm.log" >&2
-    if [[ $rc -eq 0 ]] && grep -q 'corpus not found' "$LOGDIR/corpus_pgm.log"; then
+    sed 's/^/    /' "$log" >&2
+    if [[ $rc -eq 0 ]] && grep -q 'corpus not found' "$log"; then
         SKIPPED=$((SKIPPED + 1))
     elif [[ $rc -eq 0 ]]; then
-        count corpus/crates_io_pg_migrate ok
+        count "corpus/$1" ok
     else
-        count corpus/crates_io_pg_migrate fail
+        count "corpus/$1" fail
     fi
 }
 

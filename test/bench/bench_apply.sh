@@ -70,22 +70,11 @@ trap 'exit 130' INT TERM
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_apply_XXXXXX")
 
 ms_cluster_start bench
+bench_session_files  # the backend CPU time of bench_time_psql (test/bench/lib.sh)
 
-# Session prologue/epilogue used by bench_time_psql (the backend's CPU time, see there).
-export BENCH_CPU_FILE=$WORK/cpu
-printf '%s\n' 'SELECT pg_backend_pid() AS bench_pid \gset' '\setenv BENCH_PID :bench_pid' >"$WORK/pid.sql"
-# shellcheck disable=SC2016  # expanded by the shell that psql's \! starts
-printf '%s\n' '\! cat "/proc/$BENCH_PID/schedstat" >"$BENCH_CPU_FILE" 2>/dev/null || true' >"$WORK/cpu.sql"
 
 # ---- helpers
 
-# A / B with 2 decimals.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# PASS when ratio <= TARGET, else OVER.
-verdict() { awk -v r="$1" -v t="$TARGET" 'BEGIN { print (r <= t ? "PASS" : "OVER") }'; }
-# Rotate the words after the first argument left by that many: `rotate 1 a b c` -> b c a.
-rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 # pairs WALL... -- CPU...: prints " wall [cpu]" for each repetition.
 pairs() {
     local -a w=() c=()
@@ -95,13 +84,6 @@ pairs() {
     c=("$@")
     for ((i = 0; i < ${#w[@]}; i++)); do printf ' %s [%s]' "${w[i]}" "${c[i]}"; done
     echo
-}
-
-# Backend CPU seconds of the last bench_time_psql run (NA when /proc/PID/schedstat is unavailable).
-last_cpu() {
-    local ns
-    ns=$(cut -d' ' -f1 "$BENCH_CPU_FILE" 2>/dev/null || true)
-    if [[ $ns =~ ^[0-9]+$ ]]; then awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e9 }'; else echo NA; fi
 }
 
 # Schema-only dump of public without the lines that differ between runs.
@@ -200,10 +182,10 @@ run_psql() {
     local db=bench_psql up down
     fresh_db "$db"
     up=$(bench_time_psql "$db" "$WORK/psql_up.sql")
-    C_PSQL_UP+=("$(last_cpu)")
+    C_PSQL_UP+=("$(bench_last_cpu)")
     check_applied psql "$db"
     down=$(bench_time_psql "$db" "$WORK/psql_down.sql")
-    C_PSQL_DOWN+=("$(last_cpu)")
+    C_PSQL_DOWN+=("$(bench_last_cpu)")
     check_rolled_back psql "$db"
     dropdb "$db"
     T_PSQL_UP+=("$up") T_PSQL_DOWN+=("$down")
@@ -215,10 +197,10 @@ run_ext() {
     fresh_db "$db"
     "${MS_PSQL[@]}" -d "$db" -c 'CREATE EXTENSION migrations_schema'
     up=$(bench_time_psql "$db" "$WORK/ext_apply.sql")
-    C_EXT_UP+=("$(last_cpu)")
+    C_EXT_UP+=("$(bench_last_cpu)")
     check_applied ext "$db" ext
     down=$(bench_time_psql "$db" "$WORK/ext_rollback1.sql")
-    C_EXT_DOWN+=("$(last_cpu)")
+    C_EXT_DOWN+=("$(bench_last_cpu)")
     check_rolled_back ext "$db" ext
     dropdb "$db"
     T_EXT_UP+=("$up") T_EXT_DOWN+=("$down")
@@ -243,9 +225,9 @@ run_ext_batch() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 LOADS=()
 for ((rep = 1; rep <= REPS; rep++)); do
-    LOADS+=("$(load1)")
-    ms_log "repetition $rep/$REPS (load $(load1))"
-    for seq in $(rotate $((rep - 1)) psql ext ext_batch); do
+    LOADS+=("$(bench_load1)")
+    ms_log "repetition $rep/$REPS (load $(bench_load1))"
+    for seq in $(bench_rotate $((rep - 1)) psql ext ext_batch); do
         "run_$seq"
     done
 done
@@ -256,19 +238,19 @@ m_pu=$(bench_median "${T_PSQL_UP[@]}")   m_pd=$(bench_median "${T_PSQL_DOWN[@]}"
 m_eu=$(bench_median "${T_EXT_UP[@]}")    m_ed=$(bench_median "${T_EXT_DOWN[@]}")
 m_reg=$(bench_median "${T_REG[@]}")      m_aa=$(bench_median "${T_APPLY_ALL[@]}")
 m_ra=$(bench_median "${T_REG_APPLY[@]}") m_rb=$(bench_median "${T_ROLLBACK_ALL[@]}")
-r_up=$(ratio "$m_eu" "$m_pu")      r_down=$(ratio "$m_ed" "$m_pd")
+r_up=$(bench_ratio "$m_eu" "$m_pu")      r_down=$(bench_ratio "$m_ed" "$m_pd")
 
 echo
 echo "bench_apply: $N migrations, median of $REPS repetitions (PostgreSQL $(psql -XAtc 'SHOW server_version'), fsync $(psql -XAtc 'SHOW fsync'))"
 printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f  %s\n' \
-    "apply" "$m_pu" "$m_eu" "$r_up" "$(verdict "$r_up")" \
-    "rollback" "$m_pd" "$m_ed" "$r_down" "$(verdict "$r_down")"
+    "apply" "$m_pu" "$m_eu" "$r_up" "$(bench_verdict "$r_up" le "$TARGET")" \
+    "rollback" "$m_pd" "$m_ed" "$r_down" "$(bench_verdict "$r_down" le "$TARGET")"
 echo "extra rows (one apply()/rollback() call is ONE transaction for all $N migrations, the baseline commits"
 echo "$N times; registering is $N transactions; not held to the target):"
 printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f  (register %.3f s + apply() %.3f s)\n' \
-    "register all + apply() in one call" "$m_pu" "$m_ra" "$(ratio "$m_ra" "$m_pu")" "$m_reg" "$m_aa"
+    "register all + apply() in one call" "$m_pu" "$m_ra" "$(bench_ratio "$m_ra" "$m_pu")" "$m_reg" "$m_aa"
 printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f\n' \
-    "rollback($N) in one call" "$m_pd" "$m_rb" "$(ratio "$m_rb" "$m_pd")"
+    "rollback($N) in one call" "$m_pd" "$m_rb" "$(bench_ratio "$m_rb" "$m_pd")"
 echo "target: ratio <= $TARGET for apply and rollback (PASS/OVER; exit status 0 either way)"
 # Backend CPU: less sensitive to other load on the machine; excludes fsync waits and psql.
 if [[ ! " ${C_PSQL_UP[*]} ${C_PSQL_DOWN[*]} ${C_EXT_UP[*]} ${C_EXT_DOWN[*]} " =~ " NA " ]]; then
@@ -276,8 +258,8 @@ if [[ ! " ${C_PSQL_UP[*]} ${C_PSQL_DOWN[*]} ${C_EXT_UP[*]} ${C_EXT_DOWN[*]} " =~
     c_eu=$(bench_median "${C_EXT_UP[@]}")  c_ed=$(bench_median "${C_EXT_DOWN[@]}")
     echo "backend CPU time (median; less noisy than wall time, leaves out fsync waits; informational):"
     printf '%-34s psql %7.3f s  extension %7.3f s  ratio %5.2f\n' \
-        "apply" "$c_pu" "$c_eu" "$(ratio "$c_eu" "$c_pu")" \
-        "rollback" "$c_pd" "$c_ed" "$(ratio "$c_ed" "$c_pd")"
+        "apply" "$c_pu" "$c_eu" "$(bench_ratio "$c_eu" "$c_pu")" \
+        "rollback" "$c_pd" "$c_ed" "$(bench_ratio "$c_ed" "$c_pd")"
 else
     echo "backend CPU time: not available (/proc/PID/schedstat not readable)"
 fi

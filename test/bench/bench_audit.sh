@@ -146,9 +146,6 @@ restart_with() {
 
 # ---- helpers
 
-# Rotate the words after the first argument left by that many: `rotate 1 a b c` -> b c a.
-rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 sql() { "${MS_PSQL[@]}" -At -d "$1" -c "$2"; }
 
 # ---- the workload and the session wrapper, all built before anything is timed
@@ -310,7 +307,7 @@ run_mode() {
     before=$(audit_count "$mode" "$db")
     sql "$db" 'CHECKPOINT' >/dev/null
     log_before=$(stat -c %s "$SERVER_LOG")
-    load=$(load1)
+    load=$(bench_load1)
 
     wall=$(bench_time_psql "$db" "$WORKLOAD")
     cpu=$(last_cpu)
@@ -354,8 +351,8 @@ bench_time_psql bench_audit "$WORKLOAD" >/dev/null
 PGOPTIONS='-c client_min_messages=warning' dropdb bench_audit
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((rep = 1; rep <= REPS; rep++)); do
-    ms_log "repetition $rep/$REPS (load $(load1))"
-    for mode in $(rotate $((rep - 1)) "${MODE_LIST[@]}"); do
+    ms_log "repetition $rep/$REPS (load $(bench_load1))"
+    for mode in $(bench_rotate $((rep - 1)) "${MODE_LIST[@]}"); do
         run_mode "$mode"
     done
 done

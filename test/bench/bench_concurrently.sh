@@ -130,14 +130,6 @@ Q() { "${MS_PSQL[@]}" -At "$@"; }   # one query's bare output
 
 # ---- helpers
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b == 0) print "NA"; else printf "%.2f", a / b }'; }
-# verdict RATIO OP TARGET: PASS when RATIO <= (OP le) or >= (OP ge) TARGET.
-verdict() {
-    awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {
-        if (r == "NA") print "NA"; else print ((op == "le" ? r <= t : r >= t) ? "PASS" : "OVER") }'
-}
-rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 # median of a space-separated list that may hold NA
 med() {
     # shellcheck disable=SC2086  # word splitting intended
@@ -365,7 +357,7 @@ run_variant() {
     add "$v" base_max "$bmax"
     add "$v" base_tps "$base_tps"
     add "$v" build_tps "$build_tps"
-    add "$v" tps_ratio "$(ratio "$build_tps" "$base_tps")"
+    add "$v" tps_ratio "$(bench_ratio "$build_tps" "$base_tps")"
     add "$v" build_n "$wn"
     add "$v" apply_cpu "$apply_cpu"
     add "$v" build_cpu "$build_cpu"
@@ -395,9 +387,9 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 LOADS=()
 T_RUN0=$EPOCHREALTIME
 for ((rep = 1; rep <= REPS; rep++)); do
-    LOADS+=("$(load1)")
-    ORDER=$(rotate $((rep - 1)) concurrently plain)
-    ms_log "repetition $rep/$REPS (load $(load1)): $ORDER"
+    LOADS+=("$(bench_load1)")
+    ORDER=$(bench_rotate $((rep - 1)) concurrently plain)
+    ms_log "repetition $rep/$REPS (load $(bench_load1)): $ORDER"
     for v in $ORDER; do run_variant "$v"; done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -406,7 +398,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 row() { # row LABEL METRIC [FORMAT]: medians of both variants and their ratio
     local c p
     c=$(med "${M[concurrently.$2]}") p=$(med "${M[plain.$2]}")
-    printf '%-44s %12s %12s %10s\n' "$1" "$c" "$p" "$(ratio "$c" "$p")"
+    printf '%-44s %12s %12s %10s\n' "$1" "$c" "$p" "$(bench_ratio "$c" "$p")"
 }
 echo
 echo "bench_concurrently: migration adding an index on big (k) while a writer runs; median of $REPS repetitions"
@@ -430,12 +422,12 @@ printf '  %-42s %12s\n' "apply() returned -> step started (worker)" "$(med "${M[
     "the step (CREATE INDEX CONCURRENTLY)" "$(med "${M[concurrently.step]}")" \
     "step finished -> wait() returned" "$(med "${M[concurrently.to_wait]}")"
 echo "targets for concurrently (PASS/OVER; exit status 0 either way):"
-r=$(ratio "$(med "${M[concurrently.worst]}")" "$(med "${M[plain.worst]}")")
-printf '  %-66s %5s  %s\n' "worst writer latency <= $T_WORST x plain's" "$r" "$(verdict "$r" le "$T_WORST")"
-r=$(ratio "$(med "${M[concurrently.apply]}")" "$(med "${M[plain.apply]}")")
-printf '  %-66s %5s  %s\n' "apply() returns in <= $T_APPLY x plain's time" "$r" "$(verdict "$r" le "$T_APPLY")"
+r=$(bench_ratio "$(med "${M[concurrently.worst]}")" "$(med "${M[plain.worst]}")")
+printf '  %-66s %5s  %s\n' "worst writer latency <= $T_WORST x plain's" "$r" "$(bench_verdict "$r" le "$T_WORST")"
+r=$(bench_ratio "$(med "${M[concurrently.apply]}")" "$(med "${M[plain.apply]}")")
+printf '  %-66s %5s  %s\n' "apply() returns in <= $T_APPLY x plain's time" "$r" "$(bench_verdict "$r" le "$T_APPLY")"
 r=$(med "${M[concurrently.tps_ratio]}")
-printf '  %-66s %5s  %s\n' "writer tps during the build >= $T_TPS x before" "$r" "$(verdict "$r" ge "$T_TPS")"
+printf '  %-66s %5s  %s\n' "writer tps during the build >= $T_TPS x before" "$r" "$(bench_verdict "$r" ge "$T_TPS")"
 echo "per repetition (in repetition order):"
 for v in concurrently plain; do
     for m in apply ready worst p99 base_tps build_tps apply_cpu build_cpu to_start step to_wait; do

@@ -48,7 +48,7 @@
 # this is a benchmark, not a test. When npm or dbmate cannot be installed, dbmate is reported
 # as unavailable and the rest still runs.
 #
-# dbmate is installed once with `npm install --no-save dbmate@2.36.0` (ms_dbmate in
+# dbmate is installed once with `npm install --no-save dbmate@$MS_DBMATE_VERSION` (ms_dbmate in
 # test/lib/common.sh, the copy the tests use) and reused from there. pg_migrate is taken
 # from $PG_MIGRATE, else from PostgreSQL's bindir, else from the build tree ($MS_ROOT/pg_migrate);
 # the migrations_schema extension must be installed.
@@ -63,7 +63,7 @@ REPS=${REPS:-3}
 N=${N:-1000}
 TARGET_PSQL=1.10     # pg_migrate / psql must stay at or under this
 TARGET_DBMATE=1.3    # dbmate / pg_migrate must reach at least this
-DBMATE_VERSION=2.36.0
+DBMATE_VERSION=$MS_DBMATE_VERSION  # test/lib/common.sh
 TOOL_TIMEOUT=${TOOL_TIMEOUT:-900}   # seconds one tool run may take before it counts as failed
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || ms_die "REPS must be a positive integer (got '$REPS')"
 [[ $N =~ ^[1-9][0-9]*$ ]] || ms_die "N must be a positive integer (got '$N')"
@@ -117,22 +117,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_pg_migrate_XXXXXX")
 ms_cluster_start bench_pg_migrate
 PM_PID=$(head -1 "$MS_CLUSTER_DIR/data/postmaster.pid")
 CLK_TCK=$(getconf CLK_TCK)
+bench_session_files  # the psql baseline's backend CPU, as in bench_apply.sh (lib.sh)
 
-# Session prologue/epilogue of the psql baseline: its backend's CPU time, as in bench_apply.sh.
-export BENCH_CPU_FILE=$WORK/cpu
-printf '%s\n' 'SELECT pg_backend_pid() AS bench_pid \gset' '\setenv BENCH_PID :bench_pid' >"$WORK/pid.sql"
-# shellcheck disable=SC2016  # expanded by the shell that psql's \! starts
-printf '%s\n' '\! cat "/proc/$BENCH_PID/schedstat" >"$BENCH_CPU_FILE" 2>/dev/null || true' >"$WORK/cpu.sql"
 
 # ---- helpers
 
-# A / B with 2 decimals.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# at_most R T / at_least R T: PASS or OVER.
-at_most() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t ? "PASS" : "OVER") }'; }
-at_least() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "PASS" : "OVER") }'; }
-rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # CPU seconds (user + system) of the postmaster's children that have exited and been reaped.
 reaped_cpu() { awk -v hz="$CLK_TCK" '{ printf "%.3f", ($16 + $17) / hz }' "/proc/$PM_PID/stat" 2>/dev/null || echo NA; }
@@ -261,11 +250,7 @@ run_tool() {
     c1=$(reaped_cpu)
     wall=$(bench_elapsed "$t0" "$t1")
     if [[ $c0 == NA || $c1 == NA ]]; then cpu=NA; else cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }'); fi
-    if [[ $tool == psql ]]; then
-        local ns
-        ns=$(cut -d' ' -f1 "$BENCH_CPU_FILE" 2>/dev/null || true)
-        if [[ $ns =~ ^[0-9]+$ ]]; then PSQL_SCHEDSTAT+=("$(awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e9 }')"); else PSQL_SCHEDSTAT+=(NA); fi
-    fi
+    [[ $tool == psql ]] && PSQL_SCHEDSTAT+=("$(bench_last_cpu)")
     if [[ $rc -ne 0 ]]; then
         why="exit status $rc"
         [[ $rc == 124 ]] && why+=" (timed out after $TOOL_TIMEOUT s)"
@@ -289,9 +274,9 @@ run_tool() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 LOADS=()
 for ((rep = 1; rep <= REPS; rep++)); do
-    LOADS+=("$(load1)")
-    ms_log "repetition $rep/$REPS (load $(load1))"
-    for tool in $(rotate $((rep - 1)) "${TOOLS[@]}"); do
+    LOADS+=("$(bench_load1)")
+    ms_log "repetition $rep/$REPS (load $(bench_load1))"
+    for tool in $(bench_rotate $((rep - 1)) "${TOOLS[@]}"); do
         run_tool "$tool"
     done
 done
@@ -310,7 +295,7 @@ for tool in "${TOOLS[@]}"; do
     fi
 done
 have() { [[ -n ${MW[$1]:-} ]]; }
-cpu_ratio() { [[ ${MC[$1]} != NA && ${MC[$2]} != NA ]] && ratio "${MC[$1]}" "${MC[$2]}" || echo NA; }
+cpu_ratio() { [[ ${MC[$1]} != NA && ${MC[$2]} != NA ]] && bench_ratio "${MC[$1]}" "${MC[$2]}" || echo NA; }
 
 echo
 echo "bench_pg_migrate: $N migrations from one folder, median of $REPS repetitions (PostgreSQL $(psql -XAtc 'SHOW server_version'), fsync $(psql -XAtc 'SHOW fsync'))"
@@ -323,7 +308,7 @@ for tool in psql dbmate pg_migrate pg_migrate_per; do
     okn=${OK[$tool]:-}
     okn=${#okn}
     if have "$tool"; then
-        if have psql; then r=$(ratio "${MW[$tool]}" "${MW[psql]}") rc=$(cpu_ratio "$tool" psql); else r=NA rc=NA; fi
+        if have psql; then r=$(bench_ratio "${MW[$tool]}" "${MW[psql]}") rc=$(cpu_ratio "$tool" psql); else r=NA rc=NA; fi
         printf '%-34s %9.3f %15s %10s %10s %8s\n' "${LABEL[$tool]}" "${MW[$tool]}" "${MC[$tool]}" "$r" "$rc" "$okn/$REPS"
     else
         printf '%-34s %9s %15s %10s %10s %8s\n' "${LABEL[$tool]}" failed - - - "0/$REPS"
@@ -332,23 +317,23 @@ done
 
 echo "targets (pg_migrate = the default one-transaction up; exit status 0 either way):"
 if have pg_migrate && have psql; then
-    r=$(ratio "${MW[pg_migrate]}" "${MW[psql]}")
-    printf '  %-24s %5s <= %-5s %s\n' "pg_migrate / psql" "$r" "$TARGET_PSQL" "$(at_most "$r" "$TARGET_PSQL")"
+    r=$(bench_ratio "${MW[pg_migrate]}" "${MW[psql]}")
+    printf '  %-24s %5s <= %-5s %s\n' "pg_migrate / psql" "$r" "$TARGET_PSQL" "$(bench_verdict "$r" le "$TARGET_PSQL")"
 else
     echo "  pg_migrate / psql        n/a (no successful run)"
 fi
 if [[ -z $DBMATE ]]; then
     echo "  dbmate / pg_migrate      n/a (dbmate unavailable)"
 elif have pg_migrate && have dbmate; then
-    r=$(ratio "${MW[dbmate]}" "${MW[pg_migrate]}")
-    printf '  %-24s %5s >= %-5s %s\n' "dbmate / pg_migrate" "$r" "$TARGET_DBMATE" "$(at_least "$r" "$TARGET_DBMATE")"
+    r=$(bench_ratio "${MW[dbmate]}" "${MW[pg_migrate]}")
+    printf '  %-24s %5s >= %-5s %s\n' "dbmate / pg_migrate" "$r" "$TARGET_DBMATE" "$(bench_verdict "$r" ge "$TARGET_DBMATE")"
 else
     echo "  dbmate / pg_migrate      n/a (no successful run)"
 fi
 if have pg_migrate_per; then
     line="  for information, --per-migration (a commit per migration, like psql and dbmate):"
-    have psql && line+=" pg_migrate / psql $(ratio "${MW[pg_migrate_per]}" "${MW[psql]}")"
-    have dbmate && line+=", dbmate / pg_migrate $(ratio "${MW[dbmate]}" "${MW[pg_migrate_per]}")"
+    have psql && line+=" pg_migrate / psql $(bench_ratio "${MW[pg_migrate_per]}" "${MW[psql]}")"
+    have dbmate && line+=", dbmate / pg_migrate $(bench_ratio "${MW[dbmate]}" "${MW[pg_migrate_per]}")"
     echo "$line"
 fi
 echo "per-repetition wall seconds (in repetition order; backend CPU in brackets):"

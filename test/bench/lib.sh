@@ -29,3 +29,36 @@ fresh_db() {
     PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$1"
     createdb "$1"
 }
+
+# bench_ratio A B: A / B with 2 decimals; NA when either is NA or B is 0.
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b == 0) print "NA"; else printf "%.2f", a / b }'; }
+
+# bench_verdict RATIO le|ge TARGET: PASS when RATIO <= (le) or >= (ge) TARGET, else OVER.
+bench_verdict() {
+    awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {
+        if (r == "NA") print "NA"; else print ((op == "le" ? r <= t : r >= t) ? "PASS" : "OVER") }'
+}
+
+# bench_rotate K WORD...: the words rotated left by K (`bench_rotate 1 a b c` -> b c a), so that
+# each repetition runs the variants in another order.
+bench_rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "${a[@]:k}" "${a[@]:0:k}"; }
+
+# bench_load1: the 1-minute load average.
+bench_load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_session_files: the $WORK/pid.sql and $WORK/cpu.sql that bench_time_psql runs around a
+# script: the backend's pid, then its CPU time (/proc/PID/schedstat) into $BENCH_CPU_FILE.
+bench_session_files() {
+    export BENCH_CPU_FILE=$WORK/cpu
+    printf '%s\n' 'SELECT pg_backend_pid() AS bench_pid \gset' '\setenv BENCH_PID :bench_pid' >"$WORK/pid.sql"
+    # shellcheck disable=SC2016  # expanded by the shell that psql's \! starts
+    printf '%s\n' '\! cat "/proc/$BENCH_PID/schedstat" >"$BENCH_CPU_FILE" 2>/dev/null || true' >"$WORK/cpu.sql"
+}
+
+# bench_last_cpu: backend CPU seconds of the last bench_time_psql run (NA when
+# /proc/PID/schedstat is unavailable).
+bench_last_cpu() {
+    local ns
+    ns=$(cut -d' ' -f1 "$BENCH_CPU_FILE" 2>/dev/null || true)
+    if [[ $ns =~ ^[0-9]+$ ]]; then awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e9 }'; else echo NA; fi
+}

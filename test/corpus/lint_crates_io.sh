@@ -17,13 +17,14 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
-CORPUS=$MS_ROOT/../shared/corpora/crates_io
-[[ -d $CORPUS ]] || { echo "crates_io corpus: corpus not found at $CORPUS, skipped"; exit 0; }
-CORPUS=$(cd "$CORPUS" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+corpus_find "crates_io corpus"
 LARGE_ROWS=${LARGE_ROWS:-0}
 [[ $LARGE_ROWS =~ ^[0-9]+$ ]] || ms_die "LARGE_ROWS must be a number of rows"
 
 WORK=
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
     ms_cluster_stop
     [[ -n $WORK ]] && rm -rf "$WORK"

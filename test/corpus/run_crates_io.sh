@@ -77,13 +77,10 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CORPUS=$MS_ROOT/../shared/corpora/crates_io
-if [[ ! -d $CORPUS ]]; then
-    echo "crates_io corpus: corpus not found at $CORPUS, skipped"
-    exit 0
-fi
-CORPUS=$(cd "$CORPUS" && pwd)
+corpus_find "crates_io corpus"
 
 # Down scripts that fail with plain psql when everything is rolled back (corpus README); phase 0
 # measures it again.
@@ -345,12 +342,6 @@ run_script() {
     "${DB[@]}" "$1" -v ON_ERROR_STOP=0 <"$2" >/dev/null 2>"$3" || true
 }
 
-# schema_dump DB: the schema outside the extension, comparable between databases.
-schema_dump() {
-    pg_dump -s -N migrate -d "$1" | grep -vE '^(--|SET |SELECT pg_catalog.set_config|\\(un)?restrict )' \
-        | grep -v 'migrations_schema' | sed '/^$/d'
-}
-
 # step_error MESSAGE: "SQLSTATE: message" of the step, from wait()'s 55000 message.
 step_error() { sed -E 's/^.* of its (up|down) script: //' <<<"$1"; }
 
@@ -370,7 +361,7 @@ echo "== phase 0: reference with plain psql (BEGIN; \\i up.sql; COMMIT; per migr
 } >"$WORK/reference.sql"
 "${DB[@]}" reference <"$WORK/reference.sql" >/dev/null 2>"$WORK/reference.log" \
     || { cat "$WORK/reference.log"; ms_die "plain psql could not apply the corpus (see above)"; }
-schema_dump reference >"$WORK/reference.schema"
+corpus_schema_dump reference >"$WORK/reference.schema"
 echo "  $N up scripts applied; reference schema: $(grep -c '^CREATE TABLE' "$WORK/reference.schema") tables," \
      "$(grep -c '^CREATE .*INDEX' "$WORK/reference.schema") indexes, $(grep -c '^CREATE FUNCTION' "$WORK/reference.schema") functions"
 
@@ -395,7 +386,7 @@ declare -A REF_FAIL=()          # seq -> "SQLSTATE message" of plain psql's firs
 while IFS=$US read -r key outcome state msg ctx warn detail; do
     [[ -n $state ]] && REF_FAIL[${SEQ[key]}]="$state $msg"
 done <"$WORK/reference_down.tsv"
-schema_dump reference >"$WORK/reference_down.schema"
+corpus_schema_dump reference >"$WORK/reference_down.schema"
 ref_failed=$(printf '%s\n' "${!REF_FAIL[@]}" | sort | paste -sd' ' -)
 echo "  $N down scripts run, newest first (in autocommit mode:$(for i in "${!SEQ[@]}"; do
     [[ ${NONTX[i]} -eq 1 || ${DOWNSTEP[i]} -eq 1 ]] && printf ' %s' "${SEQ[i]}"; done)); ${#REF_FAIL[@]} failed: $ref_failed"
@@ -495,7 +486,7 @@ apply_phase() {
 # check_schema LABEL [REFERENCE]: the corpus database's schema must equal the reference.
 check_schema() {
     local ref=${2:-reference}
-    schema_dump corpus >"$WORK/$1.schema"
+    corpus_schema_dump corpus >"$WORK/$1.schema"
     if diff -u "$WORK/$ref.schema" "$WORK/$1.schema" >"$WORK/$1.diff"; then
         echo "  schema identical to the plain-psql $ref ($(wc -l <"$WORK/$1.schema") lines of pg_dump -s," \
              "$(grep -c '^CREATE .*INDEX' "$WORK/$1.schema") indexes)"
@@ -515,18 +506,6 @@ history_counts() {
         | paste -sd' ' -
 }
 
-# server_log_check: no crash, no worker that died.
-server_log_check() {
-    local log=$MS_CLUSTER_DIR/server.log bad
-    bad=$(grep -E 'terminated by signal|PANIC|TRAP:|was terminated|exited with exit code [1-9]|server process .* exited' \
-        "$log" || true)
-    if [[ -n $bad ]]; then
-        problem "the server log shows a crash or a worker that died:"
-        head -20 <<<"$bad" | sed 's/^/      /'
-    else
-        echo "  server log: no crash, no worker that died"
-    fi
-}
 
 echo
 echo "== phase 1: apply all ($N calls to migrate.apply(version, up, down, name), one transaction each; CALL migrate.wait() after 'applying')"
@@ -753,6 +732,6 @@ else
          "1 update_down row if its down was replaced by a no-op, out_of_order where allowed, no other" \
          "row, and up/down scripts byte-identical to the corpus files"
 fi
-server_log_check
+corpus_server_log_check
 
 finish "$N migrations applied, rolled back and re-applied; $N_UPSTEP up and $stepped down scripts ran as steps after commit; $failed down scripts failed as with plain psql"

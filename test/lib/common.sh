@@ -36,15 +36,16 @@ ms_install_deps() {
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 }
 
-# The dbmate binary (npm package dbmate 2.36.0, the version ../shared/bench pins), installed
+# The dbmate binary (npm package dbmate $MS_DBMATE_VERSION, the version ../shared/bench pins), installed
 # once into a cache directory that the non-root test user can read; prints its path, or nothing
 # when npm is missing or the registry cannot be reached.
+MS_DBMATE_VERSION=2.36.0
 ms_dbmate() {
     local cache=${MS_CACHE:-/var/tmp/migrations_schema_cache}/dbmate
     local bin=$cache/node_modules/@dbmate/linux-x64/bin/dbmate
     if [[ ! -x $bin ]] && command -v npm >/dev/null && mkdir -p "$cache"; then
         if ! (cd "$cache" && timeout 300 npm install --no-save --no-audit --no-fund \
-            dbmate@2.36.0 >/dev/null 2>&1); then
+            "dbmate@$MS_DBMATE_VERSION" >/dev/null 2>&1); then
             ms_log "dbmate could not be installed from npm (tests make its folder by hand)"
         fi
         chmod -R a+rX "${MS_CACHE:-/var/tmp/migrations_schema_cache}" 2>/dev/null || true
