@@ -6,6 +6,7 @@
 
 #include "lint/rules/rules.hpp"
 #include "lint/settings.hpp"
+#include "script/script.hpp"
 
 namespace ms::lint {
 
@@ -129,11 +130,8 @@ const char* type_name(const ColumnDef* cd) {
     return tn && tn->names != NIL ? strVal(llast(tn->names)) : "";
 }
 
-bool has_option(List* options, const char* name) {
-    ListCell* lc;
-    foreach (lc, options)
-        if (strcmp(static_cast<DefElem*>(lfirst(lc))->defname, name) == 0) return true;
-    return false;
+bool option_on(List* options, const char* name) {
+    return guard([&] { return script::option_is_true(options, name, false); });
 }
 
 }  // namespace ms::lint

@@ -89,8 +89,8 @@ class Context {
 Constraint* column_constraint(ColumnDef* cd, ConstrType t);
 // The last name of a column's type as written ("int4", "varchar", "bigserial"), or "".
 const char* type_name(const ColumnDef* cd);
-// Whether a list of DefElem options (VACUUM's, REINDEX's) has one named `name`, whatever its
-// value.
-bool has_option(List* options, const char* name);
+// Whether the option `name` of a list of DefElem options (VACUUM's, REINDEX's) is on:
+// REINDEX (CONCURRENTLY false) is not concurrent (script::option_is_true).
+bool option_on(List* options, const char* name);
 
 }  // namespace ms::lint

@@ -40,15 +40,6 @@ int char_to_byte(const char* text, int len, int charpos) {
     return offset > len ? len : offset;
 }
 
-bool option_is_true(List* options, const char* name, bool if_absent) {
-    ListCell* lc;
-    foreach (lc, options) {
-        DefElem* opt = (DefElem*)lfirst(lc);
-        if (strcmp(opt->defname, name) == 0) return defGetBoolean(opt);
-    }
-    return if_absent;
-}
-
 // ---- classification ----
 
 // Why a statement cannot run inside a transaction block, or nullptr when it can. *as_step:
@@ -304,6 +295,15 @@ void Script::steps_from(size_t first) {
         steps.push_back(step);
         i += step.count;
     }
+}
+
+bool option_is_true(List* options, const char* name, bool if_absent) {
+    ListCell* lc;
+    foreach (lc, options) {
+        DefElem* opt = (DefElem*)lfirst(lc);
+        if (strcmp(opt->defname, name) == 0) return defGetBoolean(opt);
+    }
+    return if_absent;
 }
 
 }  // namespace ms::script

@@ -63,4 +63,9 @@ Script split(std::string_view text, const Origin& origin);
 // the checks of split(). Raises syntax errors with the script line.
 std::vector<Statement> parse(std::string_view text, const Origin& origin);
 
+// Leaf (call inside guard(): a value that is not a boolean raises): whether the option `name`
+// of a statement's option list (VACUUM (FULL), REINDEX (CONCURRENTLY false), ...) is on;
+// `if_absent` when the list does not hold it.
+bool option_is_true(List* options, const char* name, bool if_absent);
+
 }  // namespace ms::script

@@ -6,6 +6,7 @@
 #include "migrate/lockwait.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
+#include "script/script.hpp"
 
 namespace ms::worker {
 
@@ -89,15 +90,6 @@ void keep_lock_bound_leaf(int lock_timeout) {
     set_leaf("lock_timeout", buf);
 }
 
-bool option_is_true(List* options, const char* name) {
-    ListCell* lc;
-    foreach (lc, options) {
-        DefElem* opt = (DefElem*)lfirst(lc);
-        if (strcmp(opt->defname, name) == 0) return defGetBoolean(opt);
-    }
-    return false;
-}
-
 // The table and, when the statement names one, the index of a CREATE INDEX / REINDEX
 // CONCURRENTLY step.
 void target_leaf(const char* sql, Oid* relid, char** named) {
@@ -113,7 +105,8 @@ void target_leaf(const char* sql, Oid* relid, char** named) {
         if (s->idxname) *named = pstrdup(s->idxname);
     } else if (IsA(stmt, ReindexStmt)) {
         ReindexStmt* s = (ReindexStmt*)stmt;
-        if (!option_is_true(s->params, "concurrently") || s->relation == nullptr) return;
+        if (!script::option_is_true(s->params, "concurrently", false) || s->relation == nullptr)
+            return;
         Oid rel = RangeVarGetRelid(s->relation, NoLock, true);
         if (!OidIsValid(rel)) return;
         if (s->kind == REINDEX_OBJECT_INDEX)

@@ -44,6 +44,8 @@ SELECT * FROM lt('REINDEX TABLE lt_big;');
 SELECT * FROM lt('REINDEX INDEX lt_big_c_idx;');
 SELECT * FROM lt('REINDEX TABLE CONCURRENTLY lt_big;');
 SELECT * FROM lt('REINDEX (CONCURRENTLY) INDEX lt_big_c_idx;');
+-- an option set to false is off: not concurrent
+SELECT * FROM lt('REINDEX (CONCURRENTLY false) TABLE lt_big;');
 
 ------------------------------------------------------------------------------------------
 -- I306 foreign-key-without-index (NOT VALID, so C202 stays out)

@@ -113,6 +113,7 @@ RESET migrations_schema.lint_error_rows;
 -- VACUUM FULL rewrites every table it names, and cannot run in a migration's transaction
 SELECT * FROM lt('VACUUM FULL lt_big;');
 SELECT * FROM lt('VACUUM (FULL, ANALYZE);');
+SELECT * FROM lt('VACUUM (FULL false) lt_big;');  -- FULL off: a plain VACUUM
 -- plain VACUUM and ANALYZE rewrite nothing
 SELECT * FROM lt('VACUUM lt_big; ANALYZE lt_big;');
 

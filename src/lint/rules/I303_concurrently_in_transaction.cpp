@@ -34,7 +34,7 @@ void concurrently_in_transaction(Context& ctx, Node* n) {
         auto* s = reinterpret_cast<DropStmt*>(n);
         if (s->removeType == OBJECT_INDEX && s->concurrent) report(ctx, "DROP INDEX CONCURRENTLY");
     } else if (IsA(n, ReindexStmt)) {
-        if (has_option(reinterpret_cast<ReindexStmt*>(n)->params, "concurrently"))
+        if (option_on(reinterpret_cast<ReindexStmt*>(n)->params, "concurrently"))
             report(ctx, "REINDEX CONCURRENTLY");
     }
 }

@@ -9,7 +9,7 @@ namespace ms::lint::checks {
 
 void reindex_not_concurrent(Context& ctx, Node* n) {
     if (!IsA(n, ReindexStmt)) return;
-    if (has_option(reinterpret_cast<ReindexStmt*>(n)->params, "concurrently")) return;
+    if (option_on(reinterpret_cast<ReindexStmt*>(n)->params, "concurrently")) return;
     ctx.add(RuleId::reindex_not_concurrent, Severity::warning,
             "REINDEX blocks writes to the table (and reads that use the index) while it rebuilds",
             "REINDEX ... CONCURRENTLY (apply runs it after the migration's transaction commits)");

@@ -10,7 +10,7 @@ namespace ms::lint::checks {
 
 void vacuum_full_rewrite(Context& ctx, Node* n) {
     if (!IsA(n, VacuumStmt)) return;
-    if (!has_option(reinterpret_cast<VacuumStmt*>(n)->options, "full")) return;
+    if (!option_on(reinterpret_cast<VacuumStmt*>(n)->options, "full")) return;
     ctx.add(RuleId::vacuum_full_rewrite, Severity::error,
             "VACUUM FULL rewrites every table it names under an ACCESS EXCLUSIVE lock",
             "pg_repack, or schedule it in a maintenance window");
