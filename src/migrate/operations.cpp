@@ -514,9 +514,8 @@ void run_queued(const store::QueueEntry& e) {
     lock();
     store::Store db;
     std::optional<Row> row = db.find(e.version);
-    std::optional<std::string> up = db.script_of(e.version, "up");
     db.close();
-    if (!row || row->state != "queued" || !up)
+    if (!row || row->state != "queued")
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "migration " + e.version + " is no longer queued",
                     row ? "Its state is " + row->state + "." : "It is not known any more.");
@@ -531,7 +530,7 @@ void run_queued(const store::QueueEntry& e) {
     store::Migration m{
         row->version,
         row->name,
-        dir == Direction::up ? e.statements[0] : *up,
+        dir == Direction::up ? e.statements[0] : std::string(),  // a down run reads no up script
         dir == Direction::down ? std::optional<std::string>(e.statements[0]) : row->down_sql,
         row->checksum,
         row->order_key};
