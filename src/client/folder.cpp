@@ -75,7 +75,7 @@ std::string strip_zeros(const std::string& digits) {
 // The place of a migration in the order: the server's own (migrate/version.hpp), so that the
 // folder lists in the order the database applies it.
 std::string place_of(const Migration& m) {
-    return ms::version::place(m.version, m.order_key ? &*m.order_key : nullptr);
+    return ms::version::place(m.version, m.order_key);
 }
 
 // Adds m to the list keyed by its place, refusing a second file for one version (or for
@@ -91,7 +91,7 @@ void add_unique(std::map<std::string, Migration>& by_key, Migration m) {
 
 void attach_down(std::map<std::string, Migration>& by_key, const std::string& path,
                  const std::string& version, const std::optional<std::string>& order_key = {}) {
-    auto it = by_key.find(ms::version::place(version, order_key ? &*order_key : nullptr));
+    auto it = by_key.find(ms::version::place(version, order_key));
     if (it == by_key.end()) throw InputError(path + ": a down script without its up script");
     if (!it->second.down_path.empty())
         throw InputError(path + ": version " + version + " already has the down script " +

@@ -160,8 +160,7 @@ bool update_details(const Row& row, const Input& in, const std::string& by) {
     if (down_changed) warn_if_down_unusable(label(in.version, name), down);
     store::Store db;
     if (order_changed)
-        check_order(db, row.version, order_key,
-                    version::place(row.version, order_key ? &*order_key : nullptr));
+        check_order(db, row.version, order_key, version::place(row.version, order_key));
     db.update_details(in.version, down, name, order_key);
     if (down_changed)
         db.add_history(in.version, name, row.checksum,

@@ -279,11 +279,11 @@ void optional_int4(spi::Params& p, const std::optional<int>& v) {
 }  // namespace
 
 std::string Row::place() const {
-    return version::place(version, order_key ? &*order_key : nullptr);
+    return version::place(version, order_key);
 }
 
 std::string Migration::place() const {
-    return version::place(version, order_key ? &*order_key : nullptr);
+    return version::place(version, order_key);
 }
 
 std::optional<Row> Store::find(const std::string& version) {
@@ -391,7 +391,7 @@ void Store::update_details(const std::string& version, const std::optional<std::
                            const std::optional<std::string>& order_key) {
     spi::Params p;
     p.text(version).text(down_sql).text(name).text(order_key).bytes(
-        version::place(version, order_key ? &*order_key : nullptr));
+        version::place(version, order_key));
     spi::run(q_update_details, p.values(), p.nulls());
 }
 

@@ -53,7 +53,7 @@ void validate_order_key(std::string_view key) {
     check_text(key, "order key", kMaxVersionBytes);
 }
 
-std::string place(std::string_view version, const std::string* order_key) {
+std::string place(std::string_view version, const std::optional<std::string>& order_key) {
     if (!order_key) return sort_key(version);
     std::string key(1, kExplicitPlace);
     key += *order_key;

@@ -2,6 +2,7 @@
 // Pure C++.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,7 +32,7 @@ void validate_order_key(std::string_view key);
 // The place of a migration in the order: its order key's bytes after 0x03 when it has one
 // (compared as plain bytes), else sort_key(version). Natural keys begin with 0x01 or 0x02, so
 // the two kinds never collide; a database holds one kind (register refuses a mix).
-std::string place(std::string_view version, const std::string* order_key);
+std::string place(std::string_view version, const std::optional<std::string>& order_key);
 constexpr char kExplicitPlace = '\x03';
 
 // Natural comparison: negative, zero or positive.
