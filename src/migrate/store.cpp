@@ -478,12 +478,6 @@ std::optional<QueueEntry> Store::first_unfinished() {
     return one_entry(q_first_unfinished, spi::Params());
 }
 
-std::optional<QueueEntry> Store::failed_entry() {
-    spi::Params p;
-    p.null();
-    return one_entry(q_failed_entry, p);
-}
-
 void Store::mark_running(int64 id, int pid, const std::vector<Oid>& pre_indexes) {
     spi::Params p;
     p.int8(id).int4(pid).oid_array(pre_indexes);

@@ -131,8 +131,6 @@ class Store {
                     const char* direction, const StepToQueue& step, const RunContext& context);
     // The first entry not done (pending, running or failed), in queue order; nullopt: none.
     std::optional<QueueEntry> first_unfinished();
-    // The version and direction of the migration whose entry failed, if one did.
-    std::optional<QueueEntry> failed_entry();
     void mark_running(int64 id, int pid, const std::vector<Oid>& pre_indexes);
     void mark_done(int64 id);
     // Back to pending after an interruption (attempts count it).
