@@ -7,6 +7,15 @@
 --     each statement runs;
 --   * order keys: migrate.register(..., order_key) places a migration in a client's own order
 --     (diesel's string order, Alembic's revision chain) instead of the natural version order;
+--   * adopting a database another tool migrated: migrate.adopt(source, table_name) records the
+--     history of Flyway, dbmate, golang-migrate, sqlx, diesel, Alembic, node-pg-migrate, Sqitch
+--     or Prisma as applied (migrations without scripts until they are attached: up_sql and
+--     checksum may be NULL, adopted_from says where from); migrate.baseline(version);
+--   * checksums that survive cosmetic edits: token_checksum (PostgreSQL's lexer tokens) next
+--     to the raw checksum, filled in here for the migrations already known;
+--     migrate.token_checksum(), migrate.compare_script(); history actions and a detail column;
+--   * repeatable migrations: migrate.repeatables, register_repeatable(), apply_repeatable();
+--     status() lists them;
 --   * migrate.selftest() is gone: it proved the C++ error boundary for the test suite, which
 --     now builds it as a module of its own (test/selftest).
 \echo Use "ALTER EXTENSION migrations_schema UPDATE TO '0.4.0'" to load this file. \quit
@@ -37,13 +46,43 @@ CREATE INDEX migrations_in_schema_idx ON migrate.migrations (sort_key)
 
 ALTER TABLE migrate.migrations
     ADD COLUMN order_key text;  -- its place in a client's own order (register(order_key =>))
+-- Adopted migrations have no scripts until they are attached; scripts are compared on their
+-- lexer tokens too.
+ALTER TABLE migrate.migrations
+    ALTER COLUMN up_sql DROP NOT NULL,
+    ALTER COLUMN checksum DROP NOT NULL,
+    ADD COLUMN token_checksum text,
+    ADD COLUMN adopted_from text;
 
 ALTER TABLE migrate.history DROP CONSTRAINT history_action_check;
 ALTER TABLE migrate.history ADD CONSTRAINT history_action_check
     CHECK (action IN ('apply', 'rollback', 'update_down', 'apply_done', 'rollback_done',
-                      'step_failed', 'retry'));
+                      'step_failed', 'retry', 'adopt', 'baseline', 'attach', 'cosmetic_edit',
+                      'repeatable'));
 ALTER TABLE migrate.history
-    ADD COLUMN error jsonb;  -- step_failed: sqlstate, message, detail, hint, statement, line
+    ALTER COLUMN checksum DROP NOT NULL,
+    ADD COLUMN error jsonb,  -- step_failed: sqlstate, message, detail, hint, statement, line
+    ADD COLUMN detail jsonb; -- adopt: the source; cosmetic_edit: the checksums before and after
+CREATE INDEX history_baseline_idx ON migrate.history (id) WHERE action = 'baseline';
+
+CREATE TABLE migrate.repeatables (
+    name           text PRIMARY KEY,
+    script         text NOT NULL,
+    checksum       text NOT NULL,
+    token_checksum text NOT NULL,
+    state          text NOT NULL DEFAULT 'pending'
+                   CHECK (state IN ('pending', 'applied')),
+    registered_at  timestamptz NOT NULL DEFAULT now(),
+    applied_at     timestamptz,
+    applied_by     text,
+    duration_ms    double precision,
+    statements     integer,
+    runs           integer NOT NULL DEFAULT 0,
+    ran_token_checksum text
+);
+COMMENT ON TABLE migrate.repeatables IS
+    'Repeatable migrations: run again whenever their script changes';
+SELECT pg_catalog.pg_extension_config_dump('migrate.repeatables', '');
 
 ------------------------------------------------------------------------------------------
 -- The queue
@@ -90,7 +129,7 @@ SELECT pg_catalog.pg_extension_config_dump(
     pg_catalog.pg_get_serial_sequence('migrate.steps', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.steps_queue_seq', '');
 
--- Default privileges may have granted something on the queue just created, and earlier
+-- Default privileges may have granted something on the tables just created, and earlier
 -- versions left them on the tables: write access to these tables is the power to run SQL as
 -- whoever applies or rolls back next (a down script, a queued step). Nobody but the owner
 -- keeps any privilege on the queue, nor a write privilege on any table (reads stay).
@@ -101,7 +140,7 @@ BEGIN
     FOR r IN
         SELECT DISTINCT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS object,
-               CASE WHEN c.relname OPERATOR(pg_catalog.~) '^steps' THEN 'ALL'
+               CASE WHEN c.relname OPERATOR(pg_catalog.~) '^(steps|repeatables)' THEN 'ALL'
                     WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'UPDATE'
                     ELSE 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER' END AS privileges,
                CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
@@ -119,7 +158,8 @@ BEGIN
 END
 $strip$;
 
--- status() reads the queue: every role that may read migrate.migrations may read it too.
+-- status() reads the queue and the repeatable migrations: every role that may read
+-- migrate.migrations may read them too.
 DO $grant$
 DECLARE
     g record;
@@ -130,7 +170,7 @@ BEGIN
                 AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
                 AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
     LOOP
-        EXECUTE pg_catalog.format('GRANT SELECT ON migrate.steps TO %s%s',
+        EXECUTE pg_catalog.format('GRANT SELECT ON migrate.steps, migrate.repeatables TO %s%s',
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                          ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
@@ -210,21 +250,28 @@ RETURNS TABLE (
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-        SELECT m.version, m.name, m.state,
-               date_trunc('second', m.applied_at), m.applied_by,
-               round(m.duration_ms::numeric, 2), m.statements, m.checksum,
+      SELECT s.version, s.name, s.state, s.applied_at, s.applied_by, s.duration_ms,
+             s.statements, s.checksum, s.warnings, s.overrides, s.steps_done, s.steps_total,
+             s.step, s.phase, s.error
+        FROM (
+        SELECT m.sort_key AS place, m.version, m.name, m.state,
+               date_trunc('second', m.applied_at) AS applied_at, m.applied_by,
+               round(m.duration_ms::numeric, 2) AS duration_ms, m.statements, m.checksum,
                CASE WHEN m.findings IS NOT NULL THEN
                    (SELECT count(*)::integer FROM jsonb_array_elements(m.findings) AS f
-                     WHERE f->>'severity' = 'warning' AND NOT (f->>'allowed')::boolean) END,
+                     WHERE f->>'severity' = 'warning' AND NOT (f->>'allowed')::boolean) END
+                   AS warnings,
                (SELECT array_agg(DISTINCT o->>'rule' ORDER BY o->>'rule')
                   FROM jsonb_array_elements(m.overrides) AS o
-                 WHERE (o->>'matched')::boolean),
-               q.done, q.total,
+                 WHERE (o->>'matched')::boolean) AS overrides,
+               q.done AS steps_done, q.total AS steps_total,
                CASE WHEN c.position = 0 THEN 'the whole migration'
                     WHEN c.position > 0 THEN 'step ' || c.position || ' (statement '
                          || c.numbers[1] || ', line ' || c.lines[1] || '): '
-                         || split_part(ltrim(c.statements[1]), E'\n', 1) END,
-               CASE WHEN c.state = 'running' AND w.pid IS NULL
+                         || split_part(ltrim(c.statements[1]), E'\n', 1) END AS step,
+               CASE WHEN m.up_sql IS NULL
+                        THEN 'adopted from ' || m.adopted_from || '; no script attached'
+                    WHEN c.state = 'running' AND w.pid IS NULL
                         THEN 'interrupted: its worker (pid ' || c.pid || ') is gone; it resumes '
                              || 'with the next apply(), retry() or wait()'
                     WHEN c.state = 'running'
@@ -235,9 +282,10 @@ RETURNS TABLE (
                         THEN 'queued behind migration ' || b.version
                     WHEN c.state = 'pending' THEN 'waiting for the worker'
                     WHEN c.state = 'failed' THEN 'failed after ' || c.attempts
-                         || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END,
+                         || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END
+                   AS phase,
                CASE WHEN c.state = 'failed'
-                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END
+                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error
           FROM migrate.migrations AS m
           LEFT JOIN LATERAL (
               SELECT max(s.queue_seq) AS queue_seq,
@@ -261,7 +309,19 @@ RETURNS TABLE (
               SELECT s.version FROM migrate.steps AS s
                WHERE s.queue_seq < c.queue_seq AND s.state IN ('pending', 'running', 'failed')
                ORDER BY s.queue_seq, s.position LIMIT 1) AS b ON c.position = 0
-         ORDER BY m.sort_key
+        UNION ALL
+        SELECT '\xff'::bytea || convert_to(r.name, 'UTF8'), NULL, r.name, r.state,
+               date_trunc('second', r.applied_at), r.applied_by,
+               round(r.duration_ms::numeric, 2), r.statements, r.checksum,
+               NULL, NULL, NULL, NULL, NULL,
+               CASE WHEN r.state = 'applied'
+                        THEN 'repeatable: ran ' || r.runs
+                             || CASE WHEN r.runs = 1 THEN ' time' ELSE ' times' END
+                    WHEN r.runs = 0 THEN 'repeatable: new, runs with the next apply()'
+                    ELSE 'repeatable: changed, runs again with the next apply()' END,
+               NULL
+          FROM migrate.repeatables AS r) AS s
+       ORDER BY s.place
     $$
 $create$);
 
@@ -287,5 +347,57 @@ CREATE FUNCTION migrate.retry(version text DEFAULT NULL) RETURNS text
     LANGUAGE c VOLATILE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_retry';
 
+------------------------------------------------------------------------------------------
+-- Adoption, baselines, repeatable migrations, token checksums
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.register_repeatable(name text, script text)
+RETURNS text
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_register_repeatable';
+CREATE FUNCTION migrate.apply_repeatable(name text, script text, allow text[] DEFAULT NULL)
+RETURNS boolean
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_apply_repeatable';
+CREATE FUNCTION migrate.adopt(source text, table_name text DEFAULT NULL)
+RETURNS TABLE (version text, name text, result text, applied_at timestamptz, applied_by text,
+               detail text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 20
+    AS 'MODULE_PATHNAME', 'migrate_adopt';
+CREATE FUNCTION migrate.baseline(version text, name text DEFAULT NULL)
+RETURNS integer
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_baseline';
+CREATE FUNCTION migrate.token_checksum(script text) RETURNS text
+    LANGUAGE c IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_token_checksum';
+CREATE FUNCTION migrate.compare_script(version text, script text) RETURNS text
+    LANGUAGE c STABLE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_compare_script';
+
+-- The migrations known already get their token checksums: an applied one whose file is only
+-- reformatted later is not "edited". A script the lexer rejects (none that ran can be) keeps
+-- the raw comparison only.
+DO $fill$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT m.version, m.up_sql FROM migrate.migrations AS m LOOP
+        BEGIN
+            UPDATE migrate.migrations AS m
+               SET token_checksum = migrate.token_checksum(r.up_sql)
+             WHERE m.version OPERATOR(pg_catalog.=) r.version;
+        EXCEPTION WHEN syntax_error THEN
+            NULL;
+        END;
+    END LOOP;
+END
+$fill$;
+
 REVOKE ALL ON PROCEDURE migrate.wait(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.retry(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate.register_repeatable(text, text),
+                       migrate.apply_repeatable(text, text, text[]),
+                       migrate.adopt(text, text), migrate.baseline(text, text),
+                       migrate.token_checksum(text), migrate.compare_script(text, text)
+    FROM PUBLIC;

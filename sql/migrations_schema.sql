@@ -19,9 +19,10 @@ CREATE TABLE migrate.migrations (
     sort_key      bytea NOT NULL UNIQUE,          -- its place: natural order of versions, or
                                                   -- 0x03 and order_key when it has one
     name          text,
-    up_sql        text NOT NULL,
+    up_sql        text,                           -- NULL: adopted from another tool's
+                                                  -- history, no script attached yet
     down_sql      text,                           -- NULL: no down script, cannot roll back
-    checksum      text NOT NULL,                  -- SHA-256 of up_sql, line endings normalized
+    checksum      text,                           -- SHA-256 of up_sql, line endings normalized
     state         text NOT NULL DEFAULT 'pending'                 -- see README "States"
                   CONSTRAINT migrations_state_check
                   CHECK (state IN ('pending', 'queued', 'applying', 'applied', 'rolling back',
@@ -41,8 +42,12 @@ CREATE TABLE migrate.migrations (
         ELSE applied_seq IS NULL END),
     findings      jsonb,                          -- those of the apply that made it applied
     overrides     jsonb,
-    order_key     text                            -- its place in a client's own order
+    order_key     text,                           -- its place in a client's own order
                                                   -- (register(order_key =>)); NULL: natural
+    token_checksum text,                          -- SHA-256 of up_sql's lexer tokens: equal
+                                                  -- for scripts that differ only cosmetically
+    adopted_from  text                            -- applied by another tool (adopt()) or
+                                                  -- declared applied (baseline())
 );
 -- Newest applied first, for rollbacks; one apply sequence number per applied migration.
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
@@ -64,8 +69,9 @@ CREATE TABLE migrate.history (
     action        text NOT NULL
                   CONSTRAINT history_action_check
                   CHECK (action IN ('apply', 'rollback', 'update_down', 'apply_done',
-                                    'rollback_done', 'step_failed', 'retry')),
-    checksum      text NOT NULL,
+                                    'rollback_done', 'step_failed', 'retry', 'adopt',
+                                    'baseline', 'attach', 'cosmetic_edit', 'repeatable')),
+    checksum      text,                           -- NULL: adopted, no script
     performed_at  timestamptz NOT NULL,
     performed_by  text NOT NULL,
     duration_ms   double precision,
@@ -74,11 +80,34 @@ CREATE TABLE migrate.history (
     txid          xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     findings      jsonb,    -- lint findings above info level and guard events, allowed or not
     overrides     jsonb,    -- the overrides in effect: rule, reason, source, matched
-    error         jsonb     -- step_failed: sqlstate, message, detail, hint, statement, line
+    error         jsonb,    -- step_failed: sqlstate, message, detail, hint, statement, line
+    detail        jsonb     -- adopt: the source; cosmetic_edit: the checksums before and after
 );
 COMMENT ON TABLE migrate.history IS
     'Append-only log of every apply, rollback and down-script update';
 CREATE INDEX history_version_idx ON migrate.history (version);
+-- The newest baseline: versions registered later at or below it count as applied.
+CREATE INDEX history_baseline_idx ON migrate.history (id) WHERE action = 'baseline';
+
+-- Repeatable migrations (views, functions, seed data): run again whenever their script's
+-- tokens change, after the versioned migrations, in name order. No down script.
+CREATE TABLE migrate.repeatables (
+    name           text PRIMARY KEY,
+    script         text NOT NULL,
+    checksum       text NOT NULL,                 -- SHA-256, line endings normalized
+    token_checksum text NOT NULL,                 -- SHA-256 of the script's lexer tokens
+    state          text NOT NULL DEFAULT 'pending'
+                   CHECK (state IN ('pending', 'applied')),  -- pending: new or changed
+    registered_at  timestamptz NOT NULL DEFAULT now(),
+    applied_at     timestamptz,                   -- its last run
+    applied_by     text,
+    duration_ms    double precision,
+    statements     integer,
+    runs           integer NOT NULL DEFAULT 0,
+    ran_token_checksum text                       -- the tokens of the script that ran last
+);
+COMMENT ON TABLE migrate.repeatables IS
+    'Repeatable migrations: run again whenever their script changes';
 
 -- The queue of work that runs after the caller's transaction commits, in a background worker
 -- (README "Steps after commit"): a migration's steps (statements that cannot run in a
@@ -126,6 +155,7 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.history', '');
 SELECT pg_catalog.pg_extension_config_dump(
     pg_catalog.pg_get_serial_sequence('migrate.history', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.steps', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.repeatables', '');
 SELECT pg_catalog.pg_extension_config_dump(
     pg_catalog.pg_get_serial_sequence('migrate.steps', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.steps_queue_seq', '');
@@ -176,6 +206,38 @@ RETURNS text
     LANGUAGE c VOLATILE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_register';
 
+-- Register a repeatable migration without running it: migrate.apply() runs it (after the
+-- versioned migrations) when it is new or its tokens changed. Returns 'registered', 'updated'
+-- or 'unchanged'.
+CREATE FUNCTION migrate.register_repeatable(name text, script text)
+RETURNS text
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_register_repeatable';
+
+-- Run a repeatable migration now, in the caller's transaction, when it is new or its tokens
+-- changed since its last run. Returns whether it ran.
+CREATE FUNCTION migrate.apply_repeatable(name text, script text, allow text[] DEFAULT NULL)
+RETURNS boolean
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_apply_repeatable';
+
+-- Record the migrations another tool applied, from its bookkeeping table (read as the caller,
+-- found in the caller's search_path unless table_name names it), as applied here: nothing
+-- runs. One row per version the table holds (README "Adopting a database").
+CREATE FUNCTION migrate.adopt(source text, table_name text DEFAULT NULL)
+RETURNS TABLE (version text, name text, result text, applied_at timestamptz, applied_by text,
+               detail text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 20
+    AS 'MODULE_PATHNAME', 'migrate_adopt';
+
+-- Declare that the schema is at `version`: the registered migrations up to it become applied
+-- without running, and so do versions at or below it registered later. Returns how many
+-- migrations it marked applied.
+CREATE FUNCTION migrate.baseline(version text, name text DEFAULT NULL)
+RETURNS integer
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_baseline';
+
 -- Apply every pending migration in version order, optionally up to and including to_version.
 CREATE FUNCTION migrate.apply(
     to_version text DEFAULT NULL,
@@ -212,6 +274,7 @@ CREATE FUNCTION migrate.retry(version text DEFAULT NULL) RETURNS text
 -- One row per known migration, in version order, with the lint warnings of its apply, the
 -- rules its apply allowed, and where its steps are: done and total, the step that is running,
 -- failed or next, what it is doing (the index build's phase), and the error of a failed one.
+-- Then one row per repeatable migration (version NULL), in name order.
 CREATE FUNCTION migrate.status()
 RETURNS TABLE (
     version text,
@@ -232,21 +295,28 @@ RETURNS TABLE (
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-        SELECT m.version, m.name, m.state,
-               date_trunc('second', m.applied_at), m.applied_by,
-               round(m.duration_ms::numeric, 2), m.statements, m.checksum,
+      SELECT s.version, s.name, s.state, s.applied_at, s.applied_by, s.duration_ms,
+             s.statements, s.checksum, s.warnings, s.overrides, s.steps_done, s.steps_total,
+             s.step, s.phase, s.error
+        FROM (
+        SELECT m.sort_key AS place, m.version, m.name, m.state,
+               date_trunc('second', m.applied_at) AS applied_at, m.applied_by,
+               round(m.duration_ms::numeric, 2) AS duration_ms, m.statements, m.checksum,
                CASE WHEN m.findings IS NOT NULL THEN
                    (SELECT count(*)::integer FROM jsonb_array_elements(m.findings) AS f
-                     WHERE f->>'severity' = 'warning' AND NOT (f->>'allowed')::boolean) END,
+                     WHERE f->>'severity' = 'warning' AND NOT (f->>'allowed')::boolean) END
+                   AS warnings,
                (SELECT array_agg(DISTINCT o->>'rule' ORDER BY o->>'rule')
                   FROM jsonb_array_elements(m.overrides) AS o
-                 WHERE (o->>'matched')::boolean),
-               q.done, q.total,
+                 WHERE (o->>'matched')::boolean) AS overrides,
+               q.done AS steps_done, q.total AS steps_total,
                CASE WHEN c.position = 0 THEN 'the whole migration'
                     WHEN c.position > 0 THEN 'step ' || c.position || ' (statement '
                          || c.numbers[1] || ', line ' || c.lines[1] || '): '
-                         || split_part(ltrim(c.statements[1]), E'\n', 1) END,
-               CASE WHEN c.state = 'running' AND w.pid IS NULL
+                         || split_part(ltrim(c.statements[1]), E'\n', 1) END AS step,
+               CASE WHEN m.up_sql IS NULL
+                        THEN 'adopted from ' || m.adopted_from || '; no script attached'
+                    WHEN c.state = 'running' AND w.pid IS NULL
                         THEN 'interrupted: its worker (pid ' || c.pid || ') is gone; it resumes '
                              || 'with the next apply(), retry() or wait()'
                     WHEN c.state = 'running'
@@ -257,9 +327,10 @@ RETURNS TABLE (
                         THEN 'queued behind migration ' || b.version
                     WHEN c.state = 'pending' THEN 'waiting for the worker'
                     WHEN c.state = 'failed' THEN 'failed after ' || c.attempts
-                         || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END,
+                         || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END
+                   AS phase,
                CASE WHEN c.state = 'failed'
-                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END
+                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error
           FROM migrate.migrations AS m
           LEFT JOIN LATERAL (
               SELECT max(s.queue_seq) AS queue_seq,
@@ -283,7 +354,19 @@ RETURNS TABLE (
               SELECT s.version FROM migrate.steps AS s
                WHERE s.queue_seq < c.queue_seq AND s.state IN ('pending', 'running', 'failed')
                ORDER BY s.queue_seq, s.position LIMIT 1) AS b ON c.position = 0
-         ORDER BY m.sort_key
+        UNION ALL
+        SELECT '\xff'::bytea || convert_to(r.name, 'UTF8'), NULL, r.name, r.state,
+               date_trunc('second', r.applied_at), r.applied_by,
+               round(r.duration_ms::numeric, 2), r.statements, r.checksum,
+               NULL, NULL, NULL, NULL, NULL,
+               CASE WHEN r.state = 'applied'
+                        THEN 'repeatable: ran ' || r.runs
+                             || CASE WHEN r.runs = 1 THEN ' time' ELSE ' times' END
+                    WHEN r.runs = 0 THEN 'repeatable: new, runs with the next apply()'
+                    ELSE 'repeatable: changed, runs again with the next apply()' END,
+               NULL
+          FROM migrate.repeatables AS r) AS s
+       ORDER BY s.place
     $$;
 
 -- How a script is split into statements: what apply would run and when (runs: 'in
@@ -297,6 +380,19 @@ RETURNS TABLE (statement integer, line integer, command text, sql text, runs tex
 CREATE FUNCTION migrate.checksum(script text) RETURNS text
     LANGUAGE c IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_checksum';
+
+-- SHA-256 of a script's tokens as PostgreSQL's lexer reads them: white space, comments, line
+-- endings and a byte-order mark do not count; every token, string and dollar-quoted body
+-- included, does. Raises a syntax error for a script the lexer rejects.
+CREATE FUNCTION migrate.token_checksum(script text) RETURNS text
+    LANGUAGE c IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_token_checksum';
+
+-- How a script differs from the up script of a known migration: 'same', 'cosmetic' (the same
+-- tokens), 'edited'; NULL when the version is not known or has no script (adopted).
+CREATE FUNCTION migrate.compare_script(version text, script text) RETURNS text
+    LANGUAGE c STABLE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_compare_script';
 
 -- Natural comparison of two versions: -1, 0 or 1.
 CREATE FUNCTION migrate.version_compare(a text, b text) RETURNS integer

@@ -2,10 +2,12 @@
 // version_compare; the append-only trigger of the bookkeeping tables.
 #include "api/args.hpp"
 #include "audit/audit.hpp"
+#include "migrate/adopt.hpp"
 #include "migrate/operations.hpp"
 #include "migrate/version.hpp"
 #include "script/checksum.hpp"
 #include "script/script.hpp"
+#include "script/tokens.hpp"
 
 namespace ms::api {
 namespace {
@@ -26,7 +28,8 @@ migrate::Allow allow_arg(Call& c, int i) {
 Datum ran_rows(Call& c, const std::vector<migrate::Ran>& ran) {
     Rows rows(c);
     for (const auto& r : ran)
-        rows.add({text_datum(r.version), opt_text_datum(r.name), Int32GetDatum(r.statements),
+        rows.add({r.repeatable ? std::nullopt : std::optional<Datum>(text_datum(r.version)),
+                  opt_text_datum(r.name), Int32GetDatum(r.statements),
                   Float8GetDatum(r.duration_ms)});
     return (Datum)0;
 }
@@ -57,6 +60,48 @@ Datum sql_rollback_steps(Call& c) {
 
 Datum sql_rollback_to(Call& c) {
     return ran_rows(c, migrate::rollback_to(req_text(c, 0, "to_version"), allow_arg(c, 1)));
+}
+
+Datum sql_register_repeatable(Call& c) {
+    std::string name = req_text(c, 0, "repeatable migration name");
+    return text_result(c, migrate::register_repeatable(name, req_text(c, 1, "script")));
+}
+
+Datum sql_apply_repeatable(Call& c) {
+    std::string name = req_text(c, 0, "repeatable migration name");
+    std::string script = req_text(c, 1, "script");
+    return BoolGetDatum(migrate::apply_repeatable(name, script, allow_arg(c, 2)));
+}
+
+Datum sql_adopt(Call& c) {
+    std::string source = req_text(c, 0, "source");
+    std::vector<migrate::AdoptResult> results = migrate::adopt(source, opt_text(c, 1));
+    Rows rows(c);
+    for (const auto& r : results)
+        rows.add(
+            {text_datum(r.version), opt_text_datum(r.name), text_datum(r.result),
+             r.applied_at ? std::optional<Datum>(TimestampTzGetDatum(*r.applied_at)) : std::nullopt,
+             opt_text_datum(r.applied_by), opt_text_datum(r.detail)});
+    return (Datum)0;
+}
+
+Datum sql_baseline(Call& c) {
+    std::string version = req_text(c, 0, "baseline version");
+    return Int32GetDatum(migrate::baseline(version, opt_text(c, 1)));
+}
+
+Datum sql_token_checksum(Call& c) {
+    return text_result(c, script::token_checksum(req_text(c, 0, "script")));
+}
+
+Datum sql_compare_script(Call& c) {
+    std::string version = req_text(c, 0, "migration version");
+    std::optional<std::string> r = migrate::compare_script(version, req_text(c, 1, "script"));
+    if (!r) {
+        c.fcinfo->isnull = true;
+        return (Datum)0;
+    }
+    return text_result(c, *r);
 }
 
 Datum sql_split(Call& c) {
@@ -116,6 +161,12 @@ MS_FUNCTION(migrate_apply_pending, ms::api::sql_apply_pending)
 MS_FUNCTION(migrate_rollback_steps, ms::api::sql_rollback_steps)
 MS_FUNCTION(migrate_rollback_to, ms::api::sql_rollback_to)
 MS_FUNCTION(migrate_split, ms::api::sql_split)
+MS_FUNCTION(migrate_register_repeatable, ms::api::sql_register_repeatable)
+MS_FUNCTION(migrate_apply_repeatable, ms::api::sql_apply_repeatable)
+MS_FUNCTION(migrate_adopt, ms::api::sql_adopt)
+MS_FUNCTION(migrate_baseline, ms::api::sql_baseline)
+MS_FUNCTION(migrate_token_checksum, ms::api::sql_token_checksum)
+MS_FUNCTION(migrate_compare_script, ms::api::sql_compare_script)
 MS_FUNCTION(migrate_checksum, ms::api::sql_checksum)
 MS_FUNCTION(migrate_version_compare, ms::api::sql_version_compare)
 MS_FUNCTION(migrate_refuse_change, ms::api::sql_refuse_change)

@@ -7,6 +7,7 @@
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
 #include "script/checksum.hpp"
+#include "script/tokens.hpp"
 
 namespace ms::migrate {
 
@@ -78,6 +79,66 @@ void check_same_version(const Row& row, const std::string& version) {
                 "Applied checksum: " + applied + "\nGiven checksum:   " + given,
                 "Restore the applied script, or write the change as a new migration with a "
                 "higher version.");
+}
+
+// The up script given for a migration whose up script is fixed (applied, or on its way): the
+// same, or a cosmetic edit of it (white space, comments, line endings: the same lexer tokens),
+// which is stored and recorded with a NOTICE; any other change is refused.
+void check_unchanged(const Row& row, const std::string& up_sql, const std::string& sum,
+                     const std::string& by) {
+    switch (script::compare(row.checksum, row.tokens, sum, up_sql)) {
+        case script::Change::same:
+            return;
+        case script::Change::edited:
+            throw_edited(row.version, row.checksum, sum, row.state);
+        case script::Change::cosmetic: {
+            store::Store db;
+            db.record_cosmetic_edit(row, up_sql, sum, by);
+            db.close();
+            pg::notice("migration " + row.version + " was edited cosmetically after it was " +
+                           (row.state == "applied" ? "applied" : "queued") +
+                           ": stored the new text",
+                       "Only white space, comments or line endings changed: PostgreSQL's lexer "
+                       "reads the same tokens. Checksum " +
+                           row.checksum + " -> " + sum + " (recorded in migrate.history).");
+            return;
+        }
+    }
+}
+
+// Scripts given for a migration adopted from another tool, which has none yet: they are
+// attached (it stays applied; nothing runs).
+void attach(const Row& row, const Input& in, const std::string& sum, const std::string& by) {
+    check_script(label(in.version, in.name), in.up_sql, Direction::up);
+    warn_if_down_unusable(label(in.version, in.name), in.down_sql);
+    store::Migration m{row.version, in.name, in.up_sql, in.down_sql, sum, row.order_key};
+    m.tokens = script::try_token_checksum(in.up_sql);
+    store::Store db;
+    db.attach(m, by);
+    db.close();
+}
+
+// A migration new to the database at or below the newest baseline counts as applied: it is
+// recorded (with its scripts) without running. Returns whether it was.
+bool below_baseline(const store::Migration& m, const std::string& by) {
+    store::Store db;
+    std::optional<std::string> base = db.baseline_place();
+    if (!base || m.place() > *base) {
+        db.close();
+        return false;
+    }
+    std::optional<Row> row = db.find(m.version);
+    if (!row) {
+        db.save_pending(m);
+        row = db.find(m.version);
+    }
+    store::Adopted a{m.version, m.name, pg::now(), by, "baseline", "{\"below_baseline\": true}"};
+    db.adopt(a, "adopt", row, row->place(), row->order_key);
+    db.close();
+    pg::notice("migration " + m.version +
+                   " is at or below the baseline: recorded as applied without running",
+               "SELECT * FROM migrate.history WHERE action = 'baseline' shows the baseline.");
+    return true;
 }
 
 // Whether a migration at `place` comes before the newest applied one.
@@ -239,7 +300,138 @@ void clear_for_rollback(store::Store& db, const QueueState& queue) {
                                : "Its down script runs now.");
 }
 
+// A repeatable's script is checked as a versioned up script is, and must run whole in one
+// transaction.
+void check_repeatable(const std::string& name, const std::string& script) {
+    version::validate_name(name);
+    check_script("repeatable " + name, script, Direction::up);
+    pg::in_scratch_context([&] {
+        script::Script s = script::split(script, {name, "repeatable"});
+        if (!s.steps.empty()) {
+            const script::Statement& st = s.statements[s.transactional];
+            throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
+                        "repeatable migration " + name + " holds " +
+                            (st.outside_transaction ? st.outside_transaction
+                                                    : "a statement that runs after commit") +
+                            " (statement " + std::to_string(st.number) + ", line " +
+                            std::to_string(st.line) + ")",
+                        "A repeatable migration runs whole in one transaction; it has no steps "
+                        "after commit.",
+                        "Put it in a versioned migration, which runs it as a step after commit.");
+        }
+    });
+}
+
+// Stores a repeatable's script: "registered" or "updated" (pending: it runs), "unchanged" (the
+// same tokens ran already, or wait to run; a cosmetic edit is stored and recorded).
+std::string store_repeatable(store::Store& db, const std::string& name, const std::string& script,
+                             const std::string& by) {
+    store::Repeatable r{
+        name,      script,      checksum::sha256_hex(script), script::token_checksum(script),
+        "pending", std::nullopt};
+    std::optional<store::Repeatable> old = db.find_repeatable(name);
+    if (old && old->checksum == r.checksum) return "unchanged";
+    if (old && old->state == "pending" && old->tokens == r.tokens) {
+        db.save_repeatable(r);  // still to run: the new text runs
+        return "unchanged";
+    }
+    if (old && old->ran_tokens && *old->ran_tokens == r.tokens) {
+        // The tokens that ran last: only white space, comments or line endings changed.
+        r.state = "applied";
+        db.save_repeatable(r);
+        db.note_history(name, name, "cosmetic_edit", r.checksum, by,
+                        "{\"before\": \"" + old->checksum + "\", \"after\": \"" + r.checksum +
+                            "\", \"repeatable\": true}");
+        pg::notice("repeatable migration " + name + " was edited cosmetically: stored the new text",
+                   "Only white space, comments or line endings changed: PostgreSQL's lexer reads "
+                   "the same tokens, so it does not run again.");
+        return "unchanged";
+    }
+    db.save_repeatable(r);
+    return old ? "updated" : "registered";
+}
+
+// Runs the pending repeatables (prepared by `pipeline`, switched to repeatables), in order.
+void run_repeatables(Pipeline& pipeline, const std::vector<store::Repeatable>& list,
+                     std::vector<Ran>* ran) {
+    pipeline.for_repeatables();
+    std::vector<store::Migration> ms;
+    ms.reserve(list.size());
+    for (const auto& r : list) {
+        ms.push_back(store::Migration{r.name, std::nullopt, r.script, std::nullopt, r.checksum});
+        pipeline.prepare(ms.back(), true);
+    }
+    for (const auto& m : ms) {
+        Ran one = pipeline.run(m);
+        if (ran) ran->push_back(one);
+    }
+}
+
 }  // namespace
+
+std::string register_repeatable(const std::string& name, const std::string& script) {
+    NotNested nested("migrate.register_repeatable");
+    check_repeatable(name, script);
+    std::string by = pg::current_user_name();
+    Session session;
+    lock();
+    store::Store db;
+    std::string result = store_repeatable(db, name, script, by);
+    db.close();
+    session.finish();
+    return result;
+}
+
+bool apply_repeatable(const std::string& name, const std::string& script, const Allow& allow) {
+    NotNested nested("migrate.apply_repeatable");
+    check_repeatable(name, script);
+    Pipeline pipeline(Direction::up, allow, pg::current_user_name());
+    Session session;
+    lock();
+    store::Store db;
+    QueueState queue = queue_state(db);
+    if (queue.failed) throw_blocked(*queue.failed, "running repeatable migration " + name);
+    if (queue.busy)
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    "repeatable migration " + name +
+                        " waits for the steps of earlier migrations; it did not run",
+                    "Repeatable migrations run after the versioned ones; steps of those still run "
+                    "after commit.",
+                    "CALL migrate.wait(), then run it again.");
+    store_repeatable(db, name, script, pipeline.by());
+    std::optional<store::Repeatable> r = db.find_repeatable(name);
+    db.close();
+    if (r->state == "applied") {
+        pg::notice("repeatable migration " + name + " is unchanged since its last run; " +
+                   "nothing to do");
+        session.finish();
+        return false;
+    }
+    run_repeatables(pipeline, {*r}, nullptr);
+    pipeline.finish();
+    session.finish();
+    return true;
+}
+
+std::optional<std::string> compare_script(const std::string& version, const std::string& script) {
+    version::validate(version);
+    std::string sum = checksum::sha256_hex(script);
+    Session session;
+    store::Store db;
+    std::optional<Row> row = db.find(version);
+    db.close();
+    session.finish();
+    if (!row || !row->has_script) return std::nullopt;
+    switch (script::compare(row->checksum, row->tokens, sum, script)) {
+        case script::Change::same:
+            return "same";
+        case script::Change::cosmetic:
+            return "cosmetic";
+        case script::Change::edited:
+            break;
+    }
+    return "edited";
+}
 
 std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow) {
     NotNested nested("migrate.apply");
@@ -260,8 +452,16 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     db.close();
 
     if (row) check_same_version(*row, in.version);
+    if (row && !row->has_script) {
+        attach(*row, in, sum, pipeline.by());
+        pg::notice("migration " + in.version + " was adopted from " +
+                   row->adopted_from.value_or("another tool") +
+                   ": its scripts are attached; nothing ran");
+        session.finish();
+        return "unchanged";
+    }
     if (row && in_progress(row->state)) {
-        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
+        check_unchanged(*row, in.up_sql, sum, pipeline.by());
         pg::notice(
             "migration " + in.version + " is " + row->state + ": its steps run in the background",
             "SELECT * FROM migrate.status() shows where they are; CALL migrate.wait() "
@@ -271,7 +471,7 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     }
     if (queue.failed) throw_blocked(*queue.failed, "applying migration " + in.version);
     if (applied) {
-        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum);
+        check_unchanged(*row, in.up_sql, sum, pipeline.by());
         update_details(*row, in, pipeline.by());
         pg::notice("migration " + in.version + " is already applied with the same checksum; " +
                    "nothing to do");
@@ -280,6 +480,11 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     }
     store::Migration m{in.version,  in.name, in.up_sql,
                        in.down_sql, sum,     row ? row->order_key : std::nullopt};
+    m.tokens = script::try_token_checksum(in.up_sql);
+    if (!row && below_baseline(m, pipeline.by())) {
+        session.finish();
+        return "unchanged";
+    }
     bool out_of_order = is_older(m.place(), newest);
     if (out_of_order && !allow_out_of_order)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -317,9 +522,14 @@ std::string register_one(const Input& in) {
     bool down_fixed = row && down_in_flight(*row, db);
     db.close();
     if (row) check_same_version(*row, in.version);
+    if (row && !row->has_script) {
+        attach(*row, in, sum, by);
+        session.finish();
+        return "attached";
+    }
     // Applied, or on its way: the up script is fixed; the down script and name may change.
     if (row && (row->state == "applied" || in_progress(row->state) || row->state == "failed")) {
-        if (row->checksum != sum) throw_edited(in.version, row->checksum, sum, row->state);
+        check_unchanged(*row, in.up_sql, sum, by);
         if (down_fixed && in.down_sql && in.down_sql != row->down_sql)
             throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "migration " + in.version + " is being rolled back; its down script " +
@@ -341,6 +551,7 @@ std::string register_one(const Input& in) {
     store::Migration m{
         in.version,  in.name, in.up_sql,
         in.down_sql, sum,     in.order_key ? in.order_key : row ? row->order_key : std::nullopt};
+    m.tokens = script::try_token_checksum(in.up_sql);
     std::string result = "registered";
     if (row)
         result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name &&
@@ -352,6 +563,7 @@ std::string register_one(const Input& in) {
         check_order(w, in.version, m.order_key, m.place());
         w.save_pending(m);
         w.close();
+        if (!row) below_baseline(m, by);
     }
     session.finish();
     return result;
@@ -377,9 +589,10 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
     }
     std::optional<store::Newest> newest = db.newest_applied();
     std::vector<store::Migration> pending = db.pending(target);
+    std::vector<store::Repeatable> repeatables = db.pending_repeatables();
     QueueState queue = queue_state(db);
     db.close();
-    if (queue.failed && !pending.empty())
+    if (queue.failed && (!pending.empty() || !repeatables.empty()))
         throw_blocked(*queue.failed, "applying the pending migrations");
 
     std::vector<std::string> older;
@@ -394,7 +607,7 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
             "Older than " + newest->version + ": " + joined(older) + ". Nothing was applied.",
             "Pass allow_out_of_order => true to apply them anyway; they are recorded as "
             "applied out of order.");
-    if (pending.empty()) {
+    if (pending.empty() && repeatables.empty()) {
         pg::notice("nothing to apply: no pending migration" +
                    (to_version ? " up to version " + *to_version : std::string()));
         session.finish();
@@ -421,6 +634,17 @@ std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
                 " queued behind steps that run after this transaction commits: " + joined(queued),
             "They run in the background, in version order. SELECT * FROM "
             "migrate.status() shows them; CALL migrate.wait() waits for them.");
+    // Repeatable migrations run after the versioned ones; after their steps too, so while steps
+    // wait they wait for the next apply().
+    if (!repeatables.empty() && (queue.busy || pipeline.queued()))
+        pg::notice(std::to_string(repeatables.size()) +
+                       (repeatables.size() == 1 ? " repeatable migration waits"
+                                                : " repeatable migrations wait") +
+                       " for steps that run after this transaction commits",
+                   "They run with the next migrate.apply() once the steps are done (CALL "
+                   "migrate.wait() waits for them).");
+    else if (!repeatables.empty())
+        run_repeatables(pipeline, repeatables, &ran);
     pipeline.finish();
     session.finish();
     return ran;

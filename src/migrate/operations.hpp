@@ -41,6 +41,18 @@ std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow);
 // run again. Returns the version.
 std::string retry(const std::optional<std::string>& version);
 
+// migrate.register_repeatable(name, script): "registered", "updated" (it runs with the next
+// apply()) or "unchanged" (the same tokens ran or wait to run).
+std::string register_repeatable(const std::string& name, const std::string& script);
+
+// migrate.apply_repeatable(name, script, allow): runs it now when new or changed; whether it
+// ran.
+bool apply_repeatable(const std::string& name, const std::string& script, const Allow& allow);
+
+// migrate.compare_script(version, script): "same", "cosmetic", "edited"; nullopt for a version
+// not known or without a script.
+std::optional<std::string> compare_script(const std::string& version, const std::string& script);
+
 // Where the work of one migration (or of all) stands, for CALL migrate.wait(). Reads as the
 // tables' owner; needs an SPI connection.
 struct WaitState {

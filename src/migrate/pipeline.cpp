@@ -155,6 +155,16 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
                          check.findings_json(),
                          check.overrides_json()};
         store::Store db;
+        if (repeatables_) {
+            o.action = "repeatable";
+            store::Repeatable r;
+            r.name = m.version;
+            r.checksum = m.checksum;
+            db.repeatable_ran(r, o);
+            db.close();
+            level.finish();
+            return Ran{m.version, m.version, n, ms, true};
+        }
         int64 seq = db.add_history(m.version, m.name, m.checksum, o);
         if (dir_ == Direction::up)
             db.mark_applied(m, seq, o, store_scripts, steps ? "applying" : "applied");

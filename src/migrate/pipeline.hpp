@@ -40,6 +40,7 @@ struct Ran {
     std::optional<std::string> name;
     int statements;
     double duration_ms;
+    bool repeatable = false;  // a repeatable migration: `version` is its name
 };
 
 // "005 (users)", or "005" without a name.
@@ -79,6 +80,11 @@ class Pipeline {
     // The worker runs a queued migration: its steps keep its place in the queue.
     void in_queue(int64 queue_seq) { queue_seq_ = queue_seq; }
 
+    // This pipeline runs repeatable migrations (version = the repeatable's name; their scripts
+    // have no steps after commit, checked at register): run records the run in
+    // migrate.repeatables and a history row 'repeatable'.
+    void for_repeatables() { repeatables_ = true; }
+
     // Raises a WARNING for each override of the call that matched nothing.
     void finish();
 
@@ -101,6 +107,7 @@ class Pipeline {
     store::RunContext context_;  // how queued work will run
     std::optional<int64> queue_seq_;
     bool queued_ = false;
+    bool repeatables_ = false;
     std::vector<Prepared> prepared_;
     size_t next_ = 0;
 };

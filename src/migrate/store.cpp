@@ -10,18 +10,22 @@ namespace ms::migrate::store {
 namespace {
 
 // Schema-qualified; they run with search_path pinned to pg_catalog, pg_temp.
+// The columns of a Row (row_at reads them).
+#define ROW_COLUMNS                                                                       \
+    "version, state, coalesce(checksum, ''), down_sql, name, order_key, token_checksum, " \
+    "adopted_from, up_sql IS NOT NULL"
+
 // The version itself, else the one in its natural place (each branch on an index).
-spi::Query q_find{
-    "(SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
-    "WHERE version = $2) UNION ALL (SELECT version, state, checksum, down_sql, name, order_key "
-    "FROM migrate.migrations WHERE sort_key = $1) LIMIT 1",
-    2,
-    {BYTEAOID, TEXTOID},
-    nullptr};
+spi::Query q_find{"(SELECT " ROW_COLUMNS
+                  " FROM migrate.migrations WHERE version = $2) UNION ALL (SELECT " ROW_COLUMNS
+                  " FROM migrate.migrations WHERE sort_key = $1) LIMIT 1",
+                  2,
+                  {BYTEAOID, TEXTOID},
+                  nullptr};
 spi::Query q_newest_applied{
     "SELECT version, order_key FROM migrate.migrations WHERE state IN ('applied', 'applying', "
-    "'queued', "
-    "'rolling back', 'failed') ORDER BY sort_key DESC LIMIT 1",
+    "'queued', 'rolling back', 'failed') AND adopted_from IS DISTINCT FROM 'sqitch' "
+    "ORDER BY sort_key DESC LIMIT 1",
     0,
     {},
     nullptr};
@@ -37,19 +41,20 @@ spi::Query q_history{
 spi::Query q_save_applied{
     "INSERT INTO migrate.migrations AS m (version, sort_key, name, up_sql, down_sql, checksum, "
     "state, applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order, "
-    "findings, overrides, order_key) "
+    "findings, overrides, order_key, token_checksum) "
     "VALUES ($1, $2, $3, $4, $5, $6, $15, $7, $8, $9, $10, $11, $12, "
-    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb, $16) "
+    "$13::pg_catalog.jsonb, $14::pg_catalog.jsonb, $16, $17) "
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
     "sort_key = EXCLUDED.sort_key, order_key = EXCLUDED.order_key, "
     "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, state = EXCLUDED.state, "
     "applied_seq = EXCLUDED.applied_seq, applied_at = EXCLUDED.applied_at, "
     "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
     "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order, "
-    "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides",
-    16,
+    "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides, "
+    "token_checksum = EXCLUDED.token_checksum, adopted_from = NULL",
+    17,
     {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
-     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+     FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_mark_applied{
     "UPDATE migrate.migrations SET state = $10, applied_seq = $2, applied_at = $3, "
@@ -61,12 +66,13 @@ spi::Query q_mark_applied{
     nullptr};
 spi::Query q_register{
     "INSERT INTO migrate.migrations (version, sort_key, name, up_sql, down_sql, checksum, state, "
-    "order_key) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) "
+    "order_key, token_checksum) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) "
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
     "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, sort_key = EXCLUDED.sort_key, "
-    "order_key = EXCLUDED.order_key, registered_at = now()",
-    7,
-    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    "order_key = EXCLUDED.order_key, token_checksum = EXCLUDED.token_checksum, "
+    "adopted_from = NULL, registered_at = now()",
+    8,
+    {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_update_details{
     "UPDATE migrate.migrations SET down_sql = $2, name = $3, order_key = $4, sort_key = $5 "
@@ -90,13 +96,15 @@ spi::Query q_pending_upto{
     nullptr};
 // Rollback candidates, newest applied first: the newest $1 of them, or all above sort key $1.
 spi::Query q_applied_newest_first{
-    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
+    "SELECT " ROW_COLUMNS
+    " FROM migrate.migrations "
     "WHERE applied_seq IS NOT NULL ORDER BY applied_seq DESC LIMIT $1",
     1,
     {INT4OID},
     nullptr};
 spi::Query q_applied_above{
-    "SELECT version, state, checksum, down_sql, name, order_key FROM migrate.migrations "
+    "SELECT " ROW_COLUMNS
+    " FROM migrate.migrations "
     "WHERE applied_seq IS NOT NULL AND sort_key > $1 ORDER BY applied_seq DESC",
     1,
     {BYTEAOID},
@@ -123,6 +131,103 @@ spi::Query q_order_check{
 
 spi::Query q_set_state{
     "UPDATE migrate.migrations SET state = $2 WHERE version = $1", 2, {TEXTOID, TEXTOID}, nullptr};
+
+// ---- checksums, adoption, baselines ----
+
+spi::Query q_history_detail{
+    "INSERT INTO migrate.history (version, name, action, checksum, performed_at, performed_by, "
+    "detail) VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb) RETURNING id",
+    7,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_cosmetic_edit{
+    "UPDATE migrate.migrations SET up_sql = $2, checksum = $3 WHERE version = $1",
+    3,
+    {TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_attach{
+    "UPDATE migrate.migrations SET up_sql = $2, down_sql = $3, name = coalesce($4, name), "
+    "checksum = $5, token_checksum = $6 WHERE version = $1",
+    6,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_adopt_known{
+    "UPDATE migrate.migrations SET state = 'applied', applied_seq = $2, applied_at = $3, "
+    "applied_by = $4, duration_ms = NULL, statements = NULL, out_of_order = false, "
+    "findings = NULL, overrides = NULL, adopted_from = $5, name = coalesce(name, $6) "
+    "WHERE version = $1",
+    6,
+    {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_adopt_new{
+    "INSERT INTO migrate.migrations (version, sort_key, name, state, applied_seq, applied_at, "
+    "applied_by, adopted_from, order_key) VALUES ($1, $2, $3, 'applied', $4, $5, $6, $7, $8)",
+    8,
+    {TEXTOID, BYTEAOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_pending_upto_rows{"SELECT " ROW_COLUMNS
+                               " FROM migrate.migrations WHERE state IN ('pending', 'rolled back') "
+                               "AND sort_key <= $1 ORDER BY sort_key",
+                               1,
+                               {BYTEAOID},
+                               nullptr};
+spi::Query q_in_schema_not_from{
+    "SELECT " ROW_COLUMNS
+    " FROM migrate.migrations WHERE state IN ('applied', 'applying', "
+    "'queued', 'rolling back', 'failed') AND adopted_from IS DISTINCT FROM $1 ORDER BY sort_key",
+    1,
+    {TEXTOID},
+    nullptr};
+spi::Query q_baseline{
+    "SELECT m.version, m.order_key FROM migrate.history AS h JOIN migrate.migrations AS m "
+    "ON m.version = h.version WHERE h.action = 'baseline' ORDER BY h.id DESC LIMIT 1",
+    0,
+    {},
+    nullptr};
+spi::Query q_ordered_by_keys{
+    "SELECT EXISTS (SELECT FROM migrate.migrations "
+    "WHERE sort_key >= '\\x03'::pg_catalog.bytea)::integer",
+    0,
+    {},
+    nullptr};
+
+// ---- repeatable migrations ----
+
+#define REPEATABLE_COLUMNS "name, script, checksum, token_checksum, state, ran_token_checksum, runs"
+spi::Query q_find_repeatable{"SELECT " REPEATABLE_COLUMNS
+                             " FROM migrate.repeatables WHERE name = $1",
+                             1,
+                             {TEXTOID},
+                             nullptr};
+spi::Query q_save_repeatable{
+    "INSERT INTO migrate.repeatables (name, script, checksum, token_checksum, state) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET script = EXCLUDED.script, "
+    "checksum = EXCLUDED.checksum, token_checksum = EXCLUDED.token_checksum, "
+    "state = EXCLUDED.state, registered_at = now()",
+    5,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    nullptr};
+spi::Query q_pending_repeatables{"SELECT " REPEATABLE_COLUMNS
+                                 " FROM migrate.repeatables WHERE state = 'pending' "
+                                 "ORDER BY name COLLATE pg_catalog.\"C\"",
+                                 0,
+                                 {},
+                                 nullptr};
+spi::Query q_repeatable_ran{
+    "UPDATE migrate.repeatables SET state = 'applied', applied_at = $2, applied_by = $3, "
+    "duration_ms = $4, statements = $5, runs = runs + 1, ran_token_checksum = token_checksum "
+    "WHERE name = $1",
+    5,
+    {TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID},
+    nullptr};
+spi::Query q_repeatable_history{
+    "INSERT INTO migrate.history (version, name, action, checksum, performed_at, performed_by, "
+    "duration_ms, statements, findings, overrides, detail) VALUES ($1, $1, 'repeatable', $2, $3, "
+    "$4, $5, $6, $7::pg_catalog.jsonb, $8::pg_catalog.jsonb, "
+    "pg_catalog.jsonb_build_object('run', (SELECT runs FROM migrate.repeatables WHERE name = $1)))",
+    8,
+    {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID},
+    nullptr};
 
 // ---- the queue ----
 
@@ -241,7 +346,7 @@ spi::Query q_add_event{
 
 // A fingerprint of everything operations decide from.
 spi::Query q_fingerprint{
-    "SELECT md5(string_agg(version || '/' || state || '/' || checksum || '/' || "
+    "SELECT md5(string_agg(version || '/' || state || '/' || coalesce(checksum, '-') || '/' || "
     "coalesce(md5(down_sql), '-') || '/' || coalesce(name, '-') || '/' || "
     "coalesce(applied_seq::text, '-'), ',' ORDER BY sort_key)) FROM migrate.migrations",
     0,
@@ -249,8 +354,19 @@ spi::Query q_fingerprint{
     nullptr};
 
 Row row_at(uint64 i) {
-    return Row{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
-               spi::get_text(i, 4),  spi::get_text(i, 5),  spi::get_text(i, 6)};
+    Row r{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
+          spi::get_text(i, 4),  spi::get_text(i, 5),  spi::get_text(i, 6)};
+    r.tokens = spi::get_text(i, 7);
+    r.adopted_from = spi::get_text(i, 8);
+    r.has_script = spi::get_int64(i, 9) != 0;
+    return r;
+}
+
+Repeatable repeatable_at(uint64 i) {
+    Repeatable r{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
+                 *spi::get_text(i, 4), *spi::get_text(i, 5), spi::get_text(i, 6)};
+    r.runs = static_cast<int>(spi::get_int64(i, 7));
+    return r;
 }
 
 std::vector<Row> rows(spi::Query& q, const spi::Params& p) {
@@ -364,7 +480,7 @@ void Store::mark_applied(const Migration& m, int64 seq, const Outcome& o, bool w
     optional_float8(p, o.duration_ms);
     optional_int4(p, o.statements);
     p.boolean(o.out_of_order).text(o.findings).text(o.overrides).text(state);
-    if (with_scripts) p.text(m.order_key);
+    if (with_scripts) p.text(m.order_key).text(m.tokens);
     spi::run(with_scripts ? q_save_applied : q_mark_applied, p.values(), p.nulls());
 }
 
@@ -382,7 +498,8 @@ void Store::save_pending(const Migration& m) {
         .text(m.up_sql)
         .text(m.down_sql)
         .text(m.checksum)
-        .text(m.order_key);
+        .text(m.order_key)
+        .text(m.tokens);
     spi::run(q_register, p.values(), p.nulls());
 }
 
@@ -393,6 +510,137 @@ void Store::update_details(const std::string& version, const std::optional<std::
     p.text(version).text(down_sql).text(name).text(order_key).bytes(
         version::place(version, order_key));
     spi::run(q_update_details, p.values(), p.nulls());
+}
+
+void Store::record_cosmetic_edit(const Row& row, const std::string& up_sql,
+                                 const std::string& checksum, const std::string& by) {
+    spi::Params p;
+    p.text(row.version).text(up_sql).text(checksum);
+    spi::run(q_cosmetic_edit, p.values(), p.nulls());
+    note_history(row.version, row.name, "cosmetic_edit", checksum, by,
+                 "{\"before\": \"" + row.checksum + "\", \"after\": \"" + checksum + "\"}");
+}
+
+void Store::note_history(const std::string& version, const std::optional<std::string>& name,
+                         const char* action, const std::string& checksum, const std::string& by,
+                         const std::string& detail) {
+    spi::Params h;
+    h.text(version).text(name).text(action).text(checksum).timestamptz(pg::now()).text(by).text(
+        detail);
+    spi::run(q_history_detail, h.values(), h.nulls());
+    spi::release();
+}
+
+void Store::attach(const Migration& m, const std::string& by) {
+    spi::Params p;
+    p.text(m.version).text(m.up_sql).text(m.down_sql).text(m.name).text(m.checksum).text(m.tokens);
+    spi::run(q_attach, p.values(), p.nulls());
+    spi::Params h;
+    h.text(m.version).text(m.name).text("attach").text(m.checksum).timestamptz(pg::now()).text(by);
+    h.null();
+    spi::run(q_history_detail, h.values(), h.nulls());
+    spi::release();
+}
+
+int64 Store::adopt(const Adopted& a, const char* action, const std::optional<Row>& known,
+                   const std::string& place, const std::optional<std::string>& order_key) {
+    spi::Params h;
+    h.text(a.version).text(known && known->name ? known->name : a.name).text(action);
+    if (known && known->has_script)
+        h.text(known->checksum);
+    else
+        h.null();
+    h.timestamptz(a.at).text(a.by).text(a.detail);
+    spi::run(q_history_detail, h.values(), h.nulls());
+    int64 seq = spi::get_int64(0, 1);
+    spi::release();
+    spi::Params p;
+    if (known) {
+        p.text(known->version).int8(seq).timestamptz(a.at).text(a.by).text(a.source).text(a.name);
+        spi::run(q_adopt_known, p.values(), p.nulls());
+    } else {
+        p.text(a.version).bytes(place).text(a.name).int8(seq).timestamptz(a.at).text(a.by).text(
+            a.source);
+        p.text(order_key);
+        spi::run(q_adopt_new, p.values(), p.nulls());
+    }
+    return seq;
+}
+
+void Store::baseline_mark(const Adopted& a, const Row& known) {
+    spi::Params h;
+    h.text(known.version).text(known.name).text("baseline");
+    if (known.has_script)
+        h.text(known.checksum);
+    else
+        h.null();
+    h.timestamptz(a.at).text(a.by).text(a.detail);
+    spi::run(q_history_detail, h.values(), h.nulls());
+    spi::release();
+}
+
+std::vector<Row> Store::pending_upto(const std::string& place) {
+    spi::Params p;
+    p.bytes(place);
+    return rows(q_pending_upto_rows, p);
+}
+
+std::vector<Row> Store::in_schema_not_from(const std::string& source) {
+    spi::Params p;
+    p.text(source);
+    return rows(q_in_schema_not_from, p);
+}
+
+std::optional<std::string> Store::baseline_place() {
+    std::optional<std::string> place;
+    if (spi::run(q_baseline, nullptr, nullptr) > 0)
+        place = version::place(*spi::get_text(0, 1), spi::get_text(0, 2));
+    spi::release();
+    return place;
+}
+
+bool Store::ordered_by_keys() {
+    spi::run(q_ordered_by_keys, nullptr, nullptr);
+    bool keys = spi::get_int64(0, 1) != 0;
+    spi::release();
+    return keys;
+}
+
+std::optional<Repeatable> Store::find_repeatable(const std::string& name) {
+    spi::Params p;
+    p.text(name);
+    std::optional<Repeatable> r;
+    if (spi::run(q_find_repeatable, p.values(), p.nulls()) > 0) r = repeatable_at(0);
+    spi::release();
+    return r;
+}
+
+void Store::save_repeatable(const Repeatable& r) {
+    spi::Params p;
+    p.text(r.name).text(r.script).text(r.checksum).text(r.tokens).text(r.state);
+    spi::run(q_save_repeatable, p.values(), p.nulls());
+}
+
+std::vector<Repeatable> Store::pending_repeatables() {
+    std::vector<Repeatable> out;
+    uint64 n = spi::run(q_pending_repeatables, nullptr, nullptr);
+    for (uint64 i = 0; i < n; i++) out.push_back(repeatable_at(i));
+    spi::release();
+    return out;
+}
+
+void Store::repeatable_ran(const Repeatable& r, const Outcome& o) {
+    spi::Params p;
+    p.text(r.name).timestamptz(o.at).text(o.by);
+    optional_float8(p, o.duration_ms);
+    optional_int4(p, o.statements);
+    spi::run(q_repeatable_ran, p.values(), p.nulls());
+    spi::Params h;
+    h.text(r.name).text(r.checksum).timestamptz(o.at).text(o.by);
+    optional_float8(h, o.duration_ms);
+    optional_int4(h, o.statements);
+    h.text(o.findings).text(o.overrides);
+    spi::run(q_repeatable_history, h.values(), h.nulls());
 }
 
 void Store::set_state(const std::string& version, const char* state) {

@@ -13,10 +13,13 @@ namespace ms::migrate::store {
 
 // A migration as the store keeps it (the columns a decision needs).
 struct Row {
-    std::string version, state, checksum;
+    std::string version, state, checksum;  // checksum: "" without a script (adopted)
     std::optional<std::string> down_sql, name;
     std::optional<std::string> order_key;  // given at register: the place in the order
-    std::string place() const;             // version::place of it
+    std::optional<std::string> tokens;     // the token checksum of its up script
+    std::optional<std::string> adopted_from;
+    bool has_script = true;     // false: adopted from another tool, no script attached yet
+    std::string place() const;  // version::place of it
 };
 
 // A migration to apply: a pending row with its up script, or the arguments of apply().
@@ -27,7 +30,25 @@ struct Migration {
     std::optional<std::string> down_sql;
     std::string checksum;
     std::optional<std::string> order_key;
+    std::optional<std::string> tokens;  // token checksum of up_sql, when known
     std::string place() const;
+};
+
+// A version another tool applied (adopt) or a baseline declares applied.
+struct Adopted {
+    std::string version;
+    std::optional<std::string> name;
+    TimestampTz at;
+    std::string by;
+    std::string source;  // "flyway", ..., or "baseline"
+    std::string detail;  // jsonb text for the history row
+};
+
+// A repeatable migration as stored.
+struct Repeatable {
+    std::string name, script, checksum, tokens, state;
+    std::optional<std::string> ran_tokens;  // the tokens of the script that ran last
+    int runs = 0;
 };
 
 // The newest applied migration in the order: its version and place.
@@ -122,6 +143,44 @@ class Store {
 
     // A migration's new state (queued, applying, rolling back, failed, ...).
     void set_state(const std::string& version, const char* state);
+
+    // ---- checksums, adoption, baselines ----
+
+    // A cosmetic edit of an applied (or queued) migration's up script: the new text and raw
+    // checksum are stored, the token checksum stays; a history row says what changed.
+    void record_cosmetic_edit(const Row& row, const std::string& up_sql,
+                              const std::string& checksum, const std::string& by);
+    // A history row with a detail (jsonb text) and no run: a cosmetic edit of a repeatable.
+    void note_history(const std::string& version, const std::optional<std::string>& name,
+                      const char* action, const std::string& checksum, const std::string& by,
+                      const std::string& detail);
+    // Attaches scripts to an adopted migration (it stays applied); a history row.
+    void attach(const Migration& m, const std::string& by);
+    // Records `a` as applied without running anything: a history row (action "adopt", or
+    // "baseline") and the migration's row (inserted without scripts at `place` when unknown,
+    // order_key for a database ordered by keys). Returns the history id.
+    int64 adopt(const Adopted& a, const char* action, const std::optional<Row>& known,
+                const std::string& place, const std::optional<std::string>& order_key);
+    // A baseline at a migration applied already: only its history row.
+    void baseline_mark(const Adopted& a, const Row& known);
+    // Pending (registered or rolled back) migrations at or before `place`, in order.
+    std::vector<Row> pending_upto(const std::string& place);
+    // Applied migrations (in the schema) that were not adopted from `source`, in order.
+    std::vector<Row> in_schema_not_from(const std::string& source);
+    // The place of the newest baseline (baseline(), golang-migrate, alembic), if any.
+    std::optional<std::string> baseline_place();
+    // Whether the database orders its migrations by order keys.
+    bool ordered_by_keys();
+
+    // ---- repeatable migrations ----
+
+    std::optional<Repeatable> find_repeatable(const std::string& name);
+    // Inserts or replaces it: pending (to run) or applied (its tokens ran already).
+    void save_repeatable(const Repeatable& r);
+    // The pending ones, in name order (bytes).
+    std::vector<Repeatable> pending_repeatables();
+    // It ran: applied, one more run, a history row with its findings.
+    void repeatable_ran(const Repeatable& r, const Outcome& o);
 
     // ---- the queue (migrate.steps) ----
 

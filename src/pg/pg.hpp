@@ -31,6 +31,7 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
+#include "parser/gramparse.h"  // the grammar's token numbers (gram.h)
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/cmdtag.h"

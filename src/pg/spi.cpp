@@ -35,6 +35,12 @@ void execute_leaf(const char* sql) {
     SPI_freetuptable(SPI_tuptable);
 }
 
+uint64 read_leaf(const char* sql) {
+    int ret = SPI_execute(sql, true, 0);
+    if (ret < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+    return SPI_processed;
+}
+
 // Both snapshots' view of the first column of q's first row; true when they differ.
 bool differs_leaf(Query* q) {
     int ret = SPI_execute_plan(q->plan, nullptr, nullptr, true, 1);
@@ -71,6 +77,10 @@ Datum text_value(std::string_view s) {
 uint64 run(Query& q, const Datum* values, const char* nulls) {
     if (q.plan == nullptr) guard([&] { prepare_leaf(&q); });
     return guard([&] { return run_leaf(&q, const_cast<Datum*>(values), nulls); });
+}
+
+uint64 read(const std::string& sql) {
+    return guard([&] { return read_leaf(sql.c_str()); });
 }
 
 std::optional<std::string> get_text(uint64 row, int column) {
@@ -191,7 +201,7 @@ bool differs_from_latest(Query& q) {
 namespace ms::spi {
 
 Params& Params::add(Datum d, bool isnull) {
-    if (n_ >= 16) throw std::logic_error("too many query parameters");
+    if (n_ >= 20) throw std::logic_error("too many query parameters");
     values_[n_] = d;
     nulls_[n_] = isnull ? 'n' : ' ';
     n_++;

@@ -17,7 +17,7 @@ namespace ms::spi {
 struct Query {
     const char* sql;
     int nargs;
-    Oid argtypes[16];
+    Oid argtypes[20];
     SPIPlanPtr plan;
 };
 
@@ -41,6 +41,10 @@ void release();
 // Runs q (no parameters) once with the transaction's snapshot and once with the latest
 // snapshot; returns whether the first column of the first row differs.
 bool differs_from_latest(Query& q);
+
+// Runs a read-only query built at run time (no parameters), as the current user; the rows stay
+// in SPI_tuptable until release(). Returns the row count.
+uint64 read(const std::string& sql);
 
 // Executes one statement of a migration as the caller, with the caller's search_path. The rows
 // a statement returns (a SELECT in a migration) are not kept.
@@ -74,8 +78,8 @@ class Params {
 
   private:
     Params& add(Datum d, bool isnull);
-    Datum values_[16] = {};
-    char nulls_[17] = {};
+    Datum values_[20] = {};
+    char nulls_[21] = {};
     int n_ = 0;
 };
 

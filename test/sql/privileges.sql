@@ -73,7 +73,7 @@ SELECT version, action, performed_by FROM migrate.history ORDER BY id;
 -- a reader role: status and history, nothing else
 GRANT USAGE ON SCHEMA migrate TO ms_reader;
 GRANT EXECUTE ON FUNCTION migrate.status() TO ms_reader;
-GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps TO ms_reader;
+GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps, migrate.repeatables TO ms_reader;
 SET ROLE ms_reader;
 SELECT version, state FROM migrate.status();
 SELECT count(*) FROM migrate.history;

@@ -148,7 +148,8 @@ GRANT USAGE ON SCHEMA migrate TO sec_auditor;
 GRANT EXECUTE ON FUNCTION migrate.status(), migrate.summary(), migrate.drift(timestamptz, boolean),
                           migrate.audit_health(), migrate.verify_audit(),
                           migrate.findings(text) TO sec_auditor;
-GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps, migrate.ddl_audit TO sec_auditor;
+GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps, migrate.repeatables,
+                 migrate.ddl_audit TO sec_auditor;
 -- (65 only warns: the auditor holds SELECT without grant option, so nothing is granted)
 SELECT n, what, sec_try('sec_auditor', stmt) AS result FROM public.sec_cases ORDER BY n;
 SET ROLE sec_auditor;
@@ -357,7 +358,8 @@ GRANT EXECUTE ON FUNCTION migrate.status(), migrate.summary(), migrate.drift(tim
                           migrate.audit_health(), migrate.verify_audit(), migrate.findings(text),
                           migrate.split(text), migrate.checksum(text),
                           migrate.version_compare(text, text) TO sec_deploy;
-GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps, migrate.ddl_audit TO sec_deploy;
+GRANT SELECT ON migrate.migrations, migrate.history, migrate.steps, migrate.repeatables,
+                 migrate.ddl_audit TO sec_deploy;
 GRANT pg_read_all_settings TO sec_deploy;
 -- what the trap recorded (the superuser is shown as "superuser")
 CREATE VIEW public.sec_trapped AS

@@ -1,0 +1,158 @@
+// Token checksums. See tokens.hpp.
+#include "script/tokens.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/hash.hpp"
+#include "script/checksum.hpp"
+
+namespace ms::script {
+
+namespace {
+
+// ---- PostgreSQL leaf call: C-style, trivial locals only, always called through guard() ----
+
+// Appends to `out` one entry per token of `text` (NUL-terminated): a kind letter, the token's
+// value as the lexer gives it to the grammar, and a NUL. Values, not spellings: keywords in
+// their canonical form, unquoted identifiers folded to lower case, strings after escapes are
+// processed. Kinds are letters, not the grammar's token numbers, which change between
+// PostgreSQL versions.
+void lex_tokens(const char* text, StringInfo out) {
+    core_yy_extra_type extra;
+    core_YYSTYPE yylval;
+    YYLTYPE yylloc = -1;
+    core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+    for (;;) {
+        int token = core_yylex(&yylval, &yylloc, scanner);
+        if (token == 0) break;
+        char kind = 0;
+        const char* value = nullptr;
+        char number[32];
+        switch (token) {
+            case IDENT:
+                kind = 'i';
+                value = yylval.str;
+                break;
+            case UIDENT:
+                kind = 'I';
+                value = yylval.str;
+                break;
+            case FCONST:
+                kind = 'f';
+                value = yylval.str;
+                break;
+            case SCONST:
+                kind = 's';
+                value = yylval.str;
+                break;
+            case USCONST:
+                kind = 'S';
+                value = yylval.str;
+                break;
+            case BCONST:
+                kind = 'b';
+                value = yylval.str;
+                break;
+            case XCONST:
+                kind = 'x';
+                value = yylval.str;
+                break;
+            case Op:
+                kind = 'o';
+                value = yylval.str;
+                break;
+            case ICONST:
+            case PARAM:
+                kind = token == ICONST ? 'n' : 'p';
+                snprintf(number, sizeof number, "%d", yylval.ival);
+                value = number;
+                break;
+            case TYPECAST:
+                kind = 'o';
+                value = "::";
+                break;
+            case DOT_DOT:
+                kind = 'o';
+                value = "..";
+                break;
+            case COLON_EQUALS:
+                kind = 'o';
+                value = ":=";
+                break;
+            case EQUALS_GREATER:
+                kind = 'o';
+                value = "=>";
+                break;
+            case LESS_EQUALS:
+                kind = 'o';
+                value = "<=";
+                break;
+            case GREATER_EQUALS:
+                kind = 'o';
+                value = ">=";
+                break;
+            case NOT_EQUALS:
+                kind = 'o';
+                value = "<>";
+                break;
+            default:
+                if (token < 256) {
+                    number[0] = static_cast<char>(token);
+                    number[1] = '\0';
+                    kind = 'c';
+                    value = number;
+                } else {
+                    kind = 'k';  // a keyword: the lexer sets its canonical spelling
+                    value = yylval.keyword;
+                }
+        }
+        appendStringInfoChar(out, kind);
+        appendStringInfoString(out, value);
+        appendStringInfoChar(out, '\0');
+    }
+    scanner_finish(scanner);
+}
+
+void digest_leaf(const char* text, unsigned char* digest) {
+    StringInfoData buf;
+    initStringInfo(&buf);
+    lex_tokens(text, &buf);
+    pg::sha256_leaf(buf.data, buf.len, digest);
+    pfree(buf.data);
+}
+
+// Without a leading byte-order mark, line endings normalized: the lexer reads what remains.
+std::string prepared(std::string_view script) {
+    if (script.substr(0, 3) == "\xEF\xBB\xBF") script.remove_prefix(3);
+    return checksum::normalize_line_endings(script);
+}
+
+}  // namespace
+
+std::string token_checksum(std::string_view script) {
+    std::string text = prepared(script);
+    unsigned char digest[PG_SHA256_DIGEST_LENGTH];
+    guard([&] { digest_leaf(text.c_str(), digest); });
+    char out[2 * PG_SHA256_DIGEST_LENGTH + 1];
+    pg::hex(digest, PG_SHA256_DIGEST_LENGTH, out);
+    return out;
+}
+
+std::optional<std::string> try_token_checksum(std::string_view script) {
+    try {
+        return token_checksum(script);
+    } catch (const PgError&) {
+        // guard() has taken the error out of PostgreSQL's error state: nothing else to undo
+        // (the lexer holds no resource but memory of this call's context).
+        return std::nullopt;
+    }
+}
+
+Change compare(const std::string& raw, const std::optional<std::string>& tokens,
+               const std::string& raw_new, std::string_view script) {
+    if (raw == raw_new) return Change::same;
+    if (!tokens) return Change::edited;
+    std::optional<std::string> now = try_token_checksum(script);
+    return now && *now == *tokens ? Change::cosmetic : Change::edited;
+}
+
+}  // namespace ms::script
