@@ -83,12 +83,12 @@ void check_same_version(const Row& row, const std::string& version) {
 
 // The up script given for a migration whose up script is fixed (applied, or on its way): the
 // same, or a cosmetic edit of it (white space, comments, line endings: the same lexer tokens),
-// which is stored and recorded with a NOTICE; any other change is refused.
-void check_unchanged(const Row& row, const std::string& up_sql, const std::string& sum,
+// which is stored and recorded with a NOTICE (returns true); any other change is refused.
+bool check_unchanged(const Row& row, const std::string& up_sql, const std::string& sum,
                      const std::string& by) {
     switch (script::compare(row.checksum, row.tokens, sum, up_sql)) {
         case script::Change::same:
-            return;
+            return false;
         case script::Change::edited:
             throw_edited(row.version, row.checksum, sum, row.state);
         case script::Change::cosmetic: {
@@ -101,9 +101,10 @@ void check_unchanged(const Row& row, const std::string& up_sql, const std::strin
                        "Only white space, comments or line endings changed: PostgreSQL's lexer "
                        "reads the same tokens. Checksum " +
                            row.checksum + " -> " + sum + " (recorded in migrate.history).");
-            return;
+            return true;
         }
     }
+    return false;
 }
 
 // Scripts given for a migration adopted from another tool, which has none yet: they are
@@ -471,10 +472,11 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     }
     if (queue.failed) throw_blocked(*queue.failed, "applying migration " + in.version);
     if (applied) {
-        check_unchanged(*row, in.up_sql, sum, pipeline.by());
+        bool cosmetic = check_unchanged(*row, in.up_sql, sum, pipeline.by());
         update_details(*row, in, pipeline.by());
-        pg::notice("migration " + in.version + " is already applied with the same checksum; " +
-                   "nothing to do");
+        if (!cosmetic)
+            pg::notice("migration " + in.version + " is already applied with the same checksum; " +
+                       "nothing to do");
         session.finish();
         return "unchanged";
     }

@@ -200,6 +200,47 @@ DROP OWNED BY ms_upgrade_reader;
 DROP ROLE ms_upgrade_reader;
 CREATE EXTENSION migrations_schema;
 
+-- 0.3.1 -> 0.4.0 keeps every applied migration as it was: the update computes their token
+-- checksums, so the same scripts are "unchanged", a cosmetic edit is accepted and a token edit
+-- is still refused. The rows are made by this version and loaded as 0.3.1 stores them.
+SELECT migrate.apply('001', E'CREATE TABLE up_t (id int);\r\n', 'DROP TABLE up_t', 't');
+SELECT migrate.apply('002', $s$-- a function
+CREATE FUNCTION up_f() RETURNS text LANGUAGE sql AS $$SELECT 'it''s'$$;
+$s$, 'DROP FUNCTION up_f()', 'f');
+CREATE TEMP TABLE saved_migrations_031 AS
+    SELECT version, sort_key, name, up_sql, down_sql, checksum, state, registered_at,
+           applied_seq, applied_at, applied_by, duration_ms, statements, out_of_order, findings,
+           overrides
+      FROM migrate.migrations;
+CREATE TEMP TABLE saved_history_031 AS
+    SELECT id, version, name, action, checksum, performed_at, performed_by, duration_ms,
+           statements, out_of_order, txid, findings, overrides
+      FROM migrate.history;
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema VERSION '0.3.1';
+INSERT INTO migrate.migrations SELECT * FROM saved_migrations_031;
+INSERT INTO migrate.history SELECT * FROM saved_history_031;
+SELECT setval(pg_get_serial_sequence('migrate.history', 'id'), max(id)) > 0 AS sequence_set
+  FROM migrate.history;
+ALTER EXTENSION migrations_schema UPDATE TO '0.4.0';
+SELECT version, state, token_checksum = migrate.token_checksum(up_sql) AS tokens_known
+  FROM migrate.migrations ORDER BY version;
+SELECT migrate.apply('001', E'CREATE TABLE up_t (id int);\n', 'DROP TABLE up_t', 't');
+SELECT migrate.apply('002', $s$-- a function
+CREATE FUNCTION up_f() RETURNS text LANGUAGE sql AS $$SELECT 'it''s'$$;
+$s$);
+SELECT migrate.apply('002', $s$CREATE FUNCTION up_f()
+    RETURNS text LANGUAGE sql
+    AS $$SELECT 'it''s'$$;  -- reformatted$s$);
+SELECT migrate.apply('002', $s$CREATE FUNCTION up_f() RETURNS text LANGUAGE sql AS $$SELECT 'its'$$;
+$s$);
+SELECT version, state FROM migrate.status();
+SELECT version, action FROM migrate.history ORDER BY id;
+DROP FUNCTION up_f();
+DROP TABLE up_t;
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+
 -- Every other update path to the current version gives the fresh installation too.
 CREATE FUNCTION pg_temp.differences_from(start text) RETURNS TABLE (obj text)
 LANGUAGE plpgsql AS $$
