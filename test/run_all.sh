@@ -101,9 +101,10 @@ suite_isolation() {
 # run as root: run prove as the non-root user, from a copy of the tests it can read.
 suite_tap() {
     ms_log "suite tap"
-    local pgxs perl5 tapdir f rc log started dbmate
+    local pgxs perl5 tapdir f rc log started dbmate npgm
     pgxs=$(dirname "$("$(ms_pg_config)" --pgxs)")/..
     dbmate=$(ms_dbmate)  # pg_migrate's test makes its dbmate folder with dbmate itself
+    npgm=$(ms_node_pg_migrate)  # 012 lets node-pg-migrate migrate a database, then adopts it
     perl5=$(cd "$pgxs/test/perl" && pwd)
     tapdir=$(mktemp -d "${TMPDIR:-/tmp}/ms_tap_XXXXXX")
     cp -r "$MS_ROOT/test/t" "$tapdir/t"
@@ -114,7 +115,7 @@ suite_tap() {
         log="$LOGDIR/tap_$(basename "$f" .pl).log"
         started=$SECONDS
         ms_as_run_user env PATH="$(ms_pgbin):$PATH" PERL5LIB="$perl5" TESTDIR="$tapdir" \
-            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_DBMATE="$dbmate" PG_MIGRATE_ALEMBIC="/usr/bin/python3 -m alembic" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
+            PG_REGRESS="$pgxs/test/regress/pg_regress" MS_DBMATE="$dbmate" MS_NODE_PG_MIGRATE="$npgm" PG_MIGRATE_ALEMBIC="/usr/bin/python3 -m alembic" MS_FUZZ_SAVE="${MS_FUZZ_SAVE:-}" MS_SEED="${MS_SEED:-}" MS_FUZZ_CALLS="${MS_FUZZ_CALLS:-}" MS_STATS_FILE="$MS_STATS_FILE" PGHOST= PGPORT= PGUSER= PGDATABASE= \
             bash -c "cd '$tapdir' && prove -v 't/$(basename "$f")'" >"$log" 2>&1
         rc=$?
         grep -E '^(ok|not ok)' "$log" | sed 's/^/    /' >&2

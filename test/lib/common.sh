@@ -9,7 +9,7 @@
 
 MS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MS_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-client-15 libboost-dev g++ make
-             cmake libipc-run-perl python3 python3-alembic)
+             cmake libipc-run-perl python3 python3-alembic python3-psycopg2 sqitch libdbd-pg-perl)
 
 ms_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 ms_die() { ms_log "ERROR: $*"; exit 1; }
@@ -47,6 +47,26 @@ ms_dbmate() {
         if ! (cd "$cache" && timeout 300 npm install --no-save --no-audit --no-fund \
             "dbmate@$MS_DBMATE_VERSION" >/dev/null 2>&1); then
             ms_log "dbmate could not be installed from npm (tests make its folder by hand)"
+        fi
+        chmod -R a+rX "${MS_CACHE:-/var/tmp/migrations_schema_cache}" 2>/dev/null || true
+    fi
+    [[ -x $bin ]] && echo "$bin"
+    return 0
+}
+
+# node-pg-migrate $MS_NODE_PG_MIGRATE_VERSION with its driver pg $MS_NODE_PG_VERSION (npm),
+# installed once into the same cache as dbmate (a directory of its own, so neither install
+# prunes the other); prints the path of its command, or nothing when npm is missing or the
+# registry cannot be reached.
+MS_NODE_PG_MIGRATE_VERSION=9.0.0
+MS_NODE_PG_VERSION=8.23.1
+ms_node_pg_migrate() {
+    local cache=${MS_CACHE:-/var/tmp/migrations_schema_cache}/node-pg-migrate
+    local bin=$cache/node_modules/.bin/node-pg-migrate
+    if [[ ! -x $bin ]] && command -v npm >/dev/null && mkdir -p "$cache"; then
+        if ! (cd "$cache" && timeout 300 npm install --no-save --no-audit --no-fund \
+            "node-pg-migrate@$MS_NODE_PG_MIGRATE_VERSION" "pg@$MS_NODE_PG_VERSION" >/dev/null 2>&1); then
+            ms_log "node-pg-migrate could not be installed from npm (its part of the tests is skipped)"
         fi
         chmod -R a+rX "${MS_CACHE:-/var/tmp/migrations_schema_cache}" 2>/dev/null || true
     fi
