@@ -368,6 +368,7 @@ std::vector<AdoptResult> adopt(const std::string& source,
             continue;
         }
         std::optional<store::Row> known = db.find(v.row.version);
+        if (known && !res.name) res.name = known->name;  // the source has no names (Alembic)
         if (known && known->state != "pending" && known->state != "rolled back") {
             res.result = "already applied";
             if (known->state != "applied")

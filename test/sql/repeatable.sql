@@ -88,7 +88,27 @@ SELECT name, state, runs FROM migrate.repeatables ORDER BY name;
 SELECT count(*) AS dumped FROM pg_extension e, unnest(e.extconfig) AS c(oid)
  WHERE e.extname = 'migrations_schema' AND c.oid = 'migrate.repeatables'::regclass;
 
+-- The seed example (examples/seeds/seed_staff_users.sql) on the example's users table: it
+-- runs once, again only when it changes, and leaves the same rows whatever ran before.
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    name text NOT NULL,
+    post_count integer NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+INSERT INTO users (email, name, post_count)
+VALUES ('Admin@example.com', 'old name', 3), ('ops@example.com', 'Ops', 0),
+       ('writer@example.com', 'Writer', 1);
+\set seed `cat examples/seeds/seed_staff_users.sql`
+SELECT migrate.apply_repeatable('seed_staff_users', :'seed') AS ran;
+SELECT email, name, post_count FROM users ORDER BY id;
+SELECT migrate.apply_repeatable('seed_staff_users', :'seed') AS ran_again;
+SELECT migrate.apply_repeatable('seed_staff_users', :'seed' || $$
+INSERT INTO users (email, name) VALUES ('qa@example.com', 'QA')
+ON CONFLICT ((lower(email))) DO NOTHING;$$) AS ran_changed;
+SELECT email, name, post_count FROM users ORDER BY id;
+
 DROP VIEW rp_log_view;
-DROP TABLE rp_log, rp_big;
+DROP TABLE rp_log, rp_big, users;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
