@@ -1,6 +1,7 @@
 // pg_migrate: the options of one run and what the commands share.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,9 @@ struct Options {
 
 // Reads the folder (Alembic through Alembic), connects and checks the extension.
 Folder load_folder(const Options& o);
-void check_extension(Db& db);
+// The extension is there, 0.4.0 or later, and has the functions `needs` (names in schema
+// migrate) that the command calls; else ConnectionError (exit 3).
+void check_extension(Db& db, const std::vector<std::string>& needs = {});
 
 // The commands; each returns the exit status.
 int cmd_status(const Options& o);
@@ -44,13 +47,36 @@ int cmd_down(const Options& o);
 int cmd_lint(const Options& o);
 int cmd_new(const Options& o);
 
-// The database's view of each migration (migrate.status()), in its order.
+// The database's view of each migration (migrate.status()), in its order. checksum is empty
+// for a migration adopted without a script.
 struct DbRow {
     std::string version, name, state, checksum, step, phase, error;
 };
-std::vector<DbRow> db_status(Db& db);
+// The versioned migrations; the repeatable ones (version NULL, after them) into *repeatables
+// when given.
+std::vector<DbRow> db_status(Db& db, std::vector<DbRow>* repeatables = nullptr);
 // A state in which the migration's up script is in the schema (or on its way).
 bool in_schema(const std::string& state);
+// A migration another tool applied, recorded by adopt() or baseline() without a script: the
+// phase status() gives it ("adopted from dbmate; no script attached"), or "".
+std::string adopted_without_script(const DbRow& r);
+
+// A repeatable migration of the folder against the database: its state there ("applied",
+// "pending"; "not registered" for a file the database does not know) and what the next up
+// does with it.
+struct RepeatableState {
+    std::string name, state, note, file;
+    const Repeatable* file_r = nullptr;  // the folder's file, when there is one
+    bool runs_on_up = false;             // new, changed, or not registered
+};
+// In name order: the folder's R__ files and the database's repeatables.
+std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,
+                                               const std::vector<DbRow>& db_repeatables);
+
+// Registers the folder's migrations (those of `only` when given) in one statement, as up does;
+// the count of each result of migrate.register ('registered', 'updated', 'attached', ...).
+std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& f,
+                                        const std::map<std::string, bool>& only = {});
 
 // JSON string literal.
 std::string json_str(const std::string& s);

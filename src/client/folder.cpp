@@ -337,9 +337,7 @@ Folder read_flyway(const std::string& dir) {
         if (m[1] == "R") {
             if (!m[2].str().empty())
                 throw InputError(path + ": a repeatable migration has no version (R__name.sql)");
-            f.notes.push_back(path +
-                              ": repeatable migration, not applied (the extension has no "
-                              "repeatable migrations yet)");
+            f.repeatables.push_back({m[3], path, read_file(path)});  // entries(): by file name
             continue;
         }
         if (m[2].str().empty()) throw InputError(path + ": no version after " + m[1].str());

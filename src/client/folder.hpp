@@ -26,10 +26,18 @@ struct Migration {
     std::optional<std::string> order_key;  // the tool's order, when it is not the natural one
 };
 
+// A repeatable migration (Flyway's R__name.sql): no version, run again whenever it changes.
+struct Repeatable {
+    std::string name;  // the file's name without R__ and .sql
+    std::string path;
+    std::string sql;  // byte for byte what the file holds
+};
+
 struct Folder {
     std::string dir, layout;
-    std::vector<Migration> migrations;  // in the tool's order
-    std::vector<std::string> notes;     // what was read but is not applied (and why)
+    std::vector<Migration> migrations;    // in the tool's order
+    std::vector<std::string> notes;       // what was read but is not applied (and why)
+    std::vector<Repeatable> repeatables;  // by name (Flyway only)
 };
 
 // The layouts: plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway,

@@ -43,10 +43,11 @@ void progress_end(const Options& o) {
     if (o.progress) std::fprintf(stderr, "\r\033[K");
 }
 
-// Migrations of the folder registered in one statement (one round trip); how many were
-// registered, updated and unchanged. `only`: the versions to send (all when empty).
+}  // namespace
+
+// Migrations of the folder registered in one statement (one round trip).
 std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& f,
-                                        const std::map<std::string, bool>& only = {}) {
+                                        const std::map<std::string, bool>& only) {
     std::vector<Param> v, u, d, n, k;
     for (const auto& m : f.migrations) {
         if (!only.empty() && !only.count(m.version)) continue;
@@ -68,6 +69,8 @@ std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& 
     return counts;
 }
 
+namespace {
+
 // --allow values as a text[] (NULL when none).
 Param allow_array(const Options& o) {
     if (o.allow.empty()) return Param();
@@ -76,12 +79,27 @@ Param allow_array(const Options& o) {
 
 struct Ran {
     std::string version, name, statements, ms;
+    bool repeatable = false;  // version NULL: a repeatable migration, by its name
 };
 std::vector<Ran> ran_rows(const Rows& r) {
     std::vector<Ran> out;
     for (int i = 0; i < r.size(); i++)
-        out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
+        out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), !r.get(i, 0)});
     return out;
+}
+
+// The folder's repeatable migrations registered in one statement; the count of each result.
+std::map<std::string, int> register_repeatables(Db& db, const Folder& f) {
+    std::vector<Param> n, s;
+    for (const auto& r : f.repeatables) n.push_back(r.name), s.push_back(r.sql);
+    Rows r = db.query(
+        "SELECT migrate.register_repeatable(f.n, f.s) FROM ROWS FROM ("
+        "pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) "
+        "WITH ORDINALITY AS f(n, s, i) ORDER BY f.i",
+        {text_array(n), text_array(s)});
+    std::map<std::string, int> counts;
+    for (int i = 0; i < r.size(); i++) counts[r.text(i, 0)]++;
+    return counts;
 }
 
 // After commit: the database's worker runs the steps (and what is queued behind them). Waits
@@ -117,14 +135,17 @@ void print_json(const Options& o, const std::vector<Ran>& ran, double seconds,
     auto count = [&](const char* k) { return reg.count(k) ? reg.at(k) : 0; };
     std::printf(
         "{\"command\":%s,\"dry_run\":%s,\"seconds\":%.3f,\"registered\":%d,\"updated\":%d,"
-        "\"migrations\":[",
+        "\"attached\":%d,\"migrations\":[",
         json_str(o.command).c_str(), o.dry_run ? "true" : "false", seconds, count("registered"),
-        count("updated"));
+        count("updated"), count("attached"));
     for (size_t i = 0; i < ran.size(); i++)
-        std::printf("%s{\"version\":%s,\"name\":%s,\"statements\":%s,\"duration_ms\":%s}",
-                    i ? "," : "", json_str(ran[i].version).c_str(), json_str(ran[i].name).c_str(),
-                    ran[i].statements.empty() ? "null" : ran[i].statements.c_str(),
-                    ran[i].ms.empty() ? "null" : ran[i].ms.c_str());
+        std::printf(
+            "%s{\"version\":%s,\"name\":%s,\"repeatable\":%s,\"statements\":%s,"
+            "\"duration_ms\":%s}",
+            i ? "," : "", ran[i].repeatable ? "null" : json_str(ran[i].version).c_str(),
+            json_str(ran[i].name).c_str(), ran[i].repeatable ? "true" : "false",
+            ran[i].statements.empty() ? "null" : ran[i].statements.c_str(),
+            ran[i].ms.empty() ? "null" : ran[i].ms.c_str());
     std::printf("],\"after_commit\":[");
     for (size_t i = 0; i < after.size(); i++)
         std::printf("%s%s", i ? "," : "", json_str(after[i]).c_str());
@@ -133,12 +154,20 @@ void print_json(const Options& o, const std::vector<Ran>& ran, double seconds,
 
 void print_text(const Options& o, const char* verb, const std::vector<Ran>& ran, double seconds) {
     if (o.quiet) return;
-    for (const auto& r : ran)
-        std::printf("%s %s%s%s (%s statement%s, %s)\n", verb, r.version.c_str(),
-                    r.name.empty() ? "" : " ", r.name.c_str(), r.statements.c_str(),
-                    r.statements == "1" ? "" : "s", fmt_ms(std::atof(r.ms.c_str())).c_str());
-    std::printf("%s%zu migration%s %s in %.2f s%s\n", o.dry_run ? "dry run: " : "", ran.size(),
-                ran.size() == 1 ? "" : "s", verb, seconds,
+    size_t repeatables = 0;
+    for (const auto& r : ran) {
+        repeatables += r.repeatable;
+        std::printf("%s %s%s%s (%s statement%s, %s)\n", verb,
+                    r.repeatable ? "repeatable" : r.version.c_str(), r.name.empty() ? "" : " ",
+                    r.name.c_str(), r.statements.c_str(), r.statements == "1" ? "" : "s",
+                    fmt_ms(std::atof(r.ms.c_str())).c_str());
+    }
+    size_t versioned = ran.size() - repeatables;
+    std::string also = repeatables == 0   ? ""
+                       : repeatables == 1 ? " and 1 repeatable"
+                                          : " and " + std::to_string(repeatables) + " repeatables";
+    std::printf("%s%zu migration%s%s %s in %.2f s%s\n", o.dry_run ? "dry run: " : "", versioned,
+                versioned == 1 ? "" : "s", also.c_str(), verb, seconds,
                 o.dry_run ? "; rolled back, nothing changed" : "");
     std::fflush(stdout);
 }
@@ -176,10 +205,59 @@ struct Run {
     std::vector<Ran> ran;
     std::map<std::string, int> reg;
     explicit Run(const Options& o) : f(load_folder(o)), db(o.conninfo, o.quiet) {
-        check_extension(db);
+        if (o.command == "up" && !f.repeatables.empty())
+            check_extension(db, {"register_repeatable", "apply_repeatable"});
+        else
+            check_extension(db);
         t0 = Clock::now();
     }
 };
+
+// The folder's repeatable migrations, after the versioned ones: registered (so that status
+// and a later migrate.apply() know them), then, without --to (they are written for the newest
+// schema), each that is new or changed runs, in name order. --per-migration: each in a
+// transaction of its own.
+void run_repeatables(Run& run, const Options& o, const Param& allow) {
+    Db& db = run.db;
+    if (o.per_migration) db.exec("BEGIN");
+    for (const auto& [result, n] : register_repeatables(db, run.f)) run.reg[result] += n;
+    if (o.per_migration) db.exec("COMMIT");
+    if (o.to) return;
+    std::map<std::string, size_t> ran;  // name: its place in run.ran
+    for (size_t i = 0; i < run.ran.size(); i++)
+        if (run.ran[i].repeatable) ran[run.ran[i].name] = i;
+    std::vector<DbRow> reps;  // which are pending now: new, or their statements changed
+    db_status(db, &reps);
+    std::map<std::string, bool> pending;
+    for (const auto& r : reps) pending[r.name] = r.state == "pending";
+    for (size_t i = 0; i < run.f.repeatables.size(); i++) {
+        const Repeatable& r = run.f.repeatables[i];
+        // unchanged, or the database ran it with the versioned ones
+        if (!pending[r.name] || ran.count(r.name)) continue;
+        auto tick = [&] {
+            progress(o, i + 1, run.f.repeatables.size(), "repeatable " + r.name, run.t0);
+        };
+        tick();
+        if (o.per_migration) db.exec("BEGIN");
+        Rows ok =
+            db.query("SELECT migrate.apply_repeatable($1, $2, $3::text[])", {r.name, r.sql, allow},
+                     o.progress ? std::function<void()>(tick) : nullptr);
+        if (o.per_migration) db.exec("COMMIT");
+        if (ok.text(0, 0) != "t") continue;
+        ran[r.name] = run.ran.size();
+        run.ran.push_back({"", r.name, "", "", true});
+    }
+    if (ran.empty()) return;
+    // what each run did, as status() tells it
+    Rows st = db.query(
+        "SELECT name, statements, duration_ms FROM migrate.status() WHERE version IS NULL");
+    for (int i = 0; i < st.size(); i++) {
+        auto it = ran.find(st.text(i, 0));
+        if (it == ran.end()) continue;
+        Ran& x = run.ran[it->second];
+        if (x.statements.empty()) x.statements = st.text(i, 1), x.ms = st.text(i, 2);
+    }
+}
 
 }  // namespace
 
@@ -222,6 +300,7 @@ int cmd_up(const Options& o) {
                 run.ran.push_back(std::move(r));
             if (o.per_migration) db.exec("COMMIT");
         }
+        if (!run.f.repeatables.empty()) run_repeatables(run, o, allow);
         progress_end(o);
         if (!o.per_migration) db.exec(o.dry_run ? "ROLLBACK" : "COMMIT");
     } catch (const DbError& e) {
