@@ -27,7 +27,8 @@ struct Options {
     std::string dir;
     std::string layout;
     std::optional<std::string> to;
-    std::vector<std::string> allow;  // --allow: overrides passed to apply and rollback (allow =>)
+    std::optional<std::string> table;  // adopt --table: the other tool's bookkeeping table
+    std::vector<std::string> allow;    // --allow: overrides passed to apply and rollback (allow =>)
     bool json = false, quiet = false, dry_run = false, per_migration = false, wait = true;
     bool natural_order = false;  // register without order keys (--natural-order)
     double wait_timeout = 0;     // seconds; 0: no limit
@@ -46,6 +47,11 @@ int cmd_up(const Options& o);
 int cmd_down(const Options& o);
 int cmd_lint(const Options& o);
 int cmd_new(const Options& o);
+int cmd_adopt(const Options& o);  // o.args[0]: the source, one adopt_source_known() knows
+
+// The tools whose bookkeeping adopt reads (flyway, dbmate, ...).
+bool adopt_source_known(const std::string& name);
+std::string adopt_sources();
 
 // The database's view of each migration (migrate.status()), in its order. checksum is empty
 // for a migration adopted without a script.

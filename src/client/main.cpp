@@ -21,6 +21,11 @@ Usage:
   pg_migrate [OPTION]... down [N | --to V]  roll back the newest N (default 1), or down to V
   pg_migrate [OPTION]... lint               lint the pending migrations on the live catalog
   pg_migrate [OPTION]... new NAME           create the next migration's files
+  pg_migrate [OPTION]... adopt SOURCE [--table NAME]
+                                            record as applied what another tool applied
+                                            (flyway, dbmate, golang-migrate, sqlx, diesel,
+                                            alembic, node-pg-migrate, sqitch, prisma), from
+                                            its own table; nothing runs
 
 Options:
   -d, --dbname=CONNINFO  connection string or URI (else $DATABASE_URL, else PGHOST, PGPORT,
@@ -32,7 +37,8 @@ Options:
   --allow='RULE[, RULE] [-- REASON]'
                          up, down: override these lint rules for this run (recorded with
                          the migrations, as migrate.apply(allow => ...)); may be repeated
-  --dry-run              up, down: do everything, then roll the transaction back
+  --table=NAME           adopt: the tool's table, when it is not the tool's default
+  --dry-run              up, down, adopt: do everything, then roll the transaction back
   --per-migration        up: commit after each migration (default: one transaction)
   --natural-order        register without the order keys of diesel, dbmate and Alembic
                          folders (a database that registered them in natural order before)
@@ -89,6 +95,8 @@ pgm::Options parse(int argc, char** argv) {
             o.allow.push_back(v);
         } else if (take(a, "--to", i, argc, argv, v)) {
             o.to = v;
+        } else if (take(a, "--table", i, argc, argv, v)) {
+            o.table = v;
         } else if (take(a, "--wait-timeout", i, argc, argv, v)) {
             char* end = nullptr;
             o.wait_timeout = std::strtod(v.c_str(), &end);
@@ -114,12 +122,14 @@ pgm::Options parse(int argc, char** argv) {
             o.args.push_back(a);
         }
     }
-    if (o.command.empty()) usage_error("no command (status, up, down, lint, new)");
+    if (o.command.empty()) usage_error("no command (status, up, down, lint, new, adopt)");
     if (o.dir.empty()) {
-        if (!std::filesystem::is_directory("migrations"))
+        // (adopt of a tool whose files pg_migrate does not read needs no folder)
+        if (!std::filesystem::is_directory("migrations") && o.command != "adopt")
             usage_error("no folder: give --dir DIR (./migrations does not exist)");
         o.dir = "migrations";
     }
+    if (o.table && o.command != "adopt") usage_error("--table is an option of adopt");
     if (o.dry_run && o.per_migration)
         usage_error(
             "--dry-run runs in one transaction: it cannot be combined with --per-migration");
@@ -157,7 +167,12 @@ int main(int argc, char** argv) {
             if (o.args.size() != 1) usage_error("new needs one NAME");
             return pgm::cmd_new(o);
         }
-        usage_error("unknown command " + o.command + " (status, up, down, lint, new)");
+        if (o.command == "adopt") {
+            if (o.args.size() != 1 || !pgm::adopt_source_known(o.args[0]))
+                usage_error("adopt needs one SOURCE: " + pgm::adopt_sources());
+            return pgm::cmd_adopt(o);
+        }
+        usage_error("unknown command " + o.command + " (status, up, down, lint, new, adopt)");
     } catch (const pgm::InputError& e) {
         return fail(o, e.what(), pgm::kBadInput);
     } catch (const std::filesystem::filesystem_error& e) {
