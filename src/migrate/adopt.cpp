@@ -11,6 +11,7 @@
 #include "pg/report.hpp"
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
+#include "script/text.hpp"
 
 namespace ms::migrate {
 
@@ -27,8 +28,8 @@ std::string micros(const std::string& column) {
 struct SourceRow {
     std::string version;
     std::optional<std::string> name;
-    std::string state;  // applied, baseline, head, failed, undo, rolled back, dirty, repeatable,
-                        // skip
+    std::string state;  // applied, baseline, head, failed, undo, deleted, rolled back, dirty
+                        // (stopped in the middle), repeatable, skip
     std::optional<int64> at;
     std::optional<std::string> by;
     std::optional<std::string> note;
@@ -47,10 +48,10 @@ struct Source {
 std::string q_flyway(const std::string& t) {
     return "SELECT version::text, description::text, CASE WHEN type = 'SCHEMA' THEN 'skip' "
            "WHEN version IS NULL THEN 'repeatable' WHEN NOT success THEN 'failed' "
-           "WHEN type LIKE 'UNDO%' OR type = 'DELETE' THEN 'undo' "
+           "WHEN type LIKE 'UNDO%' THEN 'undo' WHEN type = 'DELETE' THEN 'deleted' "
            "WHEN type LIKE '%BASELINE' THEN 'baseline' ELSE 'applied' END, " +
            micros("installed_on") +
-           ", installed_by::text, CASE WHEN type LIKE 'UNDO%' OR type = 'DELETE' THEN type END "
+           ", installed_by::text, CASE WHEN type LIKE 'UNDO%' THEN type END "
            "FROM " +
            t + " ORDER BY installed_rank";
 }
@@ -65,7 +66,7 @@ std::string q_golang(const std::string& t) {
 }
 std::string q_sqlx(const std::string& t) {
     return "SELECT version::text, description::text, CASE WHEN success THEN 'applied' ELSE "
-           "'failed' END, " +
+           "'dirty' END, " +
            micros("installed_on") + ", NULL, NULL FROM " + t + " ORDER BY version";
 }
 std::string q_diesel(const std::string& t) {
@@ -87,7 +88,7 @@ std::string q_sqitch(const std::string& t) {
 }
 std::string q_prisma(const std::string& t) {
     return "SELECT migration_name::text, NULL, CASE WHEN rolled_back_at IS NOT NULL THEN "
-           "'rolled back' WHEN finished_at IS NULL THEN 'failed' ELSE 'applied' END, " +
+           "'rolled back' WHEN finished_at IS NULL THEN 'dirty' ELSE 'applied' END, " +
            micros("coalesce(finished_at, started_at)") +
            ", NULL, CASE WHEN finished_at IS NULL AND rolled_back_at IS NULL THEN "
            "pg_catalog.left(logs, 200) END FROM " +
@@ -138,6 +139,7 @@ std::string resolve_table(const Source& s, const std::optional<std::string>& tab
         if (spi::run(q_resolve, p.values(), p.nulls()) > 0) found = spi::get_text(0, 1);
         spi::release();
     } catch (const PgError& e) {
+        if (e.data->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE) throw;  // its own words
         throw Error(ERRCODE_INVALID_NAME, "\"" + name + "\" is not a table name",
                     e.data->message ? e.data->message : "");
     }
@@ -173,6 +175,7 @@ std::vector<SourceRow> read_source(const Source& s, const std::string& table) {
             spi::release();
         });
     } catch (const PgError& e) {
+        if (e.data->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE) throw;  // its own words
         std::string message = e.data->message ? e.data->message : "error";
         throw Error(ERRCODE_INVALID_TABLE_DEFINITION,
                     "cannot read " + table + " as " + s.tool + "'s table: " + message,
@@ -216,15 +219,6 @@ std::vector<Verdict> verdicts(const Source& s, const std::vector<SourceRow>& row
     std::vector<Verdict> out;
     std::map<std::string, size_t> at;
     for (const auto& r : rows) {
-        if (r.state == "dirty")
-            throw Error(
-                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                std::string(s.tool) + " stopped in the middle of migration " + r.version +
-                    " (its table is marked dirty); nothing was adopted",
-                "The schema may hold part of that migration: which versions are applied is not "
-                "known.",
-                "Finish or undo migration " + r.version +
-                    " by hand, clear the flag with `migrate force VERSION`, then adopt again.");
         Verdict v{r, false, ""};
         if (r.state == "applied" || r.state == "baseline" || r.state == "head")
             v.applied = true;
@@ -233,6 +227,12 @@ std::vector<Verdict> verdicts(const Source& s, const std::vector<SourceRow>& row
                     (r.note && !r.note->empty() ? ": " + *r.note : std::string());
         else if (r.state == "undo")
             v.why = "undone in " + std::string(s.tool) + (r.note ? " (" + *r.note + ")" : "");
+        else if (r.state == "deleted")
+            v.why =
+                "marked deleted in Flyway (flyway repair: its file was missing); what it "
+                "made may still be in the schema";
+        else if (r.state == "dirty")
+            v.why = "dirty";
         else if (r.state == "rolled back")
             v.why = "rolled back in " + std::string(s.tool);
         else if (r.state == "repeatable")
@@ -252,6 +252,33 @@ std::vector<Verdict> verdicts(const Source& s, const std::vector<SourceRow>& row
             at[key] = out.size();
             out.push_back(v);
         }
+    }
+    // A tool stopped in the middle of a migration (its last word on a version): the schema may
+    // hold part of it, so which versions are applied is not known.
+    for (const auto& v : out) {
+        if (v.why != "dirty") continue;
+        const std::string& ver = v.row.version;
+        std::string name(s.name), detail, hint, log;
+        if (name == "sqlx") {
+            detail = "Its row has success = false: sqlx calls it dirty and stops there.";
+            hint = "Finish or undo migration " + ver +
+                   " by hand, then delete its row (or set success = true once it is complete), "
+                   "and adopt again.";
+        } else if (name == "prisma") {
+            detail = "It failed and is not resolved: Prisma stops there (P3009).";
+            if (v.row.note) log = " Its log: " + script::rtrim(*v.row.note);
+            hint =
+                "Resolve it the Prisma way (prisma migrate resolve --applied or "
+                "--rolled-back), then adopt again.";
+        } else {
+            detail = "Its table is marked dirty.";
+            hint = "Finish or undo migration " + ver +
+                   " by hand, clear the flag with `migrate force VERSION`, then adopt again.";
+        }
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    std::string(s.tool) + " stopped in the middle of migration " + ver +
+                        "; nothing was adopted",
+                    detail + " The schema may hold part of it." + log, hint);
     }
     return out;
 }
@@ -430,6 +457,18 @@ std::vector<AdoptResult> adopt(const std::string& source,
                        : std::string());
     session.finish();
     return results;
+}
+
+int apply_baseline_to_pending(const std::string& by) {
+    store::Store db;
+    int n = 0;
+    if (std::optional<std::string> base = db.baseline_place())
+        n = adopt_below(db, *base,
+                        store::Adopted{"", std::nullopt, pg::now(), by, "baseline",
+                                       "{\"below_baseline\": true}"},
+                        nullptr);
+    db.close();
+    return n;
 }
 
 int baseline(const std::string& v, const std::optional<std::string>& name) {

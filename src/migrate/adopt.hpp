@@ -29,4 +29,8 @@ std::vector<AdoptResult> adopt(const std::string& source,
 // itself included when it was registered and pending).
 int baseline(const std::string& version, const std::optional<std::string>& name);
 
+// The pending migrations at or below the newest baseline become applied (after an adopted
+// baseline version took its place in a client's order). Returns how many.
+int apply_baseline_to_pending(const std::string& by);
+
 }  // namespace ms::migrate

@@ -1,6 +1,7 @@
 // The operations behind the SQL functions. See operations.hpp and pipeline.hpp.
 #include "migrate/operations.hpp"
 
+#include "migrate/adopt.hpp"
 #include "migrate/lock.hpp"
 #include "migrate/queue.hpp"
 #include "migrate/version.hpp"
@@ -108,15 +109,21 @@ bool check_unchanged(const Row& row, const std::string& up_sql, const std::strin
 }
 
 // Scripts given for a migration adopted from another tool, which has none yet: they are
-// attached (it stays applied; nothing runs).
+// attached (it stays applied; nothing runs), with the order key given (adopted versions take
+// their natural place until a client's folder gives them their place in its order). When that
+// moves an adopted baseline up, the pending migrations now below it count as applied too.
 void attach(const Row& row, const Input& in, const std::string& sum, const std::string& by) {
     check_script(label(in.version, in.name), in.up_sql, Direction::up);
     warn_if_down_unusable(label(in.version, in.name), in.down_sql);
-    store::Migration m{row.version, in.name, in.up_sql, in.down_sql, sum, row.order_key};
+    store::Migration m{row.version, in.name, in.up_sql,
+                       in.down_sql, sum,     in.order_key ? in.order_key : row.order_key};
     m.tokens = script::try_token_checksum(in.up_sql);
     store::Store db;
+    bool moved = m.order_key != row.order_key;
+    if (moved) check_order(db, row.version, m.order_key, m.place());
     db.attach(m, by);
     db.close();
+    if (moved) apply_baseline_to_pending(by);
 }
 
 // A migration new to the database at or below the newest baseline counts as applied: it is

@@ -121,9 +121,9 @@ spi::Query q_mark_rolled_back{
 // takes place $2.
 spi::Query q_order_check{
     "SELECT EXISTS (SELECT FROM migrate.migrations WHERE sort_key < '\\x03'::pg_catalog.bytea "
-    "AND version <> $1)::integer, "
+    "AND version <> $1 AND up_sql IS NOT NULL)::integer, "
     "EXISTS (SELECT FROM migrate.migrations WHERE sort_key >= '\\x03'::pg_catalog.bytea "
-    "AND version <> $1)::integer, "
+    "AND version <> $1 AND up_sql IS NOT NULL)::integer, "
     "(SELECT version FROM migrate.migrations WHERE sort_key = $2 AND version <> $1)",
     2,
     {TEXTOID, BYTEAOID},
@@ -147,9 +147,9 @@ spi::Query q_cosmetic_edit{
     nullptr};
 spi::Query q_attach{
     "UPDATE migrate.migrations SET up_sql = $2, down_sql = $3, name = coalesce($4, name), "
-    "checksum = $5, token_checksum = $6 WHERE version = $1",
-    6,
-    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+    "checksum = $5, token_checksum = $6, order_key = $7, sort_key = $8 WHERE version = $1",
+    8,
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID},
     nullptr};
 spi::Query q_adopt_known{
     "UPDATE migrate.migrations SET state = 'applied', applied_seq = $2, applied_at = $3, "
@@ -534,6 +534,7 @@ void Store::note_history(const std::string& version, const std::optional<std::st
 void Store::attach(const Migration& m, const std::string& by) {
     spi::Params p;
     p.text(m.version).text(m.up_sql).text(m.down_sql).text(m.name).text(m.checksum).text(m.tokens);
+    p.text(m.order_key).bytes(m.place());
     spi::run(q_attach, p.values(), p.nulls());
     spi::Params h;
     h.text(m.version).text(m.name).text("attach").text(m.checksum).timestamptz(pg::now()).text(by);

@@ -154,7 +154,8 @@ class Store {
     void note_history(const std::string& version, const std::optional<std::string>& name,
                       const char* action, const std::string& checksum, const std::string& by,
                       const std::string& detail);
-    // Attaches scripts to an adopted migration (it stays applied); a history row.
+    // Attaches scripts to an adopted migration (it stays applied), and its order key (its
+    // place) when it has one; a history row.
     void attach(const Migration& m, const std::string& by);
     // Records `a` as applied without running anything: a history row (action "adopt", or
     // "baseline") and the migration's row (inserted without scripts at `place` when unknown,
@@ -169,7 +170,8 @@ class Store {
     std::vector<Row> in_schema_not_from(const std::string& source);
     // The place of the newest baseline (baseline(), golang-migrate, alembic), if any.
     std::optional<std::string> baseline_place();
-    // Whether the database orders its migrations by order keys.
+    // Whether the database orders its migrations by order keys (migrations with scripts; those
+    // adopted without one take their natural place until their scripts come with a key).
     bool ordered_by_keys();
 
     // ---- repeatable migrations ----

@@ -216,6 +216,11 @@ INSERT INTO _sqlx_migrations (version, description, installed_on, success, check
   '\x3da4e6a67cc96672222acf52988a761c93b8d3f7b8bf1701f9ebb37d8c2a98b1eb5f89a1563982453e043727e20ae7c1', -1);
 CREATE TABLE sqlx_a (id int);
 CREATE TABLE sqlx_b (id int);
+-- sqlx stops at a dirty migration: so does adopt, recording nothing
+SELECT migrate.adopt('sqlx');
+SELECT count(*) AS recorded FROM migrate.history;
+-- resolved as sqlx wants it (the half-done migration undone by hand, its row deleted)
+DELETE FROM _sqlx_migrations WHERE NOT success;
 SELECT adopt_t.fingerprint('_sqlx_migrations') AS before \gset
 SELECT * FROM migrate.adopt('sqlx');
 SELECT * FROM adopt_t.status();
@@ -324,8 +329,9 @@ DROP TABLE npm_a, npm_b, npm_c, pgmigrations;
 DROP EXTENSION migrations_schema;
 
 ------------------------------------------------------------------------------------------------
--- Sqitch: the registry schema sqitch, created by Sqitch's own script (App/Sqitch/Engine/pg.sql
--- of Sqitch 1.3.1, registry 1.1, run through psql as Sqitch does), with the rows a real run
+-- Sqitch: the registry schema sqitch, its tables as Sqitch's own script creates them
+-- (App/Sqitch/Engine/pg.sql of Sqitch 1.3.1, registry 1.1, its comments left out; TAP
+-- 012_adopt_tools lets the real Sqitch make them), with the rows a real run
 -- wrote: create_a deployed; create_b deployed, reverted, deployed again; broken failed, then
 -- (fixed) deployed and reverted: changes holds only what is deployed, events the rest. The
 -- plan is registered first, in its order (order keys).
@@ -338,7 +344,6 @@ BEGIN;
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS :"registry";
 
-COMMENT ON SCHEMA :"registry" IS 'Sqitch database deployment metadata v1.1.';
 
 CREATE TABLE :"registry".releases (
     version         REAL        PRIMARY KEY,
@@ -347,11 +352,6 @@ CREATE TABLE :"registry".releases (
     installer_email TEXT        NOT NULL
 );
 
-COMMENT ON TABLE  :"registry".releases                 IS 'Sqitch registry releases.';
-COMMENT ON COLUMN :"registry".releases.version         IS 'Version of the Sqitch registry.';
-COMMENT ON COLUMN :"registry".releases.installed_at    IS 'Date the registry release was installed.';
-COMMENT ON COLUMN :"registry".releases.installer_name  IS 'Name of the user who installed the registry release.';
-COMMENT ON COLUMN :"registry".releases.installer_email IS 'Email address of the user who installed the registry release.';
 
 CREATE TABLE :"registry".projects (
     project         TEXT        PRIMARY KEY,
@@ -361,12 +361,6 @@ CREATE TABLE :"registry".projects (
     creator_email   TEXT        NOT NULL
 ):tableopts;
 
-COMMENT ON TABLE  :"registry".projects                IS 'Sqitch projects deployed to this database.';
-COMMENT ON COLUMN :"registry".projects.project        IS 'Unique Name of a project.';
-COMMENT ON COLUMN :"registry".projects.uri            IS 'Optional project URI';
-COMMENT ON COLUMN :"registry".projects.created_at     IS 'Date the project was added to the database.';
-COMMENT ON COLUMN :"registry".projects.creator_name   IS 'Name of the user who added the project.';
-COMMENT ON COLUMN :"registry".projects.creator_email  IS 'Email address of the user who added the project.';
 
 CREATE TABLE :"registry".changes (
     change_id       TEXT        PRIMARY KEY,
@@ -383,18 +377,6 @@ CREATE TABLE :"registry".changes (
     UNIQUE(project, script_hash)
 ):tableopts;
 
-COMMENT ON TABLE  :"registry".changes                 IS 'Tracks the changes currently deployed to the database.';
-COMMENT ON COLUMN :"registry".changes.change_id       IS 'Change primary key.';
-COMMENT ON COLUMN :"registry".changes.script_hash     IS 'Deploy script SHA-1 hash.';
-COMMENT ON COLUMN :"registry".changes.change          IS 'Name of a deployed change.';
-COMMENT ON COLUMN :"registry".changes.project         IS 'Name of the Sqitch project to which the change belongs.';
-COMMENT ON COLUMN :"registry".changes.note            IS 'Description of the change.';
-COMMENT ON COLUMN :"registry".changes.committed_at    IS 'Date the change was deployed.';
-COMMENT ON COLUMN :"registry".changes.committer_name  IS 'Name of the user who deployed the change.';
-COMMENT ON COLUMN :"registry".changes.committer_email IS 'Email address of the user who deployed the change.';
-COMMENT ON COLUMN :"registry".changes.planned_at      IS 'Date the change was added to the plan.';
-COMMENT ON COLUMN :"registry".changes.planner_name    IS 'Name of the user who planed the change.';
-COMMENT ON COLUMN :"registry".changes.planner_email   IS 'Email address of the user who planned the change.';
 
 CREATE TABLE :"registry".tags (
     tag_id          TEXT        PRIMARY KEY,
@@ -411,18 +393,6 @@ CREATE TABLE :"registry".tags (
     UNIQUE(project, tag)
 ):tableopts;
 
-COMMENT ON TABLE  :"registry".tags                 IS 'Tracks the tags currently applied to the database.';
-COMMENT ON COLUMN :"registry".tags.tag_id          IS 'Tag primary key.';
-COMMENT ON COLUMN :"registry".tags.tag             IS 'Project-unique tag name.';
-COMMENT ON COLUMN :"registry".tags.project         IS 'Name of the Sqitch project to which the tag belongs.';
-COMMENT ON COLUMN :"registry".tags.change_id       IS 'ID of last change deployed before the tag was applied.';
-COMMENT ON COLUMN :"registry".tags.note            IS 'Description of the tag.';
-COMMENT ON COLUMN :"registry".tags.committed_at    IS 'Date the tag was applied to the database.';
-COMMENT ON COLUMN :"registry".tags.committer_name  IS 'Name of the user who applied the tag.';
-COMMENT ON COLUMN :"registry".tags.committer_email IS 'Email address of the user who applied the tag.';
-COMMENT ON COLUMN :"registry".tags.planned_at      IS 'Date the tag was added to the plan.';
-COMMENT ON COLUMN :"registry".tags.planner_name    IS 'Name of the user who planed the tag.';
-COMMENT ON COLUMN :"registry".tags.planner_email   IS 'Email address of the user who planned the tag.';
 
 CREATE TABLE :"registry".dependencies (
     change_id       TEXT        NOT NULL REFERENCES :"registry".changes(change_id) ON UPDATE CASCADE ON DELETE CASCADE,
@@ -435,11 +405,6 @@ CREATE TABLE :"registry".dependencies (
     PRIMARY KEY (change_id, dependency)
 ):tableopts;
 
-COMMENT ON TABLE  :"registry".dependencies               IS 'Tracks the currently satisfied dependencies.';
-COMMENT ON COLUMN :"registry".dependencies.change_id     IS 'ID of the depending change.';
-COMMENT ON COLUMN :"registry".dependencies.type          IS 'Type of dependency.';
-COMMENT ON COLUMN :"registry".dependencies.dependency    IS 'Dependency name.';
-COMMENT ON COLUMN :"registry".dependencies.dependency_id IS 'Change ID the dependency resolves to.';
 
 CREATE TABLE :"registry".events (
     event           TEXT        NOT NULL CONSTRAINT events_event_check CHECK (
@@ -461,21 +426,6 @@ CREATE TABLE :"registry".events (
     PRIMARY KEY (change_id, committed_at)
 ):tableopts;
 
-COMMENT ON TABLE  :"registry".events                 IS 'Contains full history of all deployment events.';
-COMMENT ON COLUMN :"registry".events.event           IS 'Type of event.';
-COMMENT ON COLUMN :"registry".events.change_id       IS 'Change ID.';
-COMMENT ON COLUMN :"registry".events.change          IS 'Change name.';
-COMMENT ON COLUMN :"registry".events.project         IS 'Name of the Sqitch project to which the change belongs.';
-COMMENT ON COLUMN :"registry".events.note            IS 'Description of the change.';
-COMMENT ON COLUMN :"registry".events.requires        IS 'Array of the names of required changes.';
-COMMENT ON COLUMN :"registry".events.conflicts       IS 'Array of the names of conflicting changes.';
-COMMENT ON COLUMN :"registry".events.tags            IS 'Tags associated with the change.';
-COMMENT ON COLUMN :"registry".events.committed_at    IS 'Date the event was committed.';
-COMMENT ON COLUMN :"registry".events.committer_name  IS 'Name of the user who committed the event.';
-COMMENT ON COLUMN :"registry".events.committer_email IS 'Email address of the user who committed the event.';
-COMMENT ON COLUMN :"registry".events.planned_at      IS 'Date the event was added to the plan.';
-COMMENT ON COLUMN :"registry".events.planner_name    IS 'Name of the user who planed the change.';
-COMMENT ON COLUMN :"registry".events.planner_email   IS 'Email address of the user who plan planned the change.';
 
 COMMIT;
 -- (Sqitch runs the script in a psql session of its own; the SET above outlived the COMMIT)
@@ -551,6 +501,12 @@ INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs,
   '2024-05-03 09:00:00.000+00', '20240104000000_baseline', '', NULL, '2024-05-03 09:00:00.000+00', 0);
 CREATE TABLE "User" (id serial PRIMARY KEY, email text NOT NULL);
 CREATE TABLE "B" (id serial PRIMARY KEY);
+-- Prisma stops at an unresolved failure (P3009): so does adopt, recording nothing
+SELECT migrate.adopt('prisma');
+SELECT count(*) AS recorded FROM migrate.history;
+-- resolved as Prisma wants it (prisma migrate resolve --rolled-back 20240103000000_add_c)
+UPDATE _prisma_migrations SET rolled_back_at = '2024-05-02 10:00:00+00'
+ WHERE migration_name = '20240103000000_add_c' AND rolled_back_at IS NULL;
 SELECT adopt_t.fingerprint('_prisma_migrations') AS before \gset
 SELECT * FROM migrate.adopt('prisma');
 SELECT * FROM adopt_t.status();
@@ -723,6 +679,36 @@ SELECT migrate.register('20240701000000', 'CREATE TABLE bl_july (id int);', NULL
 SELECT version, name, state FROM migrate.status();
 SELECT version FROM migrate.apply();
 DROP TABLE bl_july;
+
+------------------------------------------------------------------------------------------------
+-- Adopt first, register the folder later with a client's order keys (dbmate's file names,
+-- Alembic's chain): versions adopted without scripts take their natural place until their
+-- files come with a key; an Alembic head moved into the chain's order makes the revisions
+-- before it applied.
+------------------------------------------------------------------------------------------------
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240102000000');
+SELECT version, result FROM migrate.adopt('dbmate');
+SELECT migrate.register('20240101000000', 'CREATE TABLE late_a (i int);', NULL, 'a',
+                        '20240101000000_a.sql');
+SELECT migrate.register('20240103000000', 'CREATE TABLE late_c (i int);', NULL, 'c',
+                        '20240103000000_c.sql');
+SELECT version, state, phase FROM migrate.status();
+SELECT version FROM migrate.apply();
+DROP TABLE late_c, schema_migrations;
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('b2');
+SELECT version, result FROM migrate.adopt('alembic');
+SELECT migrate.register('f1', 'CREATE TABLE late_f1 (i int);', NULL, 'one', '0001');
+SELECT migrate.register('b2', 'CREATE TABLE late_b2 (i int);', NULL, 'two', '0002');
+SELECT migrate.register('d3', 'CREATE TABLE late_d3 (i int);', NULL, 'three', '0003');
+SELECT version, name, state, phase FROM migrate.status();
+SELECT version FROM migrate.apply();
+DROP TABLE late_d3, alembic_version;
 
 RESET ROLE;
 SET client_min_messages = warning;

@@ -161,9 +161,11 @@ SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, n.nspname
  WHERE c.relname IN ('st_owned', 'st_owned_id', 'st_after') ORDER BY 1;
 SELECT DISTINCT current_user_name FROM migrate.ddl_audit WHERE migration_version = '011';
 
--- 9. statement_timeout: the caller's does not cut a step short; the script's own does.
-SET statement_timeout = '1ms';
-SELECT migrate.apply('013', 'CREATE INDEX CONCURRENTLY st_t_id_w ON st_t (id, w);');
+-- 9. statement_timeout: the caller's does not cut a step short (the step sleeps longer than
+--    the caller's timeout); the script's own does.
+SET statement_timeout = '100ms';
+SELECT migrate.apply('013', $$CREATE INDEX CONCURRENTLY st_t_id_w ON st_t (id, w);
+SELECT pg_sleep(0.3);$$);
 RESET statement_timeout;
 CALL migrate.wait('013');
 SELECT version, state, error FROM st_status() WHERE version = '013';
