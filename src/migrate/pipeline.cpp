@@ -136,7 +136,7 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         std::optional<script::Script> again;
         if (!p.script) again = split(m);  // in this migration's SPI memory, freed with it
         script::Script& s = p.script ? *p.script : *again;
-        std::string migration = label(m.version, m.name);
+        std::string migration = repeatables_ ? "repeatable " + m.version : label(m.version, m.name);
         safety::Check check(migration, m.version, which_, &arguments_, std::move(p.directives));
         bool had_steps = !s.steps.empty();
         check.lint(had_steps ? part(s, 0, s.transactional) : s.statements);
