@@ -55,14 +55,13 @@ Folder adopt_folder(const Options& o, const Source& src) {
                          ": not a directory (adopt registers the folder's migrations to attach "
                          "their scripts; give --dir DIR)");
     Folder f = load_folder(lo);
-    // Adopted without scripts, unknown versions take their natural place: a folder that
-    // registers with order keys later is refused by a database ordered by version.
-    bool keyed = lo.layout == "dbmate" || lo.layout == "diesel";
+    // Adopted without scripts, unknown versions take their natural place until a later up
+    // registers their files, with the folder's order keys.
     if (f.migrations.empty() && !o.quiet)
         std::fprintf(stderr,
                      "note: %s holds no migration: the versions are recorded without scripts "
-                     "(a later up of the folder%s attaches them)\n",
-                     o.dir.c_str(), keyed && !o.natural_order ? ", with --natural-order," : "");
+                     "(a later up of the folder attaches them)\n",
+                     o.dir.c_str());
     return f;
 }
 

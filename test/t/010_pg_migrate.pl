@@ -304,8 +304,8 @@ sub new_and_up
 	new_db('flyway');
 	life('flyway', $d, 'flyway', [ '1', '1.1', '1.2', '1.10' ]);
 	my ($rc, $out, $err) = pgm('flyway', '--dir', $d, 'status');
-	like($err, qr/R__view\.sql: repeatable migration, not applied/,
-		'flyway: a repeatable migration is named as not applied');
+	like($out, qr/^repeatable view: applied$/m,
+		'flyway: the repeatable migration ran with up (status lists it)');
 	new_and_up('flyway', $d, 'flyway', qr/^V1\.11__add_things\.sql$/);
 }
 
@@ -480,9 +480,10 @@ GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[])
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]), migrate.retry(text),
                           migrate.lint(text), migrate.lint_rules(),
-                          migrate.status(), migrate.checksum(text) TO deploy;
+                          migrate.status(), migrate.checksum(text),
+                          migrate.compare_script(text, text) TO deploy;
 GRANT EXECUTE ON PROCEDURE migrate.wait(text, interval) TO deploy;
-GRANT SELECT ON migrate.migrations, migrate.steps TO deploy;
+GRANT SELECT ON migrate.migrations, migrate.steps, migrate.repeatables TO deploy;
 SQL
 	my $d = "$root/deploy";
 	put("$d/1_t.up.sql", "CREATE TABLE app.t (id int);\n");

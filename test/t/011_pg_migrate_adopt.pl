@@ -264,7 +264,7 @@ dbmate_database('dbm2', 'schema_migrations');
 	make_path("$root/empty");
 	my ($rc, $out, $err) = pgm('dbm2', '--dir', "$root/empty", '--json', 'adopt', 'dbmate');
 	is($rc, 0, 'adopt from an empty folder exits 0') or diag($err);
-	like($err, qr/holds no migration: the versions are recorded without scripts \(a later up of the folder, with --natural-order, attaches them\)/,
+	like($err, qr/holds no migration: the versions are recorded without scripts \(a later up of the folder attaches them\)/,
 		'adopt from an empty folder: a note says so, and how to attach them');
 	my $j = decode_json($out);
 	is_deeply([ $j->{adopted}, $j->{without_script}, $j->{attached} ], [ 2, 2, 0 ],
@@ -279,12 +279,10 @@ dbmate_database('dbm2', 'schema_migrations');
 	like($out,
 		qr/^20240101000000 +applied +users  -- adopted from dbmate; this file is attached as its script on next up or adopt$/m,
 		'status: the file is attached on next up');
-	# the adopted versions took their natural places: dbmate's order keys are refused
-	($rc, $out, $err) = pgm('dbm2', '--dir', $dm, 'up');
-	is($rc, 1, 'up with order keys after an adopt without scripts: refused');
-	like($err, qr/--natural-order/, 'up with order keys after an adopt without scripts: the hint');
-	($rc, $out, $err) = pgm('dbm2', '--dir', $dm, '--natural-order', '--json', 'up');
-	is($rc, 0, 'up --natural-order after an adopt without scripts exits 0') or diag($err);
+	# the adopted versions take dbmate's order keys with their files
+	($rc, $out, $err) = pgm('dbm2', '--dir', $dm, '--json', 'up');
+	is($rc, 0, 'up (with dbmate\'s order keys) after an adopt without scripts exits 0')
+	  or diag($err);
 	$j = decode_json($out);
 	is($j->{attached}, 2, 'up: the scripts are attached to the adopted versions');
 	is_deeply([ map { $_->{version} } @{ $j->{migrations} } ], ['20240103000000'],
