@@ -387,7 +387,7 @@ BEGIN
             UPDATE migrate.migrations AS m
                SET token_checksum = migrate.token_checksum(r.up_sql)
              WHERE m.version OPERATOR(pg_catalog.=) r.version;
-        EXCEPTION WHEN syntax_error THEN
+        EXCEPTION WHEN syntax_error OR data_exception OR feature_not_supported THEN
             NULL;
         END;
     END LOOP;

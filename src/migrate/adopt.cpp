@@ -6,6 +6,7 @@
 #include <set>
 
 #include "migrate/lock.hpp"
+#include "migrate/ops.hpp"
 #include "migrate/store.hpp"
 #include "migrate/version.hpp"
 #include "pg/report.hpp"
@@ -45,14 +46,19 @@ struct Source {
     const char* tool;
 };
 
+// The queries run as the caller, in the caller's search_path: operators are named with their
+// schema, so that none of a schema the caller can write stands in for them.
+#define EQ " OPERATOR(pg_catalog.=) "
+#define LIKE " OPERATOR(pg_catalog.~~) "
+
 std::string q_flyway(const std::string& t) {
-    return "SELECT version::text, description::text, CASE WHEN type = 'SCHEMA' THEN 'skip' "
-           "WHEN version IS NULL THEN 'repeatable' WHEN NOT success THEN 'failed' "
-           "WHEN type LIKE 'UNDO%' THEN 'undo' WHEN type = 'DELETE' THEN 'deleted' "
-           "WHEN type LIKE '%BASELINE' THEN 'baseline' ELSE 'applied' END, " +
+    return "SELECT version::text, description::text, CASE WHEN type::text" EQ
+           "'SCHEMA' THEN 'skip' WHEN version IS NULL THEN 'repeatable' WHEN NOT success THEN "
+           "'failed' WHEN type::text" LIKE "'UNDO%' THEN 'undo' WHEN type::text" EQ
+           "'DELETE' THEN 'deleted' WHEN type::text" LIKE
+           "'%BASELINE' THEN 'baseline' ELSE 'applied' END, " +
            micros("installed_on") +
-           ", installed_by::text, CASE WHEN type LIKE 'UNDO%' THEN type END "
-           "FROM " +
+           ", installed_by::text, CASE WHEN type::text" LIKE "'UNDO%' THEN type::text END FROM " +
            t + " ORDER BY installed_rank";
 }
 std::string q_dbmate(const std::string& t) {
@@ -62,7 +68,7 @@ std::string q_dbmate(const std::string& t) {
 std::string q_golang(const std::string& t) {
     return "SELECT version::text, NULL, CASE WHEN dirty THEN 'dirty' ELSE 'baseline' END, "
            "NULL::pg_catalog.int8, NULL, NULL FROM " +
-           t + " WHERE version >= 0 OR dirty";
+           t + " WHERE version OPERATOR(pg_catalog.>=) 0 OR dirty";
 }
 std::string q_sqlx(const std::string& t) {
     return "SELECT version::text, description::text, CASE WHEN success THEN 'applied' ELSE "
@@ -83,7 +89,7 @@ std::string q_node(const std::string& t) {
 }
 std::string q_sqitch(const std::string& t) {
     return "SELECT change::text, change::text, 'applied', " + micros("committed_at") +
-           ", committer_name::text, 'project ' || project FROM " + t +
+           ", committer_name::text, pg_catalog.concat('project ', project) FROM " + t +
            " ORDER BY committed_at, change_id";
 }
 std::string q_prisma(const std::string& t) {
@@ -117,6 +123,14 @@ const Source& find_source(const std::string& name) {
                 "migrate.adopt() reads the bookkeeping table of: " + names + ".",
                 "Name the tool whose table holds the history, e.g. migrate.adopt('flyway').");
 }
+
+spi::Query q_has_dirty{
+    "SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) "
+    "pg_catalog.to_regclass($1) AND attname OPERATOR(pg_catalog.=) 'dirty' AND attnum "
+    "OPERATOR(pg_catalog.>) 0 AND NOT attisdropped)::integer",
+    1,
+    {TEXTOID},
+    nullptr};
 
 spi::Query q_resolve{
     "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) "
@@ -152,6 +166,19 @@ std::string resolve_table(const Source& s, const std::optional<std::string>& tab
                         ".",
                     "Name it with table_name => 'schema.table', or set search_path to its "
                     "schema.");
+    // dbmate's and golang-migrate's tables share a name; golang-migrate's has a dirty flag,
+    // which dbmate's reading would pass over.
+    if (std::string(s.name) == "dbmate") {
+        spi::Params q;
+        q.text(*found);
+        spi::run(q_has_dirty, q.values(), q.nulls());
+        bool dirty = spi::get_int64(0, 1) != 0;
+        spi::release();
+        if (dirty)
+            throw Error(ERRCODE_INVALID_TABLE_DEFINITION,
+                        *found + " is golang-migrate's table, not dbmate's: it has a dirty column",
+                        "Nothing was adopted.", "Adopt it with migrate.adopt('golang-migrate').");
+    }
     return *found;
 }
 
@@ -175,7 +202,12 @@ std::vector<SourceRow> read_source(const Source& s, const std::string& table) {
             spi::release();
         });
     } catch (const PgError& e) {
-        if (e.data->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE) throw;  // its own words
+        // Only what says the table has another shape (a missing column, another type) is about
+        // the source; a permission, a lock timeout, a cancel keep their own error.
+        if (ERRCODE_TO_CATEGORY(e.data->sqlerrcode) !=
+                ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+            e.data->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+            throw;
         std::string message = e.data->message ? e.data->message : "error";
         throw Error(ERRCODE_INVALID_TABLE_DEFINITION,
                     "cannot read " + table + " as " + s.tool + "'s table: " + message,
@@ -336,13 +368,9 @@ int adopt_below(store::Store& db, const std::string& place, const store::Adopted
     return n;
 }
 
-class Session {
-  public:
-    Session() { spi::connect(); }
-    void finish() { spi::finish(); }
-};
-
 }  // namespace
+
+using ops::Session;
 
 std::vector<AdoptResult> adopt(const std::string& source,
                                const std::optional<std::string>& table_name) {
@@ -368,7 +396,7 @@ std::vector<AdoptResult> adopt(const std::string& source,
         if (v.row.state != "applied" && (!upto || place > *upto)) upto = place;
     }
     std::vector<std::string> conflicts;
-    for (const store::Row& r : db.in_schema_not_from(s.name))
+    for (const store::Row& r : db.in_schema())
         if (!applied_places.count(r.version) && !(upto && r.place() <= *upto))
             conflicts.push_back(r.version);
     if (!conflicts.empty()) {

@@ -3,6 +3,7 @@
 
 #include "migrate/adopt.hpp"
 #include "migrate/lock.hpp"
+#include "migrate/ops.hpp"
 #include "migrate/queue.hpp"
 #include "migrate/version.hpp"
 #include "pg/report.hpp"
@@ -14,15 +15,13 @@ namespace ms::migrate {
 
 namespace {
 
+using ops::queue_state;
+using ops::QueueState;
+using ops::run_repeatables;
+using ops::Session;
+using ops::step_name;
+using ops::throw_blocked;
 using store::Row;
-
-// The SPI connection of one call: connect now, finish on the success path (an error's abort
-// releases it).
-class Session {
-  public:
-    Session() { spi::connect(); }
-    void finish() { spi::finish(); }
-};
 
 void check_input(const Input& in) {
     version::validate(in.version);
@@ -97,7 +96,8 @@ bool check_unchanged(const Row& row, const std::string& up_sql, const std::strin
             db.record_cosmetic_edit(row, up_sql, sum, by);
             db.close();
             pg::notice("migration " + row.version + " was edited cosmetically after it was " +
-                           (row.state == "applied" ? "applied" : "queued") +
+                           (row.state == "applied" ? std::string("applied")
+                                                   : "applied (it is " + row.state + ")") +
                            ": stored the new text",
                        "Only white space, comments or line endings changed: PostgreSQL's lexer "
                        "reads the same tokens. Checksum " +
@@ -120,21 +120,29 @@ void attach(const Row& row, const Input& in, const std::string& sum, const std::
     m.tokens = script::try_token_checksum(in.up_sql);
     store::Store db;
     bool moved = m.order_key != row.order_key;
-    if (moved) check_order(db, row.version, m.order_key, m.place());
+    check_order(db, row.version, m.order_key, m.place());
     db.attach(m, by);
     db.close();
     if (moved) apply_baseline_to_pending(by);
 }
 
 // A migration new to the database at or below the newest baseline counts as applied: it is
-// recorded (with its scripts) without running. Returns whether it was.
-bool below_baseline(const store::Migration& m, const std::string& by) {
-    store::Store db;
-    std::optional<std::string> base = db.baseline_place();
-    if (!base || m.place() > *base) {
-        db.close();
-        return false;
+// recorded (with its scripts) without running. Returns whether it was. `unchecked`: its
+// scripts were not checked yet (apply checks them as it runs them; stored, they are checked as
+// register checks them).
+bool below_baseline(const store::Migration& m, const std::string& by, bool unchecked = false) {
+    std::optional<std::string> base;
+    {
+        store::Store probe;
+        base = probe.baseline_place();
+        probe.close();
     }
+    if (!base || m.place() > *base) return false;
+    if (unchecked) {
+        check_script(label(m.version, m.name), m.up_sql, Direction::up);
+        warn_if_down_unusable(label(m.version, m.name), m.down_sql);
+    }
+    store::Store db;
     std::optional<Row> row = db.find(m.version);
     if (!row) {
         db.save_pending(m);
@@ -158,50 +166,6 @@ std::string joined(const std::vector<std::string>& items) {
     std::string list;
     for (const auto& s : items) list += (list.empty() ? "" : ", ") + s;
     return list;
-}
-
-// Where the queue of work after commit stands, read under the migrations lock.
-struct QueueState {
-    std::optional<store::QueueEntry> failed;  // a failed entry blocks everything after it
-    bool busy = false;                        // unfinished work: new work queues behind it
-};
-
-QueueState queue_state(store::Store& db) {
-    QueueState q;
-    if (std::optional<store::QueueEntry> e = db.first_unfinished()) {
-        q.busy = true;
-        if (e->state == "failed")
-            q.failed = std::move(e);
-        else if (!db.worker_alive())
-            queue::request_worker();  // interrupted work (a crash, a shutdown) resumes
-    }
-    return q;
-}
-
-std::string step_name(const store::QueueEntry& e) {
-    return e.position == 0
-               ? std::string("queued behind other migrations")
-               : "at step " + std::to_string(e.position) + " of its " + e.direction + " script";
-}
-
-// The way out of a failed entry: a failed up step may be retried or rolled back; a failed down
-// step only retried (rolling back again would run the same down script).
-std::string way_out(const store::QueueEntry& f) {
-    return f.direction == "down" ? "Fix the cause, then SELECT migrate.retry()."
-                                 : "Fix the cause, then SELECT migrate.retry(); or roll it back "
-                                   "with SELECT * FROM migrate.rollback().";
-}
-
-std::string until(const store::QueueEntry& f) {
-    return f.direction == "down" ? "until it is retried" : "until it is retried or rolled back";
-}
-
-[[noreturn]] void throw_blocked(const store::QueueEntry& f, const std::string& what) {
-    throw Error(
-        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        "migration " + f.version + " failed " + step_name(f) + "; " + what + " waits " + until(f),
-        "Its error: " + f.error.value_or("unknown") + ". Nothing after it runs before then.",
-        way_out(f));
 }
 
 // A migration on its way (queued, applying, rolling back): what its steps are doing.
@@ -308,138 +272,7 @@ void clear_for_rollback(store::Store& db, const QueueState& queue) {
                                : "Its down script runs now.");
 }
 
-// A repeatable's script is checked as a versioned up script is, and must run whole in one
-// transaction.
-void check_repeatable(const std::string& name, const std::string& script) {
-    version::validate_name(name);
-    check_script("repeatable " + name, script, Direction::up);
-    pg::in_scratch_context([&] {
-        script::Script s = script::split(script, {name, "repeatable"});
-        if (!s.steps.empty()) {
-            const script::Statement& st = s.statements[s.transactional];
-            throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
-                        "repeatable migration " + name + " holds " +
-                            (st.outside_transaction ? st.outside_transaction
-                                                    : "a statement that runs after commit") +
-                            " (statement " + std::to_string(st.number) + ", line " +
-                            std::to_string(st.line) + ")",
-                        "A repeatable migration runs whole in one transaction; it has no steps "
-                        "after commit.",
-                        "Put it in a versioned migration, which runs it as a step after commit.");
-        }
-    });
-}
-
-// Stores a repeatable's script: "registered" or "updated" (pending: it runs), "unchanged" (the
-// same tokens ran already, or wait to run; a cosmetic edit is stored and recorded).
-std::string store_repeatable(store::Store& db, const std::string& name, const std::string& script,
-                             const std::string& by) {
-    store::Repeatable r{
-        name,      script,      checksum::sha256_hex(script), script::token_checksum(script),
-        "pending", std::nullopt};
-    std::optional<store::Repeatable> old = db.find_repeatable(name);
-    if (old && old->checksum == r.checksum) return "unchanged";
-    if (old && old->state == "pending" && old->tokens == r.tokens) {
-        db.save_repeatable(r);  // still to run: the new text runs
-        return "unchanged";
-    }
-    if (old && old->ran_tokens && *old->ran_tokens == r.tokens) {
-        // The tokens that ran last: only white space, comments or line endings changed.
-        r.state = "applied";
-        db.save_repeatable(r);
-        db.note_history(name, name, "cosmetic_edit", r.checksum, by,
-                        "{\"before\": \"" + old->checksum + "\", \"after\": \"" + r.checksum +
-                            "\", \"repeatable\": true}");
-        pg::notice("repeatable migration " + name + " was edited cosmetically: stored the new text",
-                   "Only white space, comments or line endings changed: PostgreSQL's lexer reads "
-                   "the same tokens, so it does not run again.");
-        return "unchanged";
-    }
-    db.save_repeatable(r);
-    return old ? "updated" : "registered";
-}
-
-// Runs the pending repeatables (prepared by `pipeline`, switched to repeatables), in order.
-void run_repeatables(Pipeline& pipeline, const std::vector<store::Repeatable>& list,
-                     std::vector<Ran>* ran) {
-    pipeline.for_repeatables();
-    std::vector<store::Migration> ms;
-    ms.reserve(list.size());
-    for (const auto& r : list) {
-        ms.push_back(store::Migration{r.name, std::nullopt, r.script, std::nullopt, r.checksum});
-        pipeline.prepare(ms.back(), true);
-    }
-    for (const auto& m : ms) {
-        Ran one = pipeline.run(m);
-        if (ran) ran->push_back(one);
-    }
-}
-
 }  // namespace
-
-std::string register_repeatable(const std::string& name, const std::string& script) {
-    NotNested nested("migrate.register_repeatable");
-    check_repeatable(name, script);
-    std::string by = pg::current_user_name();
-    Session session;
-    lock();
-    store::Store db;
-    std::string result = store_repeatable(db, name, script, by);
-    db.close();
-    session.finish();
-    return result;
-}
-
-bool apply_repeatable(const std::string& name, const std::string& script, const Allow& allow) {
-    NotNested nested("migrate.apply_repeatable");
-    check_repeatable(name, script);
-    Pipeline pipeline(Direction::up, allow, pg::current_user_name());
-    Session session;
-    lock();
-    store::Store db;
-    QueueState queue = queue_state(db);
-    if (queue.failed) throw_blocked(*queue.failed, "running repeatable migration " + name);
-    if (queue.busy)
-        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "repeatable migration " + name +
-                        " waits for the steps of earlier migrations; it did not run",
-                    "Repeatable migrations run after the versioned ones; steps of those still run "
-                    "after commit.",
-                    "CALL migrate.wait(), then run it again.");
-    store_repeatable(db, name, script, pipeline.by());
-    std::optional<store::Repeatable> r = db.find_repeatable(name);
-    db.close();
-    if (r->state == "applied") {
-        pg::notice("repeatable migration " + name + " is unchanged since its last run; " +
-                   "nothing to do");
-        session.finish();
-        return false;
-    }
-    run_repeatables(pipeline, {*r}, nullptr);
-    pipeline.finish();
-    session.finish();
-    return true;
-}
-
-std::optional<std::string> compare_script(const std::string& version, const std::string& script) {
-    version::validate(version);
-    std::string sum = checksum::sha256_hex(script);
-    Session session;
-    store::Store db;
-    std::optional<Row> row = db.find(version);
-    db.close();
-    session.finish();
-    if (!row || !row->has_script) return std::nullopt;
-    switch (script::compare(row->checksum, row->tokens, sum, script)) {
-        case script::Change::same:
-            return "same";
-        case script::Change::cosmetic:
-            return "cosmetic";
-        case script::Change::edited:
-            break;
-    }
-    return "edited";
-}
 
 std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow) {
     NotNested nested("migrate.apply");
@@ -490,7 +323,7 @@ std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& all
     store::Migration m{in.version,  in.name, in.up_sql,
                        in.down_sql, sum,     row ? row->order_key : std::nullopt};
     m.tokens = script::try_token_checksum(in.up_sql);
-    if (!row && below_baseline(m, pipeline.by())) {
+    if (!row && below_baseline(m, pipeline.by(), true)) {
         session.finish();
         return "unchanged";
     }
@@ -712,91 +545,6 @@ std::vector<Ran> rollback_to(const std::string& to_version, const Allow& allow) 
     std::vector<Ran> ran = roll_back(above, by, allow);
     session.finish();
     return ran;
-}
-
-std::string retry(const std::optional<std::string>& version) {
-    NotNested nested("migrate.retry");
-    if (version) version::validate(*version);
-    std::string by = pg::current_user_name();
-    Session session;
-    lock();
-    store::Store db;
-    std::optional<store::QueueEntry> e = db.retry(version);
-    if (!e)
-        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    version ? "migration " + *version + " has no failed step"
-                            : std::string("no migration has a failed step"),
-                    "", "SELECT * FROM migrate.status() shows the state of every migration.");
-    db.set_state(e->version, e->position == 0       ? "queued"
-                             : e->direction == "up" ? "applying"
-                                                    : "rolling back");
-    db.add_event(e->version, "retry", by, std::nullopt, std::nullopt);
-    db.close();
-    queue::request_worker();
-    pg::notice("migration " + e->version + ": its failed " +
-               (e->position == 0 ? std::string("run") : "step " + std::to_string(e->position)) +
-               " and what is queued behind it run again after this transaction commits");
-    session.finish();
-    return e->version;
-}
-
-void run_queued(const store::QueueEntry& e) {
-    NotNested nested("a queued migration");
-    Session session;
-    lock();
-    store::Store db;
-    std::optional<Row> row = db.find(e.version);
-    db.close();
-    if (!row || row->state != "queued")
-        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "migration " + e.version + " is no longer queued",
-                    row ? "Its state is " + row->state + "." : "It is not known any more.");
-    Direction dir = e.direction == "up" ? Direction::up : Direction::down;
-    // The script queued with the entry (queues of 0.4.0 always carry it).
-    if (e.statements.size() != 1)
-        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "the queue entry of migration " + e.version + " holds no script");
-    Allow allow(e.context.allow.begin(), e.context.allow.end());
-    Pipeline pipeline(dir, allow, pg::current_user_name());
-    pipeline.in_queue(e.queue_seq);
-    store::Migration m{
-        row->version,
-        row->name,
-        dir == Direction::up ? e.statements[0] : std::string(),  // a down run reads no up script
-        dir == Direction::down ? std::optional<std::string>(e.statements[0]) : row->down_sql,
-        row->checksum,
-        row->order_key};
-    pipeline.prepare(m, true);
-    pipeline.run(m);
-    session.finish();
-}
-
-WaitState wait_state(const std::optional<std::string>& version) {
-    WaitState w;
-    store::Store db;
-    if (version && !db.find(*version))
-        throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + *version + " is not known", "",
-                    "SELECT version FROM migrate.status() lists the known versions.");
-    std::optional<store::QueueEntry> e = db.first_unfinished();
-    // For one version: done once none of its entries is unfinished (the queue may hold others).
-    if (e && version && e->version != *version && !db.unfinished_for(*version)) e.reset();
-    w.worker_alive = e && db.worker_alive();
-    db.close();
-    if (!e) {
-        w.done = true;
-        return w;
-    }
-    w.detail = "Migration " + e->version + ": " +
-               (e->position == 0 ? std::string("queued")
-                                 : "step " + std::to_string(e->position) + " " + e->state) +
-               ".";
-    if (e->state == "failed") {
-        w.failed = "migration " + e->version + " failed " + step_name(*e) + ": " +
-                   e->error.value_or("unknown error");
-        w.detail = "Nothing queued after it runs " + until(*e) + ".";
-        w.hint = way_out(*e);
-    }
-    return w;
 }
 
 }  // namespace ms::migrate

@@ -136,7 +136,8 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         std::optional<script::Script> again;
         if (!p.script) again = split(m);  // in this migration's SPI memory, freed with it
         script::Script& s = p.script ? *p.script : *again;
-        std::string migration = repeatables_ ? "repeatable " + m.version : label(m.version, m.name);
+        std::string migration =
+            repeatables_ ? "repeatable " + m.name.value_or(m.version) : label(m.version, m.name);
         safety::Check check(migration, m.version, which_, &arguments_, std::move(p.directives));
         bool had_steps = !s.steps.empty();
         check.lint(had_steps ? part(s, 0, s.transactional) : s.statements);
@@ -158,12 +159,12 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         if (repeatables_) {
             o.action = "repeatable";
             store::Repeatable r;
-            r.name = m.version;
+            r.name = m.name.value_or(m.version);
             r.checksum = m.checksum;
             db.repeatable_ran(r, o);
             db.close();
             level.finish();
-            return Ran{m.version, m.version, n, ms, true};
+            return Ran{m.version, r.name, n, ms, true};
         }
         int64 seq = db.add_history(m.version, m.name, m.checksum, o);
         if (dir_ == Direction::up)

@@ -80,7 +80,7 @@ class Pipeline {
     // The worker runs a queued migration: its steps keep its place in the queue.
     void in_queue(int64 queue_seq) { queue_seq_ = queue_seq; }
 
-    // This pipeline runs repeatable migrations (version = the repeatable's name; their scripts
+    // This pipeline runs repeatable migrations (version = R__NAME, name = NAME; their scripts
     // have no steps after commit, checked at register): run records the run in
     // migrate.repeatables and a history row 'repeatable'.
     void for_repeatables() { repeatables_ = true; }

@@ -166,9 +166,10 @@ class Store {
     void baseline_mark(const Adopted& a, const Row& known);
     // Pending (registered or rolled back) migrations at or before `place`, in order.
     std::vector<Row> pending_upto(const std::string& place);
-    // Applied migrations (in the schema) that were not adopted from `source`, in order.
-    std::vector<Row> in_schema_not_from(const std::string& source);
-    // The place of the newest baseline (baseline(), golang-migrate, alembic), if any.
+    // Migrations in the schema (applied, or on their way), in order.
+    std::vector<Row> in_schema();
+    // The place of the newest baseline (baseline(), golang-migrate, alembic) whose migration is
+    // still applied, if any.
     std::optional<std::string> baseline_place();
     // Whether the database orders its migrations by order keys (migrations with scripts; those
     // adopted without one take their natural place until their scripts come with a key).

@@ -21,6 +21,11 @@ void lex_tokens(const char* text, StringInfo out) {
     core_YYSTYPE yylval;
     YYLTYPE yylloc = -1;
     core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+    // A function of the text alone, whatever the session's settings: strings read as with
+    // standard_conforming_strings on (the default since PostgreSQL 9.1), no warnings.
+    extra.standard_conforming_strings = true;
+    extra.escape_string_warning = false;
+    extra.backslash_quote = BACKSLASH_QUOTE_SAFE_ENCODING;
     for (;;) {
         int token = core_yylex(&yylval, &yylloc, scanner);
         if (token == 0) break;
@@ -140,9 +145,14 @@ std::string token_checksum(std::string_view script) {
 std::optional<std::string> try_token_checksum(std::string_view script) {
     try {
         return token_checksum(script);
-    } catch (const PgError&) {
-        // guard() has taken the error out of PostgreSQL's error state: nothing else to undo
-        // (the lexer holds no resource but memory of this call's context).
+    } catch (const PgError& e) {
+        // A script the lexer rejects (a syntax error, a bad escape). guard() has taken the error
+        // out of PostgreSQL's error state and the lexer holds nothing but memory of this call's
+        // context: nothing else to undo. Anything else (out of memory) is raised.
+        int category = ERRCODE_TO_CATEGORY(e.data->sqlerrcode);
+        if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+            category != ERRCODE_DATA_EXCEPTION && category != ERRCODE_FEATURE_NOT_SUPPORTED)
+            throw;
         return std::nullopt;
     }
 }

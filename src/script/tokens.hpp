@@ -11,8 +11,9 @@
 
 namespace ms::script {
 
-// SHA-256 (64 hex digits) of the tokens of `script`. Raises the lexer's syntax error (with the
-// script line) for a script it rejects (an unterminated string or comment).
+// SHA-256 (64 hex digits) of the tokens of `script`, read as with standard_conforming_strings
+// on whatever the session's setting (a function of the text alone). Raises the lexer's syntax
+// error for a script it rejects (an unterminated string or comment).
 std::string token_checksum(std::string_view script);
 
 // The same, or nullopt when the lexer rejects the script (nothing is raised).

@@ -710,6 +710,61 @@ SELECT version, name, state, phase FROM migrate.status();
 SELECT version FROM migrate.apply();
 DROP TABLE late_d3, alembic_version;
 
+------------------------------------------------------------------------------------------------
+-- Rollback after an adoption follows the migrations' order (they count as applied when the
+-- first was adopted, one after the other), not the order their rows were recorded in.
+------------------------------------------------------------------------------------------------
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+SELECT migrate.register('1', 'CREATE TABLE ro_g (id int);', 'DROP TABLE ro_g;');
+SELECT migrate.register('2', 'ALTER TABLE ro_g ADD COLUMN c int;', 'ALTER TABLE ro_g DROP COLUMN c;');
+SELECT migrate.register('3', 'CREATE INDEX ro_g_c ON ro_g (c);', 'DROP INDEX ro_g_c;');
+CREATE TABLE ro_g (id int, c int);
+CREATE INDEX ro_g_c ON ro_g (c);
+CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+INSERT INTO schema_migrations VALUES (3, false);
+SELECT version, result FROM migrate.adopt('golang-migrate');
+SELECT migrate.apply('4', 'CREATE TABLE ro_h (id int);', 'DROP TABLE ro_h;');
+SELECT version FROM migrate.rollback(2);
+SELECT to_regclass('ro_h') AS ro_h, to_regclass('ro_g_c') AS index_gone;
+SELECT version FROM migrate.rollback();
+-- a baseline whose migration was rolled back counts no more
+SELECT migrate.baseline('1');
+SELECT version FROM migrate.rollback();
+SELECT migrate.apply('0.5', 'CREATE TABLE ro_half (id int);', 'DROP TABLE ro_half;');
+SELECT to_regclass('ro_half') IS NOT NULL AS ran;
+-- dbmate's reading of golang-migrate's table (same name) is refused
+UPDATE schema_migrations SET dirty = true;
+SELECT migrate.adopt('dbmate');
+DROP TABLE schema_migrations, ro_half;
+-- adopting again after the tool undid a migration: the two histories disagree
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50),
+    description varchar(200) NOT NULL, type varchar(20) NOT NULL, script varchar(1000) NOT NULL,
+    checksum int, installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(),
+    execution_time int NOT NULL, success boolean NOT NULL);
+INSERT INTO flyway_schema_history VALUES
+ (1, '1', 'a', 'SQL', 'V1__a.sql', 1, 'deploy', '2024-05-01 10:00:00', 1, true),
+ (2, '2', 'b', 'SQL', 'V2__b.sql', 2, 'deploy', '2024-05-01 10:00:01', 1, true);
+SELECT version, result FROM migrate.adopt('flyway');
+INSERT INTO flyway_schema_history VALUES
+ (3, '2', 'b', 'UNDO_SQL', 'U2__b.sql', 3, 'deploy', '2024-05-02 10:00:00', 1, true);
+SELECT migrate.adopt('flyway');
+SELECT version, state FROM migrate.status();
+DROP TABLE flyway_schema_history;
+-- scripts attached without an order key in a database ordered by keys: refused, not stored
+DROP EXTENSION migrations_schema;
+CREATE EXTENSION migrations_schema;
+CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+INSERT INTO schema_migrations VALUES ('20240101000000');
+SELECT version, result FROM migrate.adopt('dbmate');
+SELECT migrate.register('20240202000000', 'CREATE TABLE ro_k2 (i int);', NULL, NULL,
+                        '20240202000000_k2.sql');
+SELECT migrate.apply('20240101000000', 'CREATE TABLE ro_k1 (i int);');
+SELECT version, state, checksum IS NULL AS no_script FROM migrate.status();
+DROP TABLE schema_migrations;
+
 RESET ROLE;
 SET client_min_messages = warning;
 DROP SCHEMA adopt_t CASCADE;

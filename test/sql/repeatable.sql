@@ -65,7 +65,7 @@ SELECT count(*) AS recorded FROM migrate.repeatables WHERE name = 'big_index';
 -- and an override allows it, recorded with the run
 SELECT migrate.apply_repeatable('big_index', 'CREATE INDEX rp_big_id ON rp_big (id);',
                                 allow => ARRAY['I301 -- small enough in this test']) AS ran;
-SELECT rule_id, allowed, reason FROM migrate.findings('big_index');
+SELECT version, rule_id, allowed, reason FROM migrate.findings('R__big_index');
 -- a failing script leaves nothing
 SELECT migrate.apply_repeatable('broken', 'INSERT INTO rp_log (what) VALUES (1/0);');
 SELECT count(*) AS recorded FROM migrate.repeatables WHERE name = 'broken';
