@@ -209,8 +209,8 @@ void check_extension(Db& db, const std::vector<std::string>& needs) {
 }
 
 Folder load_folder(const Options& o) {
-    std::string layout = o.layout.empty() ? detect_layout(o.dir) : o.layout;
-    Folder f = layout == "alembic" ? read_alembic(o.dir) : read_folder(o.dir, layout);
+    Folder f = read_folder(o.dir, o.layout);
+    if (f.layout == "alembic") f = read_alembic(o.dir);
     if (!o.quiet)
         for (const auto& n : f.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     return f;
@@ -390,12 +390,11 @@ int cmd_lint(const Options& o) {
 }
 
 int cmd_new(const Options& o) {
-    std::string layout = o.layout.empty() ? detect_layout(o.dir) : o.layout;
+    Folder f = read_folder(o.dir, o.layout);
     std::vector<std::string> made;
-    if (layout == "alembic") {
+    if (f.layout == "alembic") {
         made = new_alembic_revision(o.dir, o.args[0]);
     } else {
-        Folder f = read_folder(o.dir, layout);
         std::time_t t = std::time(nullptr);
         char now[16];
         std::strftime(now, sizeof now, "%Y%m%d%H%M%S", std::gmtime(&t));

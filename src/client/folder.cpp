@@ -4,7 +4,6 @@
 #include "client/folder.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -358,12 +357,6 @@ Folder read_flyway(const std::string& dir) {
     return f;
 }
 
-bool any_file(const std::string& dir, const std::function<bool(const fs::directory_entry&)>& p) {
-    for (const auto& e : entries(dir))
-        if (p(e)) return true;
-    return false;
-}
-
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -396,33 +389,37 @@ const char* layout_list() {
     return "plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway, alembic";
 }
 
+namespace {
+
+// The layout of `dir`, from its files (in the order docs/pg_migrate.md gives).
 std::string detect_layout(const std::string& dir) {
     if (fs::exists(path_in(dir, "alembic.ini"))) return "alembic";
+    const std::vector<fs::directory_entry> all = entries(dir);  // listed once, for every test
+    auto any_file = [&](const auto& p) { return std::any_of(all.begin(), all.end(), p); };
     auto base = [](const fs::directory_entry& e) { return e.path().filename().string(); };
-    if (any_file(dir,
-                 [](const auto& e) { return e.is_directory() && fs::exists(e.path() / "up.sql"); }))
+    if (any_file([](const auto& e) { return e.is_directory() && fs::exists(e.path() / "up.sql"); }))
         return "diesel";
     static const std::regex flyway(R"(^(V[0-9._]+|R)__.+\.sql$)");
-    if (any_file(dir, [&](const auto& e) { return std::regex_match(base(e), flyway); }))
-        return "flyway";
-    if (any_file(dir, [&](const auto& e) { return ends_with(base(e), ".up.sql"); }))
-        return "updown";
-    if (any_file(dir, [&](const auto& e) {
+    if (any_file([&](const auto& e) { return std::regex_match(base(e), flyway); })) return "flyway";
+    if (any_file([&](const auto& e) { return ends_with(base(e), ".up.sql"); })) return "updown";
+    if (any_file([&](const auto& e) {
             if (!e.is_regular_file() || !ends_with(base(e), ".sql")) return false;
             std::string text = read_file(e.path().string());
             static const std::regex up(R"((^|\n)--\s*migrate:up)");
             return std::regex_search(text, up);
         }))
         return "dbmate";
-    if (any_file(dir, [&](const auto& e) {
+    if (any_file([&](const auto& e) {
             std::string b = base(e);
             return ends_with(b, "_down.sql") || ends_with(b, ".down.sql");
         }))
         return "timestamp";
-    if (any_file(dir, [&](const auto& e) { return ends_with(base(e), ".sql"); })) return "plain";
+    if (any_file([&](const auto& e) { return ends_with(base(e), ".sql"); })) return "plain";
     throw InputError(dir + ": no migration files found to tell its layout; give --layout (" +
                      layout_list() + ")");
 }
+
+}  // namespace
 
 Folder read_folder(const std::string& dir, const std::string& layout) {
     std::string l = layout.empty() ? detect_layout(dir) : layout_name(layout);
@@ -432,8 +429,7 @@ Folder read_folder(const std::string& dir, const std::string& layout) {
     if (l == "diesel") return read_diesel(dir);
     if (l == "dbmate") return read_dbmate(dir);
     if (l == "flyway") return read_flyway(dir);
-    Folder f{dir, "alembic", {}, {}};  // alembic.cpp reads it
-    return f;
+    return Folder{dir, "alembic", {}, {}, {}};  // alembic.cpp reads it
 }
 
 }  // namespace pgm

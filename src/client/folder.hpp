@@ -46,9 +46,8 @@ std::string layout_name(const std::string& given);
 const char* layout_list();
 
 // Reads `dir` in `layout` ("" detects it). Alembic folders need their SQL from Alembic
-// itself: read_folder leaves their scripts empty; alembic.hpp fills them.
+// itself: for one, read_folder returns the layout without migrations (alembic.hpp reads them).
 Folder read_folder(const std::string& dir, const std::string& layout);
-std::string detect_layout(const std::string& dir);
 
 // Creates the files of a new migration NAME in the folder's own convention; returns their
 // paths. `now` is the UTC time as YYYYMMDDHHMMSS.
