@@ -315,23 +315,6 @@ std::vector<Verdict> verdicts(const Source& s, const std::vector<SourceRow>& row
     return out;
 }
 
-std::string json_string(const std::string& s) {
-    std::string j = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            j += '\\';
-            j += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char b[8];
-            snprintf(b, sizeof b, "\\u%04x", c);
-            j += b;
-        } else {
-            j += static_cast<char>(c);
-        }
-    }
-    return j + "\"";
-}
-
 // Where a version new to the database goes: its natural place, or (a database ordered by the
 // order keys of a client) the version itself as its key.
 struct NewPlace {
@@ -437,14 +420,15 @@ std::vector<AdoptResult> adopt(const std::string& source,
             continue;
         }
         bool base = v.row.state != "applied";
-        store::Adopted a{known ? known->version : v.row.version,
-                         v.row.name,
-                         v.row.at.value_or(now),
-                         v.row.by.value_or(by),
-                         s.name,
-                         "{\"source\": " + json_string(s.name) + ", \"table\": " +
-                             json_string(table) + ", \"adopted_by\": " + json_string(by) +
-                             (v.row.note ? ", \"note\": " + json_string(*v.row.note) : "") + "}"};
+        store::Adopted a{
+            known ? known->version : v.row.version,
+            v.row.name,
+            v.row.at.value_or(now),
+            v.row.by.value_or(by),
+            s.name,
+            "{\"source\": " + pg::json_string(s.name) + ", \"table\": " + pg::json_string(table) +
+                ", \"adopted_by\": " + pg::json_string(by) +
+                (v.row.note ? ", \"note\": " + pg::json_string(*v.row.note) : "") + "}"};
         NewPlace np;
         if (!known) np = new_place(db, v.row.version);
         db.adopt(a, base ? "baseline" : "adopt", known, known ? known->place() : np.place,
@@ -465,8 +449,8 @@ std::vector<AdoptResult> adopt(const std::string& source,
                             now,
                             by,
                             s.name,
-                            "{\"source\": " + json_string(s.name) + ", \"table\": " +
-                                json_string(table) + ", \"below_baseline\": true}"};
+                            "{\"source\": " + pg::json_string(s.name) + ", \"table\": " +
+                                pg::json_string(table) + ", \"below_baseline\": true}"};
         for (const auto& v : found)
             if (v.applied && v.row.state != "applied") base.version = v.row.version;
         adopt_below(db, *upto, base, &results);
@@ -527,7 +511,8 @@ int baseline(const std::string& v, const std::optional<std::string>& name) {
                     "A baseline says the schema is at " + v +
                         "; a newer migration applied here says otherwise. Nothing changed.",
                     "Choose a baseline at or after " + newest->version + ".");
-    store::Adopted a{v, name, pg::now(), by, "baseline", "{\"baseline\": " + json_string(v) + "}"};
+    store::Adopted a{v,  name,       pg::now(),
+                     by, "baseline", "{\"baseline\": " + pg::json_string(v) + "}"};
     int n = 0;
     if (!known || known->state == "pending" || known->state == "rolled back") {
         db.adopt(a, "baseline", known, place, known ? known->order_key : np.order_key);

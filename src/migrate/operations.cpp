@@ -393,7 +393,6 @@ std::string register_one(const Input& in) {
     store::Migration m{
         in.version,  in.name, in.up_sql,
         in.down_sql, sum,     in.order_key ? in.order_key : row ? row->order_key : std::nullopt};
-    m.tokens = script::try_token_checksum(in.up_sql);
     std::string result = "registered";
     if (row)
         result = (row->checksum == sum && row->down_sql == in.down_sql && row->name == in.name &&
@@ -401,6 +400,7 @@ std::string register_one(const Input& in) {
                      ? "unchanged"
                      : "updated";
     if (result != "unchanged") {
+        m.tokens = script::try_token_checksum(in.up_sql);  // only what is stored needs them
         store::Store w;
         check_order(w, in.version, m.order_key, m.place());
         w.save_pending(m);

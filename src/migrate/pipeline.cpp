@@ -66,11 +66,22 @@ std::string label(const std::string& version, const std::optional<std::string>& 
     return name ? version + " (" + *name + ")" : version;
 }
 
-void check_script(const std::string& who, const std::string& text, Direction dir) {
+std::optional<std::string> check_script(const std::string& who, const std::string& text,
+                                        Direction dir) {
+    std::optional<std::string> first_step;
     pg::in_scratch_context([&] {
-        split_script(who, text, dir);
+        script::Script s = split_script(who, text, dir);
+        if (!s.steps.empty()) {
+            const script::Statement& st = s.statements[s.transactional];
+            first_step =
+                std::string(st.outside_transaction ? st.outside_transaction
+                                                   : "a statement that runs after commit") +
+                " (statement " + std::to_string(st.number) + ", line " + std::to_string(st.line) +
+                ")";
+        }
         directives(who, text, dir);
     });
+    return first_step;
 }
 
 // The check runs in a subtransaction so that a PostgreSQL error from the parser is cleanly

@@ -48,7 +48,10 @@ std::string label(const std::string& version, const std::optional<std::string>& 
 
 // prepare for a script that is only stored (register): splits `text` and reads its
 // directives, raising what the pipeline would raise before running it.
-void check_script(const std::string& who, const std::string& text, Direction dir);
+// Returns the statement from which the script runs as steps after commit, as "CREATE INDEX
+// CONCURRENTLY (statement 2, line 4)", or nullopt when it runs whole in the caller's transaction.
+std::optional<std::string> check_script(const std::string& who, const std::string& text,
+                                        Direction dir);
 
 // A down script that cannot be split would fail only when a rollback needs it: raises a
 // WARNING saying so, without refusing anything.

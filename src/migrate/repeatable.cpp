@@ -24,22 +24,12 @@ namespace {
 // transaction.
 void check_repeatable(const std::string& name, const std::string& script) {
     version::validate_name(name);
-    check_script("repeatable " + name, script, Direction::up);
-    pg::in_scratch_context([&] {
-        script::Script s = script::split(script, {name, "repeatable"});
-        if (!s.steps.empty()) {
-            const script::Statement& st = s.statements[s.transactional];
-            throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
-                        "repeatable migration " + name + " holds " +
-                            (st.outside_transaction ? st.outside_transaction
-                                                    : "a statement that runs after commit") +
-                            " (statement " + std::to_string(st.number) + ", line " +
-                            std::to_string(st.line) + ")",
-                        "A repeatable migration runs whole in one transaction; it has no steps "
-                        "after commit.",
-                        "Put it in a versioned migration, which runs it as a step after commit.");
-        }
-    });
+    if (std::optional<std::string> step = check_script("repeatable " + name, script, Direction::up))
+        throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION,
+                    "repeatable migration " + name + " holds " + *step,
+                    "A repeatable migration runs whole in one transaction; it has no steps "
+                    "after commit.",
+                    "Put it in a versioned migration, which runs it as a step after commit.");
 }
 
 // Stores a repeatable's script: "registered" or "updated" (pending: it runs), "unchanged" (the
