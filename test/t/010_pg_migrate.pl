@@ -25,31 +25,14 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use MsFiles;  # put, slurp_file_raw
 
 my $node = PostgreSQL::Test::Cluster->new('client');
 $node->init;
 $node->start;
 my $root = PostgreSQL::Test::Utils::tempdir;
-
-sub put
-{
-	my ($path, $text) = @_;
-	(my $dir = $path) =~ s{/[^/]+$}{};
-	make_path($dir);
-	open(my $f, '>:raw', $path) or die "$path: $!";
-	print $f $text;
-	close $f;
-}
-
-sub slurp_file_raw
-{
-	my ($path) = @_;
-	open(my $f, '<:raw', $path) or die "$path: $!";
-	local $/;
-	my $t = <$f>;
-	close $f;
-	return $t;
-}
 
 sub new_db
 {

@@ -26,20 +26,14 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use MsFiles;  # put: replaces a file byte for byte (CRLF stays CRLF)
 
 my $node = PostgreSQL::Test::Cluster->new('adopt');
 $node->init;
 $node->start;
 my $root = PostgreSQL::Test::Utils::tempdir;
-
-# Replaces $path with $text, byte for byte (CRLF stays CRLF).
-sub put
-{
-	my ($path, $text) = @_;
-	make_path($path =~ s{/[^/]+$}{}r);
-	unlink($path);
-	PostgreSQL::Test::Utils::append_to_file($path, $text);
-}
 
 # pg_migrate -d <db> ARGS: (exit status, stdout, stderr).
 sub pgm

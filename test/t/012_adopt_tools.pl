@@ -28,6 +28,9 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use MsFiles;  # put, slurp_file_raw
 
 my $node = PostgreSQL::Test::Cluster->new('adopt_tools');
 $node->init;
@@ -37,26 +40,6 @@ my $user = $node->safe_psql('postgres', 'SELECT current_user');
 my %pgenv = (PGHOST => $node->host, PGPORT => $node->port, PGUSER => $user);
 
 sub sql { return $node->safe_psql(@_); }
-
-sub put
-{
-	my ($path, $text) = @_;
-	(my $dir = $path) =~ s{/[^/]+$}{};
-	make_path($dir);
-	open(my $f, '>:raw', $path) or die "$path: $!";
-	print $f $text;
-	close $f;
-}
-
-sub slurp_raw
-{
-	my ($path) = @_;
-	open(my $f, '<:raw', $path) or die "$path: $!";
-	local $/;
-	my $t = <$f>;
-	close $f;
-	return $t;
-}
 
 # run_in(DIR, {ENV}, CMD...): runs a tool in DIR with the libpq environment of the node and
 # ENV; (true when it exited 0, stdout, stderr).
@@ -302,7 +285,7 @@ SKIP:
 	new_db('al');
 	($ok, $out, $err) = run_in($d, {}, @alembic, 'init', 'alembic');
 	die "alembic init: $out\n$err" unless $ok;
-	my $ini = slurp_raw("$d/alembic.ini");
+	my $ini = slurp_file_raw("$d/alembic.ini");
 	my $url = sprintf('postgresql+psycopg2://%s@/al?host=%s&port=%d', $user, $node->host, $node->port);
 	$ini =~ s{^sqlalchemy\.url = .*$}{sqlalchemy.url = $url}m or die 'no sqlalchemy.url in alembic.ini';
 	put("$d/alembic.ini", $ini);
@@ -314,7 +297,7 @@ SKIP:
 		($ok, $out, $err) = run_in($d, {}, @alembic, 'revision', '-m', $r->[1], '--rev-id', $r->[0]);
 		die "alembic revision: $out\n$err" unless $ok;
 		my ($file) = glob("$d/alembic/versions/$r->[0]_*.py");
-		my $py = slurp_raw($file);
+		my $py = slurp_file_raw($file);
 		$py =~ s/def upgrade\(\) -> None:\n    pass/def upgrade() -> None:\n    op.create_table('$r->[2]', sa.Column('id', sa.Integer, primary_key=True))/
 		  or die "no upgrade() in $file";
 		$py =~ s/def downgrade\(\) -> None:\n    pass/def downgrade() -> None:\n    op.drop_table('$r->[2]')/;
