@@ -42,18 +42,17 @@ std::string adopted_without_script(const DbRow& r) {
 std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,
                                                const std::vector<DbRow>& db_repeatables) {
     std::map<std::string, RepeatableState> by_name;
-    std::vector<Param> sqls;
-    for (const auto& r : f.repeatables) sqls.push_back(r.sql);
-    // the database's checksum of each file, against the one of the script it registered
-    Rows sums = db.query(
-        "SELECT migrate.checksum(s) FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS "
-        "f(s, i) ORDER BY i",
-        {text_array(sqls)});
     std::map<std::string, std::string> file_sum;
-    for (size_t i = 0; i < f.repeatables.size(); i++) {
-        const Repeatable& r = f.repeatables[i];
-        file_sum[r.name] = sums.text(static_cast<int>(i), 0);
-        by_name[r.name] = {r.name, "not registered", "runs on next up", r.path, &r, true};
+    if (!f.repeatables.empty()) {
+        std::vector<Param> sqls;
+        for (const auto& r : f.repeatables) sqls.push_back(r.sql);
+        // the database's checksum of each file, against the one of the script it registered
+        Rows sums = db.call_each("migrate.checksum", {sqls});
+        for (size_t i = 0; i < f.repeatables.size(); i++) {
+            const Repeatable& r = f.repeatables[i];
+            file_sum[r.name] = sums.text(static_cast<int>(i), 0);
+            by_name[r.name] = {r.name, "not registered", "runs on next up", r.path, &r, true};
+        }
     }
     for (const auto& row : db_repeatables) {
         RepeatableState& s = by_name[row.name];
@@ -226,10 +225,7 @@ int cmd_status(const Options& o) {
     for (const auto& m : f.migrations) versions.push_back(m.version), ups.push_back(m.up_sql);
     // each file against the up script the database holds: same, cosmetic, edited, or NULL
     // (not known, or adopted without a script)
-    Rows cmp = db.query(
-        "SELECT migrate.compare_script(f.v, f.u) FROM ROWS FROM (pg_catalog.unnest($1::text[]), "
-        "pg_catalog.unnest($2::text[])) WITH ORDINALITY AS f(v, u, i) ORDER BY f.i",
-        {text_array(versions), text_array(ups)});
+    Rows cmp = db.call_each("migrate.compare_script", {versions, ups});
     std::map<std::string, const DbRow*> by_version;
     for (const auto& r : rows) by_version[r.version] = &r;
     struct Line {

@@ -109,6 +109,22 @@ Rows Db::query(const std::string& sql, const std::vector<Param>& params,
     throw e;
 }
 
+Rows Db::call_each(const std::string& function, const std::vector<std::vector<Param>>& columns) {
+    std::string args, unnests, names;
+    std::vector<Param> arrays;
+    for (size_t i = 0; i < columns.size(); i++) {
+        std::string c = "c" + std::to_string(i + 1);
+        args += (i ? ", f." : "f.") + c;
+        unnests += (i ? ", " : "") + std::string("pg_catalog.unnest($") + std::to_string(i + 1) +
+                   "::text[])";
+        names += c + ", ";
+        arrays.push_back(text_array(columns[i]));
+    }
+    return query("SELECT " + function + "(" + args + ") FROM ROWS FROM (" + unnests +
+                     ") WITH ORDINALITY AS f(" + names + "i) ORDER BY f.i",
+                 arrays);
+}
+
 std::string text_array(const std::vector<Param>& values) {
     std::string a = "{";
     for (size_t i = 0; i < values.size(); i++) {

@@ -56,6 +56,10 @@ class Db {
     Rows query(const std::string& sql, const std::vector<Param>& params = {},
                const std::function<void()>& tick = {});
     void exec(const std::string& sql) { query(sql); }
+    // `function` called once per row of `columns` (text arrays side by side), in their order:
+    // SELECT function(f.c1, ..., f.cN) FROM ROWS FROM (unnest($1::text[]), ...) WITH ORDINALITY,
+    // one statement for many calls.
+    Rows call_each(const std::string& function, const std::vector<std::vector<Param>>& columns);
     std::string describe() const;  // database and server, for messages
 
   private:

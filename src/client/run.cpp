@@ -59,12 +59,7 @@ std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& 
     }
     std::map<std::string, int> counts;
     if (v.empty()) return counts;
-    Rows r = db.query(
-        "SELECT migrate.register(f.v, f.u, f.d, f.n, f.k) FROM ROWS FROM ("
-        "pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
-        "pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[]), "
-        "pg_catalog.unnest($5::text[])) WITH ORDINALITY AS f(v, u, d, n, k, i) ORDER BY f.i",
-        {text_array(v), text_array(u), text_array(d), text_array(n), text_array(k)});
+    Rows r = db.call_each("migrate.register", {v, u, d, n, k});
     for (int i = 0; i < r.size(); i++) counts[r.text(i, 0)]++;
     return counts;
 }
@@ -86,20 +81,6 @@ std::vector<Ran> ran_rows(const Rows& r) {
     for (int i = 0; i < r.size(); i++)
         out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), !r.get(i, 0)});
     return out;
-}
-
-// The folder's repeatable migrations registered in one statement; the count of each result.
-std::map<std::string, int> register_repeatables(Db& db, const Folder& f) {
-    std::vector<Param> n, s;
-    for (const auto& r : f.repeatables) n.push_back(r.name), s.push_back(r.sql);
-    Rows r = db.query(
-        "SELECT migrate.register_repeatable(f.n, f.s) FROM ROWS FROM ("
-        "pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) "
-        "WITH ORDINALITY AS f(n, s, i) ORDER BY f.i",
-        {text_array(n), text_array(s)});
-    std::map<std::string, int> counts;
-    for (int i = 0; i < r.size(); i++) counts[r.text(i, 0)]++;
-    return counts;
 }
 
 // After commit: the database's worker runs the steps (and what is queued behind them). Waits
@@ -220,7 +201,10 @@ struct Run {
 void run_repeatables(Run& run, const Options& o, const Param& allow) {
     Db& db = run.db;
     if (o.per_migration) db.exec("BEGIN");
-    for (const auto& [result, n] : register_repeatables(db, run.f)) run.reg[result] += n;
+    std::vector<Param> names, sqls;
+    for (const auto& r : run.f.repeatables) names.push_back(r.name), sqls.push_back(r.sql);
+    Rows reg = db.call_each("migrate.register_repeatable", {names, sqls});
+    for (int i = 0; i < reg.size(); i++) run.reg[reg.text(i, 0)]++;
     if (o.per_migration) db.exec("COMMIT");
     if (o.to) return;
     std::map<std::string, size_t> ran;  // name: its place in run.ran
