@@ -76,7 +76,11 @@ struct Ran {
     std::string version, name, statements, ms;
     bool repeatable = false;  // version NULL: a repeatable migration, by its name
 };
-std::vector<Ran> ran_rows(const Rows& r) {
+// The migrations that `call` (migrate.apply(...), migrate.rollback(...)) ran, as it returns them.
+std::vector<Ran> ran_by(Db& db, const std::string& call, const std::vector<Param>& params,
+                        const std::function<void()>& tick) {
+    Rows r = db.query("SELECT version, coalesce(name, ''), statements, duration_ms FROM " + call,
+                      params, tick);
     std::vector<Ran> out;
     for (int i = 0; i < r.size(); i++)
         out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), !r.get(i, 0)});
@@ -276,11 +280,9 @@ int cmd_up(const Options& o) {
             auto tick = [&, i] { progress(o, i + 1, targets.size(), targets[i].second, run.t0); };
             tick();
             if (o.per_migration) db.exec("BEGIN");
-            for (auto& r :
-                 ran_rows(db.query("SELECT version, coalesce(name, ''), statements, duration_ms "
-                                   "FROM migrate.apply(to_version => $1, allow => $2::text[])",
-                                   {targets[i].first, allow},
-                                   o.progress ? std::function<void()>(tick) : nullptr)))
+            for (auto& r : ran_by(db, "migrate.apply(to_version => $1, allow => $2::text[])",
+                                  {targets[i].first, allow},
+                                  o.progress ? std::function<void()>(tick) : nullptr))
                 run.ran.push_back(std::move(r));
             if (o.per_migration) db.exec("COMMIT");
         }
@@ -325,16 +327,11 @@ int cmd_down(const Options& o) {
                  : "rolling back " + std::to_string(n) + " migration" + (n == 1 ? "" : "s");
         std::function<void()> tick;
         if (o.progress) tick = [&] { progress(o, 0, 0, what, run.t0); };
-        Rows r = o.to ? db.query(
-                            "SELECT version, coalesce(name, ''), statements, duration_ms "
-                            "FROM migrate.rollback(to_version => $1, allow => $2::text[])",
-                            {*o.to, allow_array(o)}, tick)
-                      : db.query(
-                            "SELECT version, coalesce(name, ''), statements, duration_ms "
-                            "FROM migrate.rollback($1::integer, allow => $2::text[])",
-                            {std::to_string(n), allow_array(o)}, tick);
+        run.ran = ran_by(db,
+                         o.to ? "migrate.rollback(to_version => $1, allow => $2::text[])"
+                              : "migrate.rollback($1::integer, allow => $2::text[])",
+                         {o.to ? *o.to : std::to_string(n), allow_array(o)}, tick);
         progress_end(o);
-        run.ran = ran_rows(r);
         db.exec(o.dry_run ? "ROLLBACK" : "COMMIT");
     } catch (const DbError& e) {
         progress_end(o);
