@@ -54,9 +54,9 @@ bool adopt_source_known(const std::string& name);
 std::string adopt_sources();
 
 // The database's view of each migration (migrate.status()), in its order. checksum is empty
-// for a migration adopted without a script.
+// for a migration adopted without a script; statements and duration_ms, of its last run.
 struct DbRow {
-    std::string version, name, state, checksum, step, phase, error;
+    std::string version, name, state, checksum, step, phase, error, statements, duration_ms;
 };
 // The versioned migrations; the repeatable ones (version NULL, after them) into *repeatables
 // when given.

@@ -22,11 +22,11 @@ constexpr int kNeedMajor = 0, kNeedMinor = 4;
 std::vector<DbRow> db_status(Db& db, std::vector<DbRow>* repeatables) {
     Rows r = db.query(
         "SELECT version, coalesce(name, ''), state, checksum, coalesce(step, ''), "
-        "coalesce(phase, ''), coalesce(error, '') FROM migrate.status()");
+        "coalesce(phase, ''), coalesce(error, ''), statements, duration_ms FROM migrate.status()");
     std::vector<DbRow> out;
     for (int i = 0; i < r.size(); i++) {
-        DbRow row{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
-                  r.text(i, 4), r.text(i, 5), r.text(i, 6)};
+        DbRow row{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
+                  r.text(i, 5), r.text(i, 6), r.text(i, 7), r.text(i, 8)};
         if (r.get(i, 0))
             out.push_back(std::move(row));
         else if (repeatables)

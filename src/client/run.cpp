@@ -237,13 +237,13 @@ void run_repeatables(Run& run, const Options& o, const Param& allow) {
     }
     if (ran.empty()) return;
     // what each run did, as status() tells it
-    Rows st = db.query(
-        "SELECT name, statements, duration_ms FROM migrate.status() WHERE version IS NULL");
-    for (int i = 0; i < st.size(); i++) {
-        auto it = ran.find(st.text(i, 0));
+    std::vector<DbRow> done;
+    db_status(db, &done);
+    for (const auto& row : done) {
+        auto it = ran.find(row.name);
         if (it == ran.end()) continue;
         Ran& x = run.ran[it->second];
-        if (x.statements.empty()) x.statements = st.text(i, 1), x.ms = st.text(i, 2);
+        if (x.statements.empty()) x.statements = row.statements, x.ms = row.duration_ms;
     }
 }
 
