@@ -68,16 +68,14 @@ Folder adopt_folder(const Options& o, const Source& src) {
 void print_json(const Options& o, const std::vector<Adopted>& rows,
                 const std::map<std::string, int>& reg, const std::map<std::string, int>& n,
                 int pending) {
-    auto count = [](const std::map<std::string, int>& m, const char* k) {
-        return m.count(k) ? m.at(k) : 0;
-    };
     std::printf(
         "{\"command\":\"adopt\",\"source\":%s,\"table\":%s,\"dry_run\":%s,\"registered\":%d,"
         "\"attached\":%d,\"adopted\":%d,\"already_applied\":%d,\"not_applied\":%d,"
         "\"without_script\":%d,\"pending\":%d,\"migrations\":[",
         json_str(o.args[0]).c_str(), json_opt(o.table).c_str(), o.dry_run ? "true" : "false",
-        count(reg, "registered"), count(reg, "attached"), count(n, "adopted"),
-        count(n, "already applied"), count(n, "not applied"), count(n, "without script"), pending);
+        count_of(reg, "registered"), count_of(reg, "attached"), count_of(n, "adopted"),
+        count_of(n, "already applied"), count_of(n, "not applied"), count_of(n, "without script"),
+        pending);
     for (size_t i = 0; i < rows.size(); i++) {
         const Adopted& a = rows[i];
         std::printf(
@@ -96,16 +94,15 @@ void print_text(const Options& o, const std::vector<Adopted>& rows,
     for (const auto& a : rows)
         std::printf("%-20s %-15s %s%s%s\n", a.version.value_or("-").c_str(), a.result.c_str(),
                     a.name.c_str(), a.detail.empty() ? "" : "  -- ", a.detail.c_str());
-    auto count = [&](const char* k) { return n.count(k) ? n.at(k) : 0; };
-    int adopted = count("adopted");
+    int adopted = count_of(n, "adopted");
     std::string s = std::string(o.dry_run ? "dry run: would adopt " : "adopted ") +
                     std::to_string(adopted) + " migration" + (adopted == 1 ? "" : "s") + " from " +
                     o.args[0];
-    if (count("already applied"))
-        s += "; " + std::to_string(count("already applied")) + " already applied";
-    s += "; " + std::to_string(count("not applied")) + " not applied";
-    if (count("without script"))
-        s += "; " + std::to_string(count("without script")) + " without a script";
+    if (count_of(n, "already applied"))
+        s += "; " + std::to_string(count_of(n, "already applied")) + " already applied";
+    s += "; " + std::to_string(count_of(n, "not applied")) + " not applied";
+    if (count_of(n, "without script"))
+        s += "; " + std::to_string(count_of(n, "without script")) + " without a script";
     if (pending)
         s += "; " + std::to_string(pending) + " of the folder pending (up applies " +
              (pending == 1 ? "it" : "them") + ")";

@@ -84,6 +84,9 @@ std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,
 std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& f,
                                         const std::map<std::string, bool>& only = {});
 
+// counts[key], 0 when it is not there (the counts of register_all, of adopt's results).
+int count_of(const std::map<std::string, int>& counts, const std::string& key);
+
 // JSON string literal.
 std::string json_str(const std::string& s);
 std::string json_opt(const std::optional<std::string>& s);

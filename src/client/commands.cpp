@@ -84,6 +84,11 @@ bool in_schema(const std::string& state) {
            state == "rolling back" || state == "failed";
 }
 
+int count_of(const std::map<std::string, int>& counts, const std::string& key) {
+    auto it = counts.find(key);
+    return it == counts.end() ? 0 : it->second;
+}
+
 std::string json_str(const std::string& s) {
     std::string j = "\"";
     for (unsigned char c : s) {

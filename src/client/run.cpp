@@ -117,12 +117,11 @@ std::vector<std::string> wait_for_steps(Db& db, const Options& o) {
 
 void print_json(const Options& o, const std::vector<Ran>& ran, double seconds,
                 const std::map<std::string, int>& reg, const std::vector<std::string>& after) {
-    auto count = [&](const char* k) { return reg.count(k) ? reg.at(k) : 0; };
     std::printf(
         "{\"command\":%s,\"dry_run\":%s,\"seconds\":%.3f,\"registered\":%d,\"updated\":%d,"
         "\"attached\":%d,\"migrations\":[",
-        json_str(o.command).c_str(), o.dry_run ? "true" : "false", seconds, count("registered"),
-        count("updated"), count("attached"));
+        json_str(o.command).c_str(), o.dry_run ? "true" : "false", seconds,
+        count_of(reg, "registered"), count_of(reg, "updated"), count_of(reg, "attached"));
     for (size_t i = 0; i < ran.size(); i++)
         std::printf(
             "%s{\"version\":%s,\"name\":%s,\"repeatable\":%s,\"statements\":%s,"
