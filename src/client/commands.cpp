@@ -173,15 +173,16 @@ std::string describe_error(const DbError& e, const Folder& f) {
 }
 
 void report_error(const Options& o, const DbError& e, const Folder& f, const std::string& then) {
-    std::fprintf(stderr, "pg_migrate: %s\n", describe_error(e, f).c_str());
+    const std::string described = describe_error(e, f);
+    std::fprintf(stderr, "pg_migrate: %s\n", described.c_str());
     if (!then.empty()) std::fprintf(stderr, "pg_migrate: %s\n", then.c_str());
     if (o.json)
         std::printf(
             "{\"command\":%s,\"error\":{\"sqlstate\":%s,\"message\":%s,\"detail\":%s,"
             "\"hint\":%s,\"where\":%s,\"outcome\":%s}}\n",
             json_str(o.command).c_str(), json_str(e.sqlstate).c_str(), json_str(e.what()).c_str(),
-            json_str(e.detail).c_str(), json_str(e.hint).c_str(),
-            json_str(describe_error(e, f)).c_str(), json_str(then).c_str());
+            json_str(e.detail).c_str(), json_str(e.hint).c_str(), json_str(described).c_str(),
+            json_str(then).c_str());
 }
 
 void check_extension(Db& db, const std::vector<std::string>& needs) {
