@@ -71,9 +71,9 @@ std::string adopted_without_script(const DbRow& r);
 // "pending"; "not registered" for a file the database does not know) and what the next up
 // does with it.
 struct RepeatableState {
-    std::string name, state, note, file;
-    const Repeatable* file_r = nullptr;  // the folder's file, when there is one
-    bool runs_on_up = false;             // new, changed, or not registered
+    std::string name, state, note;
+    const Repeatable* file = nullptr;  // the folder's file, when there is one
+    bool runs_on_up = false;           // new, changed, or not registered
 };
 // In name order: the folder's R__ files and the database's repeatables.
 std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,

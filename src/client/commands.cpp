@@ -51,14 +51,14 @@ std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,
         for (size_t i = 0; i < f.repeatables.size(); i++) {
             const Repeatable& r = f.repeatables[i];
             file_sum[r.name] = sums.text(static_cast<int>(i), 0);
-            by_name[r.name] = {r.name, "not registered", "runs on next up", r.path, &r, true};
+            by_name[r.name] = {r.name, "not registered", "runs on next up", &r, true};
         }
     }
     for (const auto& row : db_repeatables) {
         RepeatableState& s = by_name[row.name];
         s.name = row.name;
         s.state = row.state;
-        if (!s.file_r) {
+        if (!s.file) {
             s.note = "no file in the folder";
         } else if (row.state == "pending") {
             s.note = row.phase.find(": new") != std::string::npos ? "new, runs on next up"
@@ -302,7 +302,8 @@ int cmd_status(const Options& o) {
             std::printf("%s{\"name\":%s,\"state\":%s,\"note\":%s,\"file\":%s,\"runs_on_up\":%s}",
                         i ? "," : "", json_str(reps[i].name).c_str(),
                         json_str(reps[i].state).c_str(), json_str(reps[i].note).c_str(),
-                        json_str(reps[i].file).c_str(), reps[i].runs_on_up ? "true" : "false");
+                        json_str(reps[i].file ? reps[i].file->path : "").c_str(),
+                        reps[i].runs_on_up ? "true" : "false");
         std::printf("]}\n");
     } else if (!o.quiet) {
         std::map<std::string, int> counts;
@@ -348,7 +349,7 @@ int cmd_lint(const Options& o) {
     std::vector<RepeatableState> reps;
     if (!f.repeatables.empty()) reps = repeatable_states(db, f, db_reps);
     for (const auto& r : reps)
-        if (r.runs_on_up) scripts.push_back({r.file_r->path, kNoVersion, r.file_r->sql, 1});
+        if (r.runs_on_up) scripts.push_back({r.file->path, kNoVersion, r.file->sql, 1});
     int errors = 0, findings = 0;
     if (o.json) std::printf("{\"findings\":[");
     for (const auto& m : scripts) {
