@@ -59,15 +59,7 @@ command -v python3 >/dev/null || ms_die "python3 is required (it runs $GEN)"
 [[ -x $(ms_pgbin)/initdb ]] || ms_die "PostgreSQL 15 server binaries not found in $(ms_pgbin)"
 
 # ---- throwaway work dir and cluster, both removed on exit (also on failure or Ctrl-C)
-WORK=
-cleanup() {
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_apply_XXXXXX")
+ms_workdir bench_apply  # test/lib/common.sh
 
 ms_cluster_start bench
 bench_session_files  # the backend CPU time of bench_time_psql (test/bench/lib.sh)

@@ -113,15 +113,7 @@ HZ=$(getconf CLK_TCK)
 [[ -r /proc/self/stat ]] || ms_die "/proc/PID/stat is not readable: this benchmark needs Linux /proc"
 
 # ---- throwaway work dir and cluster, both removed on exit (also on failure or Ctrl-C)
-WORK=
-cleanup() {
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_audit_XXXXXX")
+ms_workdir bench_audit  # test/lib/common.sh
 
 BENCH_FSYNC=${BENCH_FSYNC:-off}
 [[ $BENCH_FSYNC == on || $BENCH_FSYNC == off ]] || ms_die "BENCH_FSYNC must be on or off (got '$BENCH_FSYNC')"

@@ -98,21 +98,14 @@ T_TPS=0.50        # the writer keeps at least this fraction of its baseline thro
 [[ -r /proc/self/schedstat ]] || ms_log "note: /proc/PID/schedstat not readable; CPU times will be NA"
 
 # ---- throwaway work dir and cluster, both removed on exit (also on failure or Ctrl-C)
-WORK=
 WRITER_PID=
-cleanup() {
+stop_writer() {
     if [[ -n $WRITER_PID ]] && kill -0 "$WRITER_PID" 2>/dev/null; then
         kill -TERM "$WRITER_PID" 2>/dev/null || true
         wait "$WRITER_PID" 2>/dev/null || true
     fi
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_concurrently_XXXXXX")
-chmod 755 "$WORK"
+ms_workdir bench_concurrently stop_writer  # test/lib/common.sh: the writer is stopped first
 
 ms_cluster_start bench_concurrently
 PM_PID=$(head -1 "$MS_CLUSTER_DIR/data/postmaster.pid")

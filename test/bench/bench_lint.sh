@@ -19,15 +19,8 @@ REPS=${REPS:-5}
 TARGET=50000
 [[ $N =~ ^[1-9][0-9]*$ && $REPS =~ ^[1-9][0-9]*$ ]] || ms_die "N and REPS must be positive integers"
 
-WORK=
-cleanup() {
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_lint_XXXXXX")
-chmod 755 "$WORK"
+# throwaway work dir and cluster, both removed on exit (test/lib/common.sh)
+ms_workdir bench_lint
 
 ms_cluster_start bench_lint
 "${MS_PSQL[@]}" -d postgres -c 'CREATE EXTENSION migrations_schema'

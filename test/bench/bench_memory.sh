@@ -34,18 +34,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${N:-1000}
 [[ $N =~ ^[1-9][0-9]*$ && $N -ge 100 ]] || ms_die "N must be an integer >= 100 (got '$N')"
 
-WORK=
 SAMPLER=
-cleanup() {
-    [[ -n $SAMPLER ]] && kill "$SAMPLER" 2>/dev/null
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_memory_XXXXXX")
-chmod 755 "$WORK"
+stop_sampler() { if [[ -n $SAMPLER ]]; then kill "$SAMPLER" 2>/dev/null || true; fi; }
+# throwaway work dir and cluster, both removed on exit, the sampler stopped first (test/lib/common.sh)
+ms_workdir bench_memory stop_sampler
 ms_cluster_start bench_memory
 
 

@@ -104,15 +104,7 @@ fi
 ms_log "pg_migrate: $PG_MIGRATE"
 
 # ---- throwaway work dir and cluster, both removed on exit (also on failure or Ctrl-C)
-WORK=
-cleanup() {
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_bench_pg_migrate_XXXXXX")
+ms_workdir bench_pg_migrate  # test/lib/common.sh
 
 ms_cluster_start bench_pg_migrate
 PM_PID=$(head -1 "$MS_CLUSTER_DIR/data/postmaster.pid")

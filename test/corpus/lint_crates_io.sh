@@ -23,16 +23,7 @@ corpus_find "crates_io corpus"
 LARGE_ROWS=${LARGE_ROWS:-0}
 [[ $LARGE_ROWS =~ ^[0-9]+$ ]] || ms_die "LARGE_ROWS must be a number of rows"
 
-WORK=
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-    ms_cluster_stop
-    [[ -n $WORK ]] && rm -rf "$WORK"
-    return 0
-}
-trap cleanup EXIT
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_lint_corpus_XXXXXX")
-chmod 755 "$WORK"
+ms_workdir lint_corpus  # WORK and the cluster, removed on exit (test/lib/common.sh)
 OUT=${OUT:-$WORK/findings.tsv}
 
 ms_cluster_start lint_corpus

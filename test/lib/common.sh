@@ -146,6 +146,28 @@ ms_cluster_stop() {
     MS_CLUSTER_DIR=
 }
 
+# ms_workdir NAME [FIRST]: WORK, a throwaway directory ($TMPDIR/ms_NAME_XXXXXX, mode 755 so that
+# the server's OS user can read what is written there), removed at exit with the cluster of
+# ms_cluster_start, also on failure or Ctrl-C (INT and TERM exit 130). FIRST, a command, runs
+# before that at exit (a script stopping its own background jobs). Sets the EXIT, INT and TERM
+# traps; call it in the script itself, not in a subshell.
+ms_workdir() {
+    WORK=
+    MS_WORKDIR_FIRST=${2:-}
+    trap ms_workdir_cleanup EXIT
+    trap 'exit 130' INT TERM
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_$1_XXXXXX")
+    chmod 755 "$WORK"
+}
+
+# The EXIT trap of ms_workdir.
+ms_workdir_cleanup() {
+    if [[ -n ${MS_WORKDIR_FIRST:-} ]]; then "$MS_WORKDIR_FIRST" || true; fi
+    ms_cluster_stop
+    if [[ -n ${WORK:-} ]]; then rm -rf "$WORK"; fi
+    return 0
+}
+
 MS_PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 
 # ms_dollar_quote FILE: prints the file's exact contents as a dollar-quoted SQL literal, with a
