@@ -304,11 +304,11 @@ int cmd_down(const Options& o) {
     int n = 1;
     if (!o.args.empty()) {
         const std::string& a = o.args[0];
-        if (a.empty() || a.size() > 9 || a.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoi(a) < 1)
+        bool digits = !a.empty() && a.size() <= 9 && a.find_first_not_of("0123456789") == a.npos;
+        n = digits ? std::stoi(a) : 0;
+        if (n < 1)
             throw InputError("down: N must be a whole number of migrations, at least 1 (got " + a +
                              ")");
-        n = std::stoi(a);
     }
     Run run(o);
     Db& db = run.db;
