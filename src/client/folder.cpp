@@ -272,16 +272,15 @@ Folder read_dbmate(const std::string& dir) {
         Migration mig;
         mig.version = m[1];
         mig.name = m[2];
-        mig.up_path = mig.down_path = path;
+        mig.up_path = path;
         mig.up_line = up_line;
         mig.up_sql =
             text.substr(up_at, down_at == std::string::npos ? std::string::npos : down_at - up_at);
         if (down_at != std::string::npos) {
             size_t body = text.find('\n', down_at);
+            mig.down_path = path;
             mig.down_sql = body == std::string::npos ? "" : text.substr(body + 1);
             mig.down_line = down_line;
-        } else {
-            mig.down_path.clear();
         }
         mig.order_key = base;
         // dbmate orders by file name, but a version is one migration: two files, one version
