@@ -23,8 +23,6 @@ void on_notice(void* quiet, const PGresult* r) {
     if (detail) std::fprintf(stderr, "  %s\n", detail);
 }
 
-bool g_quiet = false;
-
 std::string field(const PGresult* r, int code) {
     const char* v = PQresultErrorField(r, code);
     return v ? v : "";
@@ -42,8 +40,7 @@ std::optional<std::string> Rows::get(int row, int col) const {
                        static_cast<size_t>(PQgetlength(r_.get(), row, col)));
 }
 
-Db::Db(const std::string& conninfo, bool quiet) {
-    g_quiet = quiet;
+Db::Db(const std::string& conninfo, bool quiet) : quiet_(quiet) {
     const char* keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
     const char* values[] = {conninfo.c_str(), "pg_migrate", "UTF8", nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
@@ -55,7 +52,7 @@ Db::Db(const std::string& conninfo, bool quiet) {
         if (conn_) PQfinish(conn_);
         throw ConnectionError("cannot connect: " + m);
     }
-    PQsetNoticeReceiver(conn_, on_notice, &g_quiet);
+    PQsetNoticeReceiver(conn_, on_notice, &quiet_);
 }
 
 Db::~Db() {

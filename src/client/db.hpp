@@ -63,6 +63,7 @@ class Db {
     std::string describe() const;  // database and server, for messages
 
   private:
+    bool quiet_;  // --quiet: no server notices (the notice receiver's argument)
     pg_conn* conn_;
 };
 
