@@ -137,8 +137,6 @@ pgm::Options parse(int argc, char** argv) {
     return o;
 }
 
-}  // namespace
-
 // An error that is not the database's: one line on standard error (and JSON with --json).
 int fail(const pgm::Options& o, const std::string& message, int status) {
     std::fprintf(stderr, "pg_migrate: %s\n", message.c_str());
@@ -147,6 +145,8 @@ int fail(const pgm::Options& o, const std::string& message, int status) {
                     pgm::json_str(o.command).c_str(), pgm::json_str(message).c_str(), status);
     return status;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
     pgm::Options o = parse(argc, argv);
