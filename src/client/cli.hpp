@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,7 +83,7 @@ std::vector<RepeatableState> repeatable_states(Db& db, const Folder& f,
 // Registers the folder's migrations (those of `only` when given) in one statement, as up does;
 // the count of each result of migrate.register ('registered', 'updated', 'attached', ...).
 std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& f,
-                                        const std::map<std::string, bool>& only = {});
+                                        const std::set<std::string>& only = {});
 
 // counts[key], 0 when it is not there (the counts of register_all, of adopt's results).
 int count_of(const std::map<std::string, int>& counts, const std::string& key);

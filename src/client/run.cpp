@@ -47,7 +47,7 @@ void progress_end(const Options& o) {
 
 // Migrations of the folder registered in one statement (one round trip).
 std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& f,
-                                        const std::map<std::string, bool>& only) {
+                                        const std::set<std::string>& only) {
     std::vector<Param> v, u, d, n, k;
     for (const auto& m : f.migrations) {
         if (!only.empty() && !only.count(m.version)) continue;
@@ -317,9 +317,9 @@ int cmd_down(const Options& o) {
         // The folder's down scripts are the ones to run: the migrations in the schema are
         // registered again first (only those: a pending file that the database refuses, a new
         // empty one, does not stand in the way of a rollback).
-        std::map<std::string, bool> applied;
+        std::set<std::string> applied;
         for (const auto& r : db_status(db))
-            if (in_schema(r.state)) applied[r.version] = true;
+            if (in_schema(r.state)) applied.insert(r.version);
         if (!applied.empty()) run.reg = register_all(db, o, run.f, applied);
         std::string what =
             o.to ? "rolling back down to " + *o.to
