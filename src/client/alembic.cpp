@@ -42,6 +42,13 @@ std::string on_path(const std::string& program) {
     return "";
 }
 
+// How Alembic is run: $PG_MIGRATE_ALEMBIC, else `alembic` on PATH, else `python3 -m alembic`.
+std::string alembic_command() {
+    if (const char* c = std::getenv("PG_MIGRATE_ALEMBIC"); c && *c) return c;
+    if (!on_path("alembic").empty()) return "alembic";
+    return "python3 -m alembic";
+}
+
 // Runs `alembic ARGS` in the project directory; returns its standard output. InputError with
 // Alembic's last message when it fails.
 std::string run_alembic(const std::string& dir, const std::string& args) {
@@ -50,10 +57,11 @@ std::string run_alembic(const std::string& dir, const std::string& args) {
     int fd = ::mkstemp(err.data());
     if (fd < 0) throw InputError("cannot create a temporary file for Alembic's messages");
     ::close(fd);
-    std::string cmd = "cd " + shell_quote(dir) + " && " + alembic_command() + " " + args + " 2>" +
-                      shell_quote(err);
+    const std::string alembic = alembic_command();
+    std::string cmd =
+        "cd " + shell_quote(dir) + " && " + alembic + " " + args + " 2>" + shell_quote(err);
     FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw InputError("cannot run Alembic (" + alembic_command() + ")");
+    if (!p) throw InputError("cannot run Alembic (" + alembic + ")");
     std::string out;
     char buf[65536];
     size_t n;
@@ -135,12 +143,6 @@ std::string last_named(const std::string& side) {
 }
 
 }  // namespace
-
-std::string alembic_command() {
-    if (const char* c = std::getenv("PG_MIGRATE_ALEMBIC"); c && *c) return c;
-    if (!on_path("alembic").empty()) return "alembic";
-    return "python3 -m alembic";
-}
 
 Folder read_alembic(const std::string& dir) {
     Folder f{dir, "alembic", {}, {}};

@@ -8,9 +8,6 @@
 
 namespace pgm {
 
-// How Alembic is run: $PG_MIGRATE_ALEMBIC, else `alembic` on PATH, else `python3 -m alembic`.
-std::string alembic_command();
-
 // The revisions of the project in `dir` (alembic.ini there), in the order of their chain,
 // each with its upgrade and downgrade SQL.
 Folder read_alembic(const std::string& dir);
