@@ -18,6 +18,10 @@ namespace pgm {
 
 namespace {
 
+const char* layout_list() {
+    return "plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway, alembic";
+}
+
 bool starts_with(const std::string& s, const std::string& p) {
     return s.compare(0, p.size(), p) == 0;
 }
@@ -382,10 +386,6 @@ std::string layout_name(const std::string& given) {
     for (const char* l : {"timestamp", "diesel", "dbmate", "flyway", "alembic"})
         if (given == l) return l;
     throw InputError(std::string("unknown layout ") + given + " (known: " + layout_list() + ")");
-}
-
-const char* layout_list() {
-    return "plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway, alembic";
 }
 
 namespace {

@@ -43,7 +43,6 @@ struct Folder {
 // The layouts: plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate, flyway,
 // alembic. Returns the canonical name of `given` (aliases: sqlx, golang-migrate, supabase).
 std::string layout_name(const std::string& given);
-const char* layout_list();
 
 // Reads `dir` in `layout` ("" detects it). Alembic folders need their SQL from Alembic
 // itself: for one, read_folder returns the layout without migrations (alembic.hpp reads them).
