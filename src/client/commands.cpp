@@ -9,12 +9,14 @@
 #include <map>
 #include <regex>
 
+#include "migrate/version.hpp"
+
 namespace pgm {
 
 namespace {
 
 // The oldest extension version pg_migrate works with (order keys, steps after commit).
-constexpr int kNeedMajor = 0, kNeedMinor = 4;
+constexpr const char* kNeedVersion = "0.4.0";
 
 }  // namespace
 
@@ -201,16 +203,15 @@ void check_extension(Db& db, const std::vector<std::string>& needs) {
                               " has no migrations_schema extension (CREATE "
                               "EXTENSION migrations_schema, as a superuser)");
     std::string v = r.text(0, 0);
-    int major = 0, minor = 0;
-    if (std::sscanf(v.c_str(), "%d.%d", &major, &minor) != 2 || major < kNeedMajor ||
-        (major == kNeedMajor && minor < kNeedMinor))
+    if (ms::version::compare(v, kNeedVersion) < 0)  // the server's natural order of versions
         throw ConnectionError(db.describe() + " has migrations_schema " + v +
-                              "; pg_migrate needs 0.4.0 or later (ALTER EXTENSION "
-                              "migrations_schema UPDATE)");
+                              "; pg_migrate needs " + kNeedVersion +
+                              " or later (ALTER EXTENSION migrations_schema UPDATE)");
     if (!r.text(0, 1).empty())
         throw ConnectionError(db.describe() + " has migrations_schema " + v + ", without migrate." +
-                              r.text(0, 1) + ": pg_migrate " + "needs a later version (ALTER " +
-                              "EXTENSION migrations_schema UPDATE)");
+                              r.text(0, 1) +
+                              ": pg_migrate needs a later version (ALTER EXTENSION "
+                              "migrations_schema UPDATE)");
 }
 
 Folder load_folder(const Options& o) {
