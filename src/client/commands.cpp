@@ -3,7 +3,6 @@
 #include "client/cli.hpp"
 
 #include <array>
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>

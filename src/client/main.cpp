@@ -1,11 +1,10 @@
 // pg_migrate: a folder of migration files, applied through the migrations_schema extension.
 // A transport: it reads files and calls migrate.register / apply / rollback / status / lint;
 // every rule is the database's.
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <unistd.h>
 
 #include "client/cli.hpp"
