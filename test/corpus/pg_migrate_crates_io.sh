@@ -29,11 +29,7 @@ KNOWN_DOWN_FAILURES="0027 0028 0045 0050 0059 0132 0139 0235"
 ALLOW='drop-table, drop-column -- corpus teardown: rolling everything back'
 
 T0=$SECONDS
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_corpus_pgm_XXXXXX")
-chmod 755 "$WORK"
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() { ms_cluster_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+ms_workdir corpus_pgm  # WORK and the cluster, removed on exit (test/lib/common.sh)
 PROBLEMS=0
 problem() { PROBLEMS=$((PROBLEMS + 1)); echo "  PROBLEM: $*"; }
 

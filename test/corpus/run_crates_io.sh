@@ -101,11 +101,7 @@ WAIT_TIMEOUT='5 min'
 NONTX_RE='^[[:space:]]*((create|drop)[[:space:]]+(unique[[:space:]]+)?index[[:space:]]+concurrently|reindex[[:space:]].*concurrently|vacuum([[:space:]]|;|$))'
 
 T0=$SECONDS
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ms_corpus_work_XXXXXX")
-chmod 755 "$WORK"
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() { ms_cluster_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+ms_workdir corpus_work  # WORK and the cluster, removed on exit (test/lib/common.sh)
 
 PROBLEMS=()                     # inconsistencies; any entry makes the exit status 1
 problem() { PROBLEMS+=("$*"); echo "  PROBLEM: $*"; }
