@@ -16,6 +16,9 @@
 --     migrate.token_checksum(), migrate.compare_script(); history actions and a detail column;
 --   * repeatable migrations: migrate.repeatables, register_repeatable(), apply_repeatable();
 --     status() lists them;
+--   * verifying migrations on the catalog: migrate.verify() (does the down script undo the up
+--     script?), migrate.plan() (a dry run that really runs), migrate.schema(); apply(...,
+--     verify) and migrations.verified, shown by status() (reversible);
 --   * migrate.selftest() is gone: it proved the C++ error boundary for the test suite, which
 --     now builds it as a module of its own (test/selftest).
 \echo Use "ALTER EXTENSION migrations_schema UPDATE TO '0.4.0'" to load this file. \quit
@@ -52,7 +55,8 @@ ALTER TABLE migrate.migrations
     ALTER COLUMN up_sql DROP NOT NULL,
     ALTER COLUMN checksum DROP NOT NULL,
     ADD COLUMN token_checksum text,
-    ADD COLUMN adopted_from text;
+    ADD COLUMN adopted_from text,
+    ADD COLUMN verified jsonb;
 
 ALTER TABLE migrate.history DROP CONSTRAINT history_action_check;
 ALTER TABLE migrate.history ADD CONSTRAINT history_action_check
@@ -246,13 +250,14 @@ RETURNS TABLE (
     steps_total integer,
     step text,
     phase text,
-    error text)
+    error text,
+    reversible boolean)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
       SELECT s.version, s.name, s.state, s.applied_at, s.applied_by, s.duration_ms,
              s.statements, s.checksum, s.warnings, s.overrides, s.steps_done, s.steps_total,
-             s.step, s.phase, s.error
+             s.step, s.phase, s.error, s.reversible
         FROM (
         SELECT m.sort_key AS place, m.version, m.name, m.state,
                date_trunc('second', m.applied_at) AS applied_at, m.applied_by,
@@ -285,7 +290,8 @@ RETURNS TABLE (
                          || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END
                    AS phase,
                CASE WHEN c.state = 'failed'
-                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error
+                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error,
+               (m.verified->>'reversible')::boolean AS reversible
           FROM migrate.migrations AS m
           LEFT JOIN LATERAL (
               SELECT max(s.queue_seq) AS queue_seq,
@@ -319,7 +325,7 @@ RETURNS TABLE (
                              || CASE WHEN r.runs = 1 THEN ' time' ELSE ' times' END
                     WHEN r.runs = 0 THEN 'repeatable: new, runs with the next apply()'
                     ELSE 'repeatable: changed, runs again with the next apply()' END,
-               NULL
+               NULL, NULL
           FROM migrate.repeatables AS r) AS s
        ORDER BY s.place
     $$
@@ -330,6 +336,34 @@ CREATE FUNCTION migrate.split(script text)
 RETURNS TABLE (statement integer, line integer, command text, sql text, runs text)
     LANGUAGE c VOLATILE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_split'
+$create$);
+
+SELECT migrate.upgrade_replace_function(
+    'migrate.apply(text, text, text, text, boolean, text[])',
+    'migrate.apply(text, text, text, text, boolean, text[], boolean)', $create$
+CREATE FUNCTION migrate.apply(
+    version text,
+    up_sql text,
+    down_sql text DEFAULT NULL,
+    name text DEFAULT NULL,
+    allow_out_of_order boolean DEFAULT false,
+    allow text[] DEFAULT NULL,
+    verify boolean DEFAULT NULL)
+RETURNS text
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT
+    AS 'MODULE_PATHNAME', 'migrate_apply_one'
+$create$);
+
+SELECT migrate.upgrade_replace_function('migrate.apply(text, boolean, text[])',
+    'migrate.apply(text, boolean, text[], boolean)', $create$
+CREATE FUNCTION migrate.apply(
+    to_version text DEFAULT NULL,
+    allow_out_of_order boolean DEFAULT false,
+    allow text[] DEFAULT NULL,
+    verify boolean DEFAULT NULL)
+RETURNS TABLE (version text, name text, statements integer, duration_ms double precision)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 10
+    AS 'MODULE_PATHNAME', 'migrate_apply_pending'
 $create$);
 
 DROP FUNCTION migrate.upgrade_replace_function(text, text, text);
@@ -375,6 +409,31 @@ CREATE FUNCTION migrate.compare_script(version text, script text) RETURNS text
     LANGUAGE c STABLE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_compare_script';
 
+------------------------------------------------------------------------------------------
+-- The catalog snapshot: verify, plan, schema
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.verify(migration text DEFAULT NULL, applied boolean DEFAULT false)
+RETURNS TABLE (version text, name text, reversible boolean, rerunnable boolean,
+               differences jsonb, error text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 10
+    AS 'MODULE_PATHNAME', 'migrate_verify';
+
+-- A dry run that really runs: the pending migrations (up to to_version), or `script`, run
+-- statement by statement in a subtransaction that is always rolled back. One row per statement.
+CREATE FUNCTION migrate.plan(to_version text DEFAULT NULL, script text DEFAULT NULL)
+RETURNS TABLE (version text, statement integer, line integer, command text, sql text,
+               runs text, duration_ms double precision, locks jsonb, rewrites text[],
+               rows_inserted bigint, rows_updated bigint, rows_deleted bigint, findings jsonb,
+               waits_for jsonb, error text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 20
+    AS 'MODULE_PATHNAME', 'migrate_plan';
+
+-- The schema as deterministic DDL-like text, read from the catalogs.
+CREATE FUNCTION migrate.schema() RETURNS text
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'migrate_schema';
+
 -- The migrations known already get their token checksums: an applied one whose file is only
 -- reformatted later is not "edited". A script the lexer rejects (none that ran can be) keeps
 -- the raw comparison only.
@@ -399,5 +458,7 @@ REVOKE ALL ON FUNCTION migrate.retry(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate.register_repeatable(text, text),
                        migrate.apply_repeatable(text, text, text[]),
                        migrate.adopt(text, text), migrate.baseline(text, text),
-                       migrate.token_checksum(text), migrate.compare_script(text, text)
+                       migrate.token_checksum(text), migrate.compare_script(text, text),
+                       migrate.verify(text, boolean), migrate.plan(text, text),
+                       migrate.schema()
     FROM PUBLIC;

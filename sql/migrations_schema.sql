@@ -46,8 +46,10 @@ CREATE TABLE migrate.migrations (
                                                   -- (register(order_key =>)); NULL: natural
     token_checksum text,                          -- SHA-256 of up_sql's lexer tokens: equal
                                                   -- for scripts that differ only cosmetically
-    adopted_from  text                            -- applied by another tool (adopt()) or
+    adopted_from  text,                           -- applied by another tool (adopt()) or
                                                   -- declared applied (baseline())
+    verified      jsonb                           -- the verdict of apply(verify => true):
+                                                  -- reversible, rerunnable, differences, error
 );
 -- Newest applied first, for rollbacks; one apply sequence number per applied migration.
 CREATE UNIQUE INDEX migrations_applied_seq_idx ON migrate.migrations (applied_seq)
@@ -181,14 +183,16 @@ ALTER TABLE migrate.history ENABLE ALWAYS TRIGGER history_no_truncate;
 
 -- Apply one migration in the caller's transaction. Returns 'applied', or 'unchanged' when the
 -- same version with the same checksum is already applied. `allow`: overrides, each
--- 'rule[, rule ...] [-- reason]'.
+-- 'rule[, rule ...] [-- reason]'. `verify`: verify it first and refuse it when its down script
+-- does not restore the schema (NULL: migrations_schema.verify).
 CREATE FUNCTION migrate.apply(
     version text,
     up_sql text,
     down_sql text DEFAULT NULL,
     name text DEFAULT NULL,
     allow_out_of_order boolean DEFAULT false,
-    allow text[] DEFAULT NULL)
+    allow text[] DEFAULT NULL,
+    verify boolean DEFAULT NULL)
 RETURNS text
     LANGUAGE c VOLATILE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_apply_one';
@@ -242,7 +246,8 @@ RETURNS integer
 CREATE FUNCTION migrate.apply(
     to_version text DEFAULT NULL,
     allow_out_of_order boolean DEFAULT false,
-    allow text[] DEFAULT NULL)
+    allow text[] DEFAULT NULL,
+    verify boolean DEFAULT NULL)
 RETURNS TABLE (version text, name text, statements integer, duration_ms double precision)
     LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 10
     AS 'MODULE_PATHNAME', 'migrate_apply_pending';
@@ -291,13 +296,14 @@ RETURNS TABLE (
     steps_total integer,
     step text,
     phase text,
-    error text)
+    error text,
+    reversible boolean)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
       SELECT s.version, s.name, s.state, s.applied_at, s.applied_by, s.duration_ms,
              s.statements, s.checksum, s.warnings, s.overrides, s.steps_done, s.steps_total,
-             s.step, s.phase, s.error
+             s.step, s.phase, s.error, s.reversible
         FROM (
         SELECT m.sort_key AS place, m.version, m.name, m.state,
                date_trunc('second', m.applied_at) AS applied_at, m.applied_by,
@@ -330,7 +336,8 @@ RETURNS TABLE (
                          || CASE WHEN c.attempts = 1 THEN ' attempt' ELSE ' attempts' END END
                    AS phase,
                CASE WHEN c.state = 'failed'
-                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error
+                    THEN (c.error->>'sqlstate') || ': ' || (c.error->>'message') END AS error,
+               (m.verified->>'reversible')::boolean AS reversible
           FROM migrate.migrations AS m
           LEFT JOIN LATERAL (
               SELECT max(s.queue_seq) AS queue_seq,
@@ -364,7 +371,7 @@ RETURNS TABLE (
                              || CASE WHEN r.runs = 1 THEN ' time' ELSE ' times' END
                     WHEN r.runs = 0 THEN 'repeatable: new, runs with the next apply()'
                     ELSE 'repeatable: changed, runs again with the next apply()' END,
-               NULL
+               NULL, NULL
           FROM migrate.repeatables AS r) AS s
        ORDER BY s.place
     $$;
@@ -398,6 +405,35 @@ CREATE FUNCTION migrate.compare_script(version text, script text) RETURNS text
 CREATE FUNCTION migrate.version_compare(a text, b text) RETURNS integer
     LANGUAGE c IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT
     AS 'MODULE_PATHNAME', 'migrate_version_compare';
+
+------------------------------------------------------------------------------------------
+-- The catalog snapshot: verify, plan, schema (README "Verifying migrations")
+------------------------------------------------------------------------------------------
+
+-- Does a migration's down script undo its up script? For `migration`, else for the pending
+-- migrations (or, applied => true, the applied ones): up, down and up again run in a
+-- subtransaction that is always rolled back, with catalog snapshots in between. One row per
+-- migration. (The argument is not called `version`: that is the name of a result column.)
+CREATE FUNCTION migrate.verify(migration text DEFAULT NULL, applied boolean DEFAULT false)
+RETURNS TABLE (version text, name text, reversible boolean, rerunnable boolean,
+               differences jsonb, error text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 10
+    AS 'MODULE_PATHNAME', 'migrate_verify';
+
+-- A dry run that really runs: the pending migrations (up to to_version), or `script`, run
+-- statement by statement in a subtransaction that is always rolled back. One row per statement.
+CREATE FUNCTION migrate.plan(to_version text DEFAULT NULL, script text DEFAULT NULL)
+RETURNS TABLE (version text, statement integer, line integer, command text, sql text,
+               runs text, duration_ms double precision, locks jsonb, rewrites text[],
+               rows_inserted bigint, rows_updated bigint, rows_deleted bigint, findings jsonb,
+               waits_for jsonb, error text)
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT ROWS 20
+    AS 'MODULE_PATHNAME', 'migrate_plan';
+
+-- The schema as deterministic DDL-like text, read from the catalogs.
+CREATE FUNCTION migrate.schema() RETURNS text
+    LANGUAGE c STABLE
+    AS 'MODULE_PATHNAME', 'migrate_schema';
 
 ------------------------------------------------------------------------------------------
 -- The audit table: one row per object touched by DDL, written at commit, hash-chained.

@@ -6,7 +6,8 @@
 #   - no source file is longer than 600 lines;
 #   - sql/ holds only the current schema and the install and update scripts;
 #   - every room's includes point down the layers: api -> worker -> migrate -> safety ->
-#     lint, audit -> script -> pg -> common (audit does not know safety, lint, migrate).
+#     lint, audit -> script -> pg -> common (audit does not know safety, lint, migrate);
+#     snapshot -> pg -> common (migrate and above may use it).
 # Prints each problem and exits 1 when there is one.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -59,10 +60,11 @@ declare -A below=(
     [script]="common pg"
     [audit]="common pg script"
     [lint]="common pg script"
+    [snapshot]="common pg"
     [safety]="common pg script lint audit"
-    [migrate]="common pg script lint audit safety"
-    [worker]="common pg script lint audit safety migrate"
-    [api]="common pg script lint audit safety migrate worker"
+    [migrate]="common pg script lint audit safety snapshot"
+    [worker]="common pg script lint audit safety migrate snapshot"
+    [api]="common pg script lint audit safety migrate worker snapshot"
     [client]="common migrate"  # pg_migrate: only the pure migrate/version.hpp (checked below)
 )
 for room in "${!below[@]}"; do

@@ -83,9 +83,9 @@ Rows::Rows(Call& c) : rsinfo_((ReturnSetInfo*)c.fcinfo->resultinfo) {
 }
 
 void Rows::add(const std::vector<std::optional<Datum>>& cols) {
-    Datum values[8];
-    bool nulls[8];
-    if (cols.size() > 8) throw std::logic_error("a result row has more than 8 columns");
+    Datum values[16];
+    bool nulls[16];
+    if (cols.size() > 16) throw std::logic_error("a result row has more than 16 columns");
     for (size_t i = 0; i < cols.size(); i++) {
         values[i] = cols[i] ? *cols[i] : (Datum)0;
         nulls[i] = !cols[i];
@@ -98,6 +98,21 @@ Datum text_datum(const std::string& s) {
     return guard([&] {
         return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
     });
+}
+
+Datum text_array_datum(const std::vector<std::string>& items) {
+    std::vector<Datum> elems;
+    for (const auto& s : items) elems.push_back(text_datum(s));
+    const Datum* data = elems.data();
+    int n = static_cast<int>(elems.size());
+    return guard([&] {
+        return PointerGetDatum(
+            construct_array(const_cast<Datum*>(data), n, TEXTOID, -1, false, TYPALIGN_INT));
+    });
+}
+
+Datum jsonb_datum(const std::string& json) {
+    return guard([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
 }
 
 std::optional<Datum> opt_text_datum(const std::optional<std::string>& s) {

@@ -27,6 +27,9 @@ std::vector<std::optional<std::string>> text_array_arg(Call& c, int i, const cha
 Datum text_result(Call& c, const std::string& s);
 Datum text_datum(const std::string& s);
 std::optional<Datum> opt_text_datum(const std::optional<std::string>& s);
+Datum text_array_datum(const std::vector<std::string>& items);
+// jsonb from its text (raises for text that is not JSON).
+Datum jsonb_datum(const std::string& json);
 
 // Rows of a set-returning function, materialized into the caller's tuplestore.
 class Rows {

@@ -5,6 +5,7 @@
 #include "migrate/adopt.hpp"
 #include "migrate/operations.hpp"
 #include "migrate/version.hpp"
+#include "safety/check.hpp"
 #include "script/checksum.hpp"
 #include "script/script.hpp"
 #include "script/tokens.hpp"
@@ -34,10 +35,15 @@ Datum ran_rows(Call& c, const std::vector<migrate::Ran>& ran) {
     return (Datum)0;
 }
 
+// verify => NULL (or an older declaration without it): migrations_schema.verify.
+bool verify_arg(Call& c, int i) {
+    return is_null(c, i) ? safety::verify_by_default() : DatumGetBool(c.fcinfo->args[i].value);
+}
+
 Datum sql_apply_one(Call& c) {
     return text_result(c,
                        migrate::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order"),
-                                          allow_arg(c, 5)));
+                                          allow_arg(c, 5), verify_arg(c, 6)));
 }
 
 Datum sql_register_one(Call& c) {
@@ -49,7 +55,7 @@ Datum sql_register_one(Call& c) {
 Datum sql_apply_pending(Call& c) {
     std::optional<std::string> target = opt_text(c, 0);
     bool ooo = arg_bool(c, 1, "allow_out_of_order");
-    return ran_rows(c, migrate::apply_pending(target, ooo, allow_arg(c, 2)));
+    return ran_rows(c, migrate::apply_pending(target, ooo, allow_arg(c, 2), verify_arg(c, 3)));
 }
 
 Datum sql_rollback_steps(Call& c) {

@@ -48,6 +48,10 @@ constexpr const Rule& rule(RuleId r) {
 inline constexpr const char* kRewriteGuardId = rule(RuleId::large_table_rewrite).id;
 inline constexpr const char* kRewriteGuardName = rule(RuleId::large_table_rewrite).name;
 
+// The check of apply(verify => true) (not a lint finding).
+inline constexpr const char* kIrreversibleId = rule(RuleId::irreversible_migration).id;
+inline constexpr const char* kIrreversibleName = rule(RuleId::irreversible_migration).name;
+
 // What an override names: a rule id (B401, any case) or name (drop-column, drop_column, any
 // case), in its canonical spelling.
 struct RuleRef {

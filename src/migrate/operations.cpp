@@ -274,10 +274,11 @@ void clear_for_rollback(store::Store& db, const QueueState& queue) {
 
 }  // namespace
 
-std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow) {
+std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow, bool verify) {
     NotNested nested("migrate.apply");
     check_input(in);
     Pipeline pipeline(Direction::up, allow, pg::current_user_name());
+    if (verify) pipeline.verify_each();
     std::string sum = checksum::sha256_hex(in.up_sql);
     Session session;
     lock();
@@ -412,10 +413,11 @@ std::string register_one(const Input& in) {
 }
 
 std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
-                               bool allow_out_of_order, const Allow& allow) {
+                               bool allow_out_of_order, const Allow& allow, bool verify) {
     NotNested nested("migrate.apply");
     if (to_version) version::validate(*to_version);
     Pipeline pipeline(Direction::up, allow, pg::current_user_name());
+    if (verify) pipeline.verify_each();
     Session session;
     lock();
 

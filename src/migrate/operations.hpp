@@ -22,7 +22,10 @@ struct Input {
 };
 
 // migrate.apply(version, up, down, name, allow_out_of_order, allow): "applied" or "unchanged".
-std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow);
+// `verify`: each migration is verified first (verify.hpp) and refused when its down script
+// does not restore the schema, unless irreversible-migration is allowed.
+std::string apply_one(const Input& in, bool allow_out_of_order, const Allow& allow,
+                      bool verify = false);
 
 // migrate.register(version, up, down, name, order_key): "registered", "updated" or
 // "unchanged".
@@ -31,7 +34,7 @@ std::string register_one(const Input& in);
 // migrate.apply(to_version, allow_out_of_order, allow): every pending migration up to the
 // target, in version order.
 std::vector<Ran> apply_pending(const std::optional<std::string>& to_version,
-                               bool allow_out_of_order, const Allow& allow);
+                               bool allow_out_of_order, const Allow& allow, bool verify = false);
 
 // migrate.rollback(steps) / migrate.rollback(to_version): newest first.
 std::vector<Ran> rollback_steps(int steps, const Allow& allow);

@@ -4,6 +4,7 @@
 #include "migrate/execute.hpp"
 #include "migrate/lockwait.hpp"
 #include "migrate/queue.hpp"
+#include "migrate/verify.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
 #include "safety/check.hpp"
@@ -152,6 +153,11 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         safety::Check check(migration, m.version, which_, &arguments_, std::move(p.directives));
         bool had_steps = !s.steps.empty();
         check.lint(had_steps ? part(s, 0, s.transactional) : s.statements);
+        std::optional<Verdict> verdict;
+        if (verify_ && dir_ == Direction::up && !repeatables_) {
+            verdict = verify_next(m);
+            if (!verdict->reversible.value_or(false)) check.irreversible(verdict->summary());
+        }
         TimestampTz at = pg::now();
         double ms = execute(s, m.version, migration, which_, check);
         // Each step is judged on its own, on the catalog the transactional part left.
@@ -180,6 +186,8 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         int64 seq = db.add_history(m.version, m.name, m.checksum, o);
         if (dir_ == Direction::up)
             db.mark_applied(m, seq, o, store_scripts, steps ? "applying" : "applied");
+        if (verdict)
+            db.set_verified(m.version, verdict->json());
         else if (steps)
             db.set_state(m.version, "rolling back");
         else

@@ -88,6 +88,11 @@ class Pipeline {
     // migrate.repeatables and a history row 'repeatable'.
     void for_repeatables() { repeatables_ = true; }
 
+    // apply(verify => true): before an up script runs, the migration is verified (verify.hpp);
+    // one whose down script does not restore the schema is refused unless allowed
+    // (irreversible-migration), and the verdict is stored with it.
+    void verify_each() { verify_ = true; }
+
     // Raises a WARNING for each override of the call that matched nothing.
     void finish();
 
@@ -111,6 +116,7 @@ class Pipeline {
     std::optional<int64> queue_seq_;
     bool queued_ = false;
     bool repeatables_ = false;
+    bool verify_ = false;
     std::vector<Prepared> prepared_;
     size_t next_ = 0;
 };

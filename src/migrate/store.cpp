@@ -14,12 +14,6 @@ using namespace detail;
 namespace {
 
 // Schema-qualified; they run with search_path pinned to pg_catalog, pg_temp.
-// Newest applied first. Migrations another tool applied (adopt, baseline) count as applied when
-// the first of them was adopted, one after the other in their order: their history ids say when
-// they were recorded, not in which order they ran.
-#define ROLLBACK_ORDER                                                                      \
-    "CASE WHEN adopted_from IS NULL THEN applied_seq ELSE (SELECT min(a.applied_seq) FROM " \
-    "migrate.migrations AS a WHERE a.adopted_from IS NOT NULL) END DESC, sort_key DESC"
 spi::Query q_find{"(SELECT " ROW_COLUMNS
                   " FROM migrate.migrations WHERE version = $2) UNION ALL (SELECT " ROW_COLUMNS
                   " FROM migrate.migrations WHERE sort_key = $1) LIMIT 1",

@@ -34,6 +34,13 @@ struct Migration {
     std::string place() const;
 };
 
+// A migration's scripts and state, for verify().
+struct Scripts {
+    Migration migration;
+    std::string state;
+    bool has_script;  // false: adopted, no script attached
+};
+
 // A version another tool applied (adopt) or a baseline declares applied.
 struct Adopted {
     std::string version;
@@ -168,6 +175,14 @@ class Store {
     std::vector<Row> pending_upto(const std::string& place);
     // Migrations in the schema (applied, or on their way), in order.
     std::vector<Row> in_schema();
+    // ---- verify (store_verify.cpp) ----
+
+    std::optional<Scripts> scripts_of(const std::string& version);
+    // Applied migrations (or on their way), newest applied first, as rollback takes them.
+    std::vector<Scripts> applied_scripts();
+    // The verdict of apply(verify => true) (jsonb text), shown by status().
+    void set_verified(const std::string& version, const std::string& verdict_json);
+
     // The place of the newest baseline (baseline(), golang-migrate, alembic) whose migration is
     // still applied, if any.
     std::optional<std::string> baseline_place();

@@ -15,6 +15,13 @@ namespace ms::migrate::store::detail {
     "version, state, coalesce(checksum, ''), down_sql, name, order_key, token_checksum, " \
     "adopted_from, up_sql IS NOT NULL"
 
+// Newest applied first. Migrations another tool applied (adopt, baseline) count as applied when
+// the first of them was adopted, one after the other in their order: their history ids say when
+// they were recorded, not in which order they ran.
+#define ROLLBACK_ORDER                                                                      \
+    "CASE WHEN adopted_from IS NULL THEN applied_seq ELSE (SELECT min(a.applied_seq) FROM " \
+    "migrate.migrations AS a WHERE a.adopted_from IS NOT NULL) END DESC, sort_key DESC"
+
 // The version itself, else the one in its natural place (each branch on an index).
 
 Row row_at(uint64 i);

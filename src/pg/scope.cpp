@@ -52,6 +52,19 @@ void OwnerScope::leave() {
     nest_ = -1;
 }
 
+void PinnedSearchPath::enter() {
+    guard([&] {
+        nest_ = NewGUCNestLevel();
+        (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+    });
+}
+
+void PinnedSearchPath::leave() {
+    guard([&] { AtEOXact_GUC(true, nest_); });
+    nest_ = -1;
+}
+
 void in_subtransaction(const std::function<void()>& f) {
     MemoryContext cxt = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
@@ -63,6 +76,17 @@ void in_subtransaction(const std::function<void()>& f) {
         throw;
     }
     guard([&] { end_subtransaction_leaf(true, cxt, owner); });
+}
+
+void in_discarded_subtransaction(const std::function<void()>& f) {
+    struct Discard {};
+    try {
+        in_subtransaction([&] {
+            f();
+            throw Discard{};
+        });
+    } catch (const Discard&) {
+    }
 }
 
 void in_scratch_context(const std::function<void()>& f) {

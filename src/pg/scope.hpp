@@ -26,9 +26,25 @@ class OwnerScope {
     int nest_ = -1;
 };
 
+// search_path pinned to pg_catalog, pg_temp for the caller's own role: what PostgreSQL prints
+// (regclass, format_type, pg_get_*def) is then schema-qualified the same way whatever the
+// caller's search_path. Enter and leave on the success path (an abort restores it).
+class PinnedSearchPath {
+  public:
+    void enter();
+    void leave();
+
+  private:
+    int nest_ = -1;
+};
+
 // Runs f in a subtransaction: released when f returns, rolled back (and the exception rethrown)
 // when it throws. The caller's memory context and resource owner are restored either way.
 void in_subtransaction(const std::function<void()>& f);
+
+// Runs f in a subtransaction that is always rolled back: nothing f does to the database stays.
+// An exception of f is rethrown after the rollback.
+void in_discarded_subtransaction(const std::function<void()>& f);
 
 // Runs f with a fresh memory context current and deletes it afterwards: what f pallocs (the
 // parse trees of a script checked before anything runs) does not stay for the whole call.

@@ -35,8 +35,8 @@ void execute_leaf(const char* sql) {
     SPI_freetuptable(SPI_tuptable);
 }
 
-uint64 read_leaf(const char* sql) {
-    int ret = SPI_execute(sql, true, 0);
+uint64 read_leaf(const char* sql, bool read_only) {
+    int ret = SPI_execute(sql, read_only, 0);
     if (ret < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
     return SPI_processed;
 }
@@ -80,7 +80,11 @@ uint64 run(Query& q, const Datum* values, const char* nulls) {
 }
 
 uint64 read(const std::string& sql) {
-    return guard([&] { return read_leaf(sql.c_str()); });
+    return guard([&] { return read_leaf(sql.c_str(), true); });
+}
+
+uint64 read_now(const std::string& sql) {
+    return guard([&] { return read_leaf(sql.c_str(), false); });
 }
 
 std::optional<std::string> get_text(uint64 row, int column) {
@@ -181,6 +185,14 @@ std::vector<int64> get_int_array(uint64 row, int column) {
             out.push_back(DatumGetInt32(elems[i]));
     }
     return out;
+}
+
+int column_count() {
+    return SPI_tuptable->tupdesc->natts;
+}
+
+std::string column_name(int column) {
+    return NameStr(TupleDescAttr(SPI_tuptable->tupdesc, column - 1)->attname);
 }
 
 void release() {

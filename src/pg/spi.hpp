@@ -38,6 +38,10 @@ std::vector<std::string> get_text_array(uint64 row, int column);
 std::vector<int64> get_int_array(uint64 row, int column);
 void release();
 
+// The columns of the rows in SPI_tuptable: how many, and the name of one (1-based).
+int column_count();
+std::string column_name(int column);
+
 // Runs q (no parameters) once with the transaction's snapshot and once with the latest
 // snapshot; returns whether the first column of the first row differs.
 bool differs_from_latest(Query& q);
@@ -45,6 +49,9 @@ bool differs_from_latest(Query& q);
 // Runs a read-only query built at run time (no parameters), as the current user; the rows stay
 // in SPI_tuptable until release(). Returns the row count.
 uint64 read(const std::string& sql);
+// The same with a fresh snapshot taken after the changes of the current transaction so far
+// (a read-only query shares the calling statement's snapshot): what the catalog is now.
+uint64 read_now(const std::string& sql);
 
 // Executes one statement of a migration as the caller, with the caller's search_path. The rows
 // a statement returns (a SELECT in a migration) are not kept.

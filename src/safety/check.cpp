@@ -101,6 +101,23 @@ void Check::lint(const std::vector<script::Statement>& statements) {
     }
 }
 
+void Check::irreversible(const std::string& why) {
+    std::string message = "the down script does not restore the schema the up script changed";
+    if (const Override* by = allowing(lint::kIrreversibleId, lint::kIrreversibleName)) {
+        recorded_.push_back(
+            Recorded{lint::Finding{0, 0, lint::kIrreversibleId, lint::kIrreversibleName, "error",
+                                   message, "a down script that undoes the up script"},
+                     by});
+        return;
+    }
+    throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                "migration " + label_ + " is not reversible: " + message + "; nothing was applied",
+                why + "\nmigrate.verify('" + version_ + "') lists every difference.",
+                "Fix the down script, or allow it with a reason: a line \"-- migrate:allow "
+                "irreversible-migration -- reason\" in the script, or allow => "
+                "ARRAY['irreversible-migration -- reason'] in the call.");
+}
+
 void Check::start() noexcept {
     previous_ = running;
     running = this;

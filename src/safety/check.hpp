@@ -13,7 +13,10 @@
 
 namespace ms::safety {
 
-// From _PG_init: migrations_schema.lint_enforce and migrations_schema.max_rewrite_size; puts
+// migrations_schema.verify: apply verifies each migration first (apply's verify => NULL).
+bool verify_by_default();
+
+// From _PG_init: migrations_schema.lint_enforce, max_rewrite_size and verify; puts
 // the rewrite guard among the audit's rewrite observers.
 void init() noexcept;
 
@@ -41,6 +44,11 @@ class Check {
     }
     // Reports (WARNING) directives that matched nothing; deactivates the guard.
     void finish();
+
+    // apply(verify => true) found that the down script does not restore the schema (`why`:
+    // the first differences, or the failure): refuses (55000) unless irreversible-migration is
+    // allowed; the finding is recorded with the migration either way.
+    void irreversible(const std::string& why);
 
     // What is stored with the migration (jsonb text): the findings above info level, each
     // with whether and how it was allowed, and the overrides with what they matched.

@@ -8,6 +8,11 @@ namespace ms::safety {
 bool enforce = true;
 int max_rewrite_kb = 102400;  // 100 MB
 Check* running = nullptr;
+bool verify = false;
+
+bool verify_by_default() {
+    return verify;
+}
 
 void init() noexcept {
     DefineCustomBoolVariable(
@@ -22,6 +27,13 @@ void init() noexcept {
         "-1: no limit. A larger table's rewrite is stopped at the table_rewrite event unless the "
         "migration allows large-table-rewrite. Superusers only.",
         &max_rewrite_kb, 102400, -1, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "migrations_schema.verify",
+        "apply() verifies each migration before it runs it (the default of its verify argument).",
+        "In a subtransaction that is rolled back, the up script, the down script and the up script "
+        "again run; a migration whose down script does not restore the schema is refused unless "
+        "it allows irreversible-migration.",
+        &verify, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     audit::observe_rewrites(guard_rewrite);
 }
 

@@ -125,6 +125,26 @@ void digest_leaf(const char* text, unsigned char* digest) {
     pfree(buf.data);
 }
 
+// The offset of the first CONCURRENTLY keyword of a statement, or -1.
+int concurrently_leaf(const char* text) {
+    core_yy_extra_type extra;
+    core_YYSTYPE yylval;
+    YYLTYPE yylloc = -1;
+    core_yyscan_t scanner = scanner_init(text, &extra, &ScanKeywords, ScanKeywordTokens);
+    extra.escape_string_warning = false;
+    int at = -1;
+    for (;;) {
+        int token = core_yylex(&yylval, &yylloc, scanner);
+        if (token == 0) break;
+        if (token == CONCURRENTLY) {
+            at = yylloc;
+            break;
+        }
+    }
+    scanner_finish(scanner);
+    return at;
+}
+
 // Without a leading byte-order mark, line endings normalized: the lexer reads what remains.
 std::string prepared(std::string_view script) {
     if (script.substr(0, 3) == "\xEF\xBB\xBF") script.remove_prefix(3);
@@ -155,6 +175,12 @@ std::optional<std::string> try_token_checksum(std::string_view script) {
             throw;
         return std::nullopt;
     }
+}
+
+std::string without_concurrently(const std::string& statement) {
+    int at = guard([&] { return concurrently_leaf(statement.c_str()); });
+    if (at < 0) return statement;
+    return statement.substr(0, at) + statement.substr(at + strlen("CONCURRENTLY"));
 }
 
 Change compare(const std::string& raw, const std::optional<std::string>& tokens,

@@ -19,6 +19,10 @@ std::string token_checksum(std::string_view script);
 // The same, or nullopt when the lexer rejects the script (nothing is raised).
 std::optional<std::string> try_token_checksum(std::string_view script);
 
+// A statement without its CONCURRENTLY keyword (CREATE INDEX CONCURRENTLY becomes CREATE INDEX):
+// the form verify() and plan() run inside a transaction. The statement as it is when it has none.
+std::string without_concurrently(const std::string& statement);
+
 // How a script compares with a migration's stored checksums.
 enum class Change { same, cosmetic, edited };
 

@@ -1,0 +1,343 @@
+// Verify. See verify.hpp.
+#include "migrate/verify.hpp"
+
+#include "migrate/lock.hpp"
+#include "migrate/lockwait.hpp"
+#include "migrate/pipeline.hpp"
+#include "migrate/version.hpp"
+#include "pg/report.hpp"
+#include "pg/scope.hpp"
+#include "pg/spi.hpp"
+#include "script/tokens.hpp"
+
+namespace ms::migrate {
+
+namespace {
+
+// A script that failed in a trial: the verdict's error text.
+struct Failed {
+    std::string text;
+};
+
+// Errors that end the whole call rather than one migration's verdict: a cancel, a shutdown,
+// running out of resources, an internal error.
+bool ends_the_call(int code) {
+    int category = ERRCODE_TO_CATEGORY(code);
+    return category == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_PROGRAM_LIMIT_EXCEEDED) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR);
+}
+
+struct At {
+    int number = 0, line = 0;
+    std::string first_line;
+};
+
+std::string error_text(int code, const std::string& message, const char* which, const At& at) {
+    const char* state = guard([&] { return unpack_sql_state(code); });
+    std::string out = std::string(state) + ": " + message + " (" + which + " script";
+    if (at.number > 0)
+        out += ", statement " + std::to_string(at.number) + ", line " + std::to_string(at.line) +
+               ": " + at.first_line;
+    return out + ")";
+}
+
+// Runs a migration's script in the current transaction, each statement under the bounded lock
+// wait; throws Failed when it fails.
+void run_script(const store::Migration& m, Direction dir) {
+    const char* which = dir == Direction::up ? "up" : "down";
+    const std::string& text = dir == Direction::up ? m.up_sql : *m.down_sql;
+    std::string where =
+        "migration " + label(m.version, m.name) + " " + which + " script, statement ";
+    At at;
+    try {
+        pg::in_scratch_context([&] {
+            script::Script s = script::split(text, {m.version, which});
+            for (const auto& st : s.statements) {
+                at = At{st.number, st.line, st.first_line};
+                std::optional<std::string> sql = trial_sql(st);
+                if (!sql) continue;
+                lockwait::run([&] { spi::execute(*sql); }, where + std::to_string(st.number));
+            }
+        });
+    } catch (const PgError& e) {
+        if (ends_the_call(e.data->sqlerrcode)) throw;
+        throw Failed{
+            error_text(e.data->sqlerrcode, e.data->message ? e.data->message : "error", which, at)};
+    } catch (const Error& e) {
+        if (ends_the_call(e.sqlstate)) throw;
+        throw Failed{error_text(e.sqlstate, e.message, which, at)};
+    }
+}
+
+void run_up(const store::Migration& m) {
+    pg::in_subtransaction([&] { run_script(m, Direction::up); });
+}
+
+// A pending migration on the schema `now` (its snapshot), which becomes the schema after its
+// up script (the next pending migration builds on it).
+Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
+    Verdict v{m.version, m.name, false, std::nullopt, {}, {}, std::nullopt};
+    try {
+        run_up(m);
+    } catch (const Failed& f) {
+        v.error = f.text;
+        return v;
+    }
+    snapshot::Snapshot after_up = snapshot::take();
+    if (!m.down_sql) {
+        v.error = "no down script";
+    } else {
+        try {
+            pg::in_discarded_subtransaction([&] {
+                run_script(m, Direction::down);
+                v.down = snapshot::compare(now, snapshot::take());
+                v.reversible = v.down.empty();
+                v.rerunnable = false;
+                run_script(m, Direction::up);
+                v.rerun = snapshot::compare(after_up, snapshot::take());
+                v.rerunnable = v.rerun.empty();
+            });
+        } catch (const Failed& f) {
+            v.error = f.text;
+        }
+    }
+    now = std::move(after_up);
+    return v;
+}
+
+// Applied migrations, newest first: each one's down script runs, newest first, then their up
+// scripts in order again; each must give back the schema it had (down -> up). Verdicts for
+// list[0, report) are returned, oldest first.
+std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size_t report) {
+    std::vector<Verdict> verdicts;
+    for (const auto& s : list)
+        verdicts.push_back(Verdict{s.migration.version,
+                                   s.migration.name,
+                                   std::nullopt,
+                                   std::nullopt,
+                                   {},
+                                   {},
+                                   std::nullopt});
+    pg::in_discarded_subtransaction([&] {
+        std::vector<snapshot::Snapshot> before;  // before[k]: the schema with list[k] applied
+        snapshot::Snapshot now = snapshot::take();
+        size_t back = 0;
+        std::string stopped;
+        for (; back < list.size(); back++) {
+            const store::Scripts& s = list[back];
+            Verdict& v = verdicts[back];
+            if (!s.has_script || s.state != "applied" || !s.migration.down_sql) {
+                v.reversible = false;
+                v.error = !s.has_script          ? "adopted without scripts: nothing to run"
+                          : s.state != "applied" ? "the migration is " + s.state
+                                                 : std::string("no down script");
+                break;
+            }
+            try {
+                pg::in_subtransaction([&] { run_script(s.migration, Direction::down); });
+            } catch (const Failed& f) {
+                v.reversible = false;
+                v.error = f.text;
+                break;
+            }
+            before.push_back(std::move(now));
+            now = snapshot::take();
+        }
+        if (back < list.size())
+            for (size_t k = back + 1; k < list.size(); k++)
+                verdicts[k].error = "not checked: migration " + list[back].migration.version +
+                                    ", applied after it, cannot be rolled back";
+        for (size_t k = back; k-- > 0;) {
+            Verdict& v = verdicts[k];
+            try {
+                run_up(list[k].migration);
+            } catch (const Failed& f) {
+                v.reversible = v.rerunnable = false;
+                v.error = f.text;
+                for (size_t j = k; j-- > 0;)
+                    verdicts[j].error = "not checked: migration " + list[k].migration.version +
+                                        ", applied before it, cannot be applied again";
+                break;
+            }
+            v.down = snapshot::compare(before[k], snapshot::take());
+            v.reversible = v.rerunnable = v.down.empty();
+        }
+    });
+    verdicts.resize(std::min(report, verdicts.size()));
+    return std::vector<Verdict>(verdicts.rbegin(), verdicts.rend());
+}
+
+// The bounds every verify call runs under.
+class Trial {
+  public:
+    explicit Trial(const char* function) : nested_(function) {
+        spi::connect();
+        lock();
+        bound_.enter();
+    }
+    void finish() {
+        bound_.leave();
+        spi::finish();
+    }
+
+  private:
+    NotNested nested_;
+    lockwait::Bound bound_;
+};
+
+std::vector<Verdict> verify_version(const std::string& version) {
+    store::Store db;
+    std::optional<store::Scripts> target = db.scripts_of(version);
+    if (!target) {
+        db.close();
+        throw Error(ERRCODE_UNDEFINED_OBJECT, "migration version " + version + " is not known", "",
+                    "SELECT version FROM migrate.status() lists the known versions.");
+    }
+    const store::Migration& m = target->migration;
+    if (!target->has_script) {
+        db.close();
+        return {Verdict{m.version,
+                        m.name,
+                        false,
+                        std::nullopt,
+                        {},
+                        {},
+                        "adopted without scripts: nothing to run"}};
+    }
+    if (target->state == "pending" || target->state == "rolled back") {
+        std::vector<store::Migration> before = db.pending(db.find(version));
+        db.close();
+        std::vector<Verdict> out;
+        pg::in_discarded_subtransaction([&] {
+            for (const auto& p : before) {
+                if (p.version == m.version) break;
+                try {
+                    run_up(p);
+                } catch (const Failed& f) {
+                    out.push_back(Verdict{m.version,
+                                          m.name,
+                                          false,
+                                          std::nullopt,
+                                          {},
+                                          {},
+                                          "not checked: the pending migration " + p.version +
+                                              " before it fails: " + f.text});
+                    return;
+                }
+            }
+            snapshot::Snapshot now = snapshot::take();
+            out.push_back(check_pending(m, now));
+        });
+        return out;
+    }
+    std::vector<store::Scripts> applied = db.applied_scripts();
+    db.close();
+    for (size_t k = 0; k < applied.size(); k++)
+        if (applied[k].migration.version == version) {
+            applied.resize(k + 1);
+            std::vector<Verdict> all = check_applied(applied, k + 1);
+            return {all.front()};
+        }
+    return {Verdict{m.version,
+                    m.name,
+                    std::nullopt,
+                    std::nullopt,
+                    {},
+                    {},
+                    "the migration is " + target->state}};
+}
+
+std::string json_or_null(const std::optional<bool>& b) {
+    return b ? (*b ? "true" : "false") : "null";
+}
+
+}  // namespace
+
+std::optional<std::string> trial_sql(const script::Statement& st) {
+    if (st.outside_transaction == nullptr) return st.sql;
+    switch (nodeTag(st.tree)) {
+        case T_VacuumStmt:
+        case T_ReindexStmt:
+            return std::nullopt;
+        default:
+            return script::without_concurrently(st.sql);
+    }
+}
+
+std::string Verdict::differences_json() const {
+    std::string out;
+    snapshot::append_json(out, down, "down");
+    snapshot::append_json(out, rerun, "rerun");
+    return "[" + out + "]";
+}
+
+std::string Verdict::json() const {
+    return "{\"reversible\": " + json_or_null(reversible) +
+           ", \"rerunnable\": " + json_or_null(rerunnable) +
+           ", \"differences\": " + differences_json() +
+           ", \"error\": " + (error ? pg::json_string(*error) : "null") + "}";
+}
+
+std::string Verdict::summary() const {
+    if (error) return "verify: " + *error;
+    std::string out;
+    size_t shown = 0;
+    for (const auto* list : {&down, &rerun})
+        for (const auto& d : *list) {
+            if (++shown > 5) break;
+            out += std::string(out.empty() ? "" : "\n") +
+                   (list == &down ? "after the down script, " : "after the up script again, ") +
+                   d.object + " " + d.property + ": " + d.before.value_or("(none)") + " -> " +
+                   d.after.value_or("(none)");
+        }
+    size_t total = down.size() + rerun.size();
+    if (total > 5) out += "\n... and " + std::to_string(total - 5) + " more";
+    return out;
+}
+
+std::vector<Verdict> verify(const std::optional<std::string>& version, bool applied) {
+    Trial trial("migrate.verify");
+    std::vector<Verdict> out;
+    if (version) {
+        version::validate(*version);
+        out = verify_version(*version);
+    } else if (applied) {
+        store::Store db;
+        std::vector<store::Scripts> list = db.applied_scripts();
+        db.close();
+        out = check_applied(list, list.size());
+    } else {
+        store::Store db;
+        std::vector<store::Migration> pending = db.pending(std::nullopt);
+        db.close();
+        pg::in_discarded_subtransaction([&] {
+            snapshot::Snapshot now = snapshot::take();
+            for (const auto& m : pending) out.push_back(check_pending(m, now));
+        });
+    }
+    trial.finish();
+    return out;
+}
+
+Verdict verify_next(const store::Migration& m) {
+    std::optional<Verdict> v;
+    lockwait::Bound bound;
+    bound.enter();
+    pg::in_discarded_subtransaction([&] {
+        snapshot::Snapshot now = snapshot::take();
+        v = check_pending(m, now);
+    });
+    bound.leave();
+    return *v;
+}
+
+std::string schema_text() {
+    spi::connect();
+    std::string text = snapshot::render(snapshot::take());
+    spi::finish();
+    return text;
+}
+
+}  // namespace ms::migrate

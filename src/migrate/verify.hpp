@@ -1,0 +1,53 @@
+// Verify: does a migration's down script undo its up script? Its scripts run for real in a
+// subtransaction that is always rolled back, with catalog snapshots (src/snapshot) between
+// them: snapshot, up, snapshot, down, snapshot, up again, snapshot. Nothing stays: no schema
+// change, no history, no audit row. The statements take the locks they take in an apply (each
+// wait bounded by migrations_schema.lock_timeout and its retries), held until verify returns.
+//
+// Also the trial form of a statement, shared with plan (plan.hpp): statements that run after
+// commit in an apply run inside the subtransaction without CONCURRENTLY; VACUUM and REINDEX
+// CONCURRENTLY, which change no schema, are left out.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "migrate/store.hpp"
+#include "script/script.hpp"
+#include "snapshot/snapshot.hpp"
+
+namespace ms::migrate {
+
+struct Verdict {
+    std::string version;
+    std::optional<std::string> name;
+    std::optional<bool> reversible;  // the down script restores the schema before the up script
+    std::optional<bool> rerunnable;  // the up script runs again after it and gives the same schema
+    std::vector<snapshot::Difference> down;   // before the up script / after the down script
+    std::vector<snapshot::Difference> rerun;  // after the up script / after down and up again
+    std::optional<std::string> error;         // "SQLSTATE: message (up script, statement N, ...)"
+
+    // jsonb text: [{"check": "down" | "rerun", "object", "property", "before", "after"}, ...]
+    std::string differences_json() const;
+    // jsonb text of the whole verdict (stored by apply(verify => true)).
+    std::string json() const;
+    // The first differences or the error, for a message.
+    std::string summary() const;
+};
+
+// migrate.verify(): `version` (registered, pending or applied), else the pending migrations
+// (`applied` false) or the applied ones.
+std::vector<Verdict> verify(const std::optional<std::string>& version, bool applied);
+
+// apply(verify => true): the migration about to be applied, on the schema as it is now.
+Verdict verify_next(const store::Migration& m);
+
+// The statement to run inside a transaction for a trial (verify, plan), or nullopt when it is
+// left out (it changes no schema).
+std::optional<std::string> trial_sql(const script::Statement& st);
+
+// migrate.schema(): the snapshot as text.
+std::string schema_text();
+
+}  // namespace ms::migrate

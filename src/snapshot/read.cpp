@@ -1,0 +1,310 @@
+// Reading the snapshot from the catalogs. See snapshot.hpp.
+//
+// One query per kind of object. Each returns the object's key, the key of its parent (or
+// NULL), the key it takes when its name is one PostgreSQL generated with a number appended
+// (or NULL), then one column per property, named as the property (NULL: absent). The queries
+// run as the caller with search_path pinned to pg_catalog, so regclass, regtype, format_type
+// and the pg_get_*def functions qualify every name of the user's schemas.
+#include "snapshot/snapshot.hpp"
+
+#include "pg/scope.hpp"
+#include "pg/spi.hpp"
+
+namespace ms::snapshot {
+
+namespace {
+
+// A namespace of the user's: not a system one, not a temporary one, not this extension's.
+#define USER_NSP(n)                                                                     \
+    "(" n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n                 \
+    ".nspname NOT LIKE 'pg\\_toast%' AND " n ".nspname NOT LIKE 'pg\\_temp\\_%' AND " n \
+    ".oid <> (SELECT e.extnamespace FROM pg_extension e WHERE e.extname = 'migrations_schema'))"
+
+// Not a member of an extension (its extension stands for it).
+#define NOT_IN_EXTENSION(catalog, oid)                                \
+    "NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '" catalog \
+    "'::regclass AND "                                                \
+    "d.objid = " oid " AND d.deptype = 'e')"
+
+// Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
+// granted (NULL) or granted and revoked again.
+#define SORTED_ACL(acl) \
+    "(SELECT string_agg(a::text, ' ' ORDER BY a::text) FROM unnest(" acl ") AS a)"
+#define ACL_DEFAULT(kind, owner) "acldefault(" kind ", " owner ")"
+#define PRIVS(acl, kind, owner)                                                              \
+    "nullif(" SORTED_ACL("coalesce(" acl ", " ACL_DEFAULT(kind, owner) ")") ", " SORTED_ACL( \
+        ACL_DEFAULT(kind, owner)) ")"
+#define PRIVILEGES(acl, kind, owner) PRIVS(acl, "'" kind "'::\"char\"", owner) " AS privileges"
+
+// The name without the number PostgreSQL appends to a name it generated, when it did:
+// <table>_..._<suffix><digits>.
+#define GENERATED_BASE(name, table)                                                \
+    "CASE WHEN " name " ~ '[0-9]$' AND rtrim(" name                                \
+    ", '0123456789') ~ "                                                           \
+    "'_(pkey|key|fkey|check|excl|idx|not_null)$' AND left(" name ", length(" table \
+    ") + 1) = " table " || '_' THEN rtrim(" name ", '0123456789') END"
+
+const char* const kSchemas =
+    "SELECT 'schema ' || quote_ident(n.nspname), NULL, NULL,"
+    " pg_get_userbyid(n.nspowner) AS owner, " PRIVILEGES("n.nspacl", "n", "n.nspowner") ","
+    " obj_description(n.oid, 'pg_namespace') AS comment"
+    " FROM pg_namespace n WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_namespace", "n.oid");
+
+const char* const kRelations =
+    "SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view '"
+    " WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence ' WHEN 'f' THEN 'foreign table '"
+    " ELSE 'type ' END || c.oid::regclass::text, NULL, NULL,"
+    " pg_get_userbyid(c.relowner) AS owner,"
+    " CASE WHEN c.relkind <> 'c' THEN " PRIVS("c.relacl",
+                                              "(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\"",
+                                              "c.relowner") " END AS privileges,"
+    " obj_description(c.oid, 'pg_class') AS comment,"
+    " CASE c.relpersistence WHEN 'u' THEN 'unlogged' END AS persistence,"
+    " CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS \"partition by\","
+    " CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i"
+    "   WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END"
+    "   AS \"partition of\","
+    " CASE WHEN NOT c.relispartition THEN (SELECT string_agg(i.inhparent::regclass::text, ', '"
+    "   ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS inherits,"
+    " CASE WHEN c.relrowsecurity THEN 'enabled' END AS \"row level security\","
+    " CASE WHEN c.relforcerowsecurity THEN 'forced' END AS \"force row level security\","
+    " nullif(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o), ', '),"
+    "   '') AS options,"
+    " CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd' THEN CASE c.relreplident"
+    "   WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'index' END END"
+    "   AS \"replica identity\","
+    " CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname END"
+    "   AS \"access method\","
+    " (SELECT quote_ident(t.spcname) FROM pg_tablespace t WHERE t.oid = c.reltablespace)"
+    "   AS tablespace,"
+    " CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,"
+    " format_type(s.seqtypid, NULL) AS \"as\", s.seqstart::text AS start,"
+    " s.seqincrement::text AS increment, s.seqmin::text AS minvalue,"
+    " s.seqmax::text AS maxvalue, s.seqcache::text AS cache,"
+    " CASE WHEN s.seqcycle THEN 'cycle' END AS cycle,"
+    " CASE WHEN c.relkind = 'S' THEN (SELECT a.attrelid::regclass::text || '.' ||"
+    "   quote_ident(a.attname) FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid"
+    "   AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "   AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')"
+    "   LIMIT 1) END AS \"owned by\""
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_am am ON am.oid = c.relam LEFT JOIN pg_sequence s ON s.seqrelid = c.oid"
+    " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION(
+        "pg_type", "c.reltype") ")";
+
+const char* const kColumns =
+    "SELECT 'column ' || c.oid::regclass::text || '.' || quote_ident(a.attname),"
+    " CASE c.relkind WHEN 'f' THEN 'foreign table ' WHEN 'c' THEN 'type ' WHEN 'v' THEN 'view '"
+    "   WHEN 'm' THEN 'materialized view ' ELSE 'table ' END || c.oid::regclass::text, NULL,"
+    " (row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text AS position,"
+    " format_type(a.atttypid, a.atttypmod) AS type,"
+    " CASE WHEN a.attnotnull THEN 'not null' END AS \"not null\","
+    " CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,"
+    " CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,"
+    " CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity,"
+    " CASE WHEN a.attcollation <> t.typcollation THEN (SELECT quote_ident(cn.nspname) || '.' ||"
+    "   quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn"
+    "   ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,"
+    " CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,"
+    " CASE WHEN a.attcompression <> '' THEN a.attcompression::text END AS compression,"
+    " CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END AS statistics,"
+    " col_description(a.attrelid, a.attnum) AS comment,"
+    " (SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(a.attacl) AS x)"
+    "   AS privileges,"
+    " nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) AS o"
+    "   WHERE o NOT LIKE 'pg\\_attver=%' ORDER BY o), ', '), '') AS options"
+    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
+    " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+    " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'c', 'v', 'm')"
+    " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(
+        "pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION("pg_type",
+                                                                           "c.reltype") ")";
+
+const char* const kConstraints =
+    "SELECT 'constraint ' || coalesce(r.oid::regclass::text, t.oid::regtype::text) || '.' ||"
+    "   quote_ident(k.conname),"
+    " CASE WHEN r.oid IS NOT NULL THEN CASE r.relkind WHEN 'f' THEN 'foreign table ' ELSE"
+    "   'table ' END || r.oid::regclass::text ELSE 'domain ' || t.oid::regtype::text END,"
+    " 'constraint ' || coalesce(r.oid::regclass::text, t.oid::regtype::text) || '.' ||"
+    "   quote_ident(" GENERATED_BASE("k.conname", "coalesce(r.relname, t.typname)") "),"
+    " pg_get_constraintdef(k.oid) AS definition,"
+    " CASE WHEN NOT k.convalidated THEN 'not valid' END AS validated,"
+    " CASE WHEN k.condeferrable THEN CASE WHEN k.condeferred THEN 'initially deferred'"
+    "   ELSE 'initially immediate' END END AS deferrable,"
+    " obj_description(k.oid, 'pg_constraint') AS comment"
+    " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
+    " LEFT JOIN pg_class r ON r.oid = k.conrelid AND k.conrelid <> 0"
+    " LEFT JOIN pg_type t ON t.oid = k.contypid AND k.contypid <> 0"
+    " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND " USER_NSP("n")
+    " AND " NOT_IN_EXTENSION("pg_class", "coalesce(r.oid, 0)") " AND "
+    NOT_IN_EXTENSION("pg_type", "coalesce(t.oid, 0)");
+
+const char* const kIndexes =
+    "SELECT 'index ' || quote_ident(n.nspname) || '.' || quote_ident(i.relname),"
+    " CASE r.relkind WHEN 'm' THEN 'materialized view ' ELSE 'table ' END ||"
+    "   r.oid::regclass::text,"
+    " 'index ' || quote_ident(n.nspname) || '.' ||"
+    "   quote_ident(" GENERATED_BASE("i.relname", "r.relname") "),"
+    " substr(pg_get_indexdef(i.oid), length(CASE WHEN x.indisunique THEN 'CREATE UNIQUE INDEX '"
+    "   ELSE 'CREATE INDEX ' END || quote_ident(i.relname)) + 2) AS definition,"
+    " CASE WHEN x.indisunique THEN 'unique' END AS \"unique\","
+    " (SELECT quote_ident(k.conname) FROM pg_constraint k WHERE k.conindid = i.oid"
+    "   AND k.conrelid = r.oid AND k.contype IN ('p', 'u', 'x')) AS \"constraint\","
+    " CASE WHEN NOT x.indisvalid THEN 'invalid' END AS valid,"
+    " CASE WHEN x.indisclustered THEN 'clustered' END AS cluster,"
+    " CASE WHEN x.indisreplident THEN 'replica identity' END AS \"replica identity\","
+    " (SELECT quote_ident(t.spcname) FROM pg_tablespace t WHERE t.oid = i.reltablespace)"
+    "   AS tablespace,"
+    " obj_description(i.oid, 'pg_class') AS comment"
+    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class r ON r.oid ="
+    " x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace"
+    " WHERE r.relkind IN ('r', 'p', 'm') AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_class", "r.oid");
+
+const char* const kTriggers =
+    "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
+    " CASE r.relkind WHEN 'v' THEN 'view ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END ||"
+    "   g.tgrelid::regclass::text, NULL,"
+    " pg_get_triggerdef(g.oid) AS definition,"
+    " CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'"
+    "   END AS enabled,"
+    " obj_description(g.oid, 'pg_trigger') AS comment"
+    " FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid"
+    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(
+        "pg_class", "r.oid");
+
+const char* const kRules =
+    "SELECT 'rule ' || w.ev_class::regclass::text || '.' || quote_ident(w.rulename),"
+    " CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'table ' END || w.ev_class::regclass::text,"
+    " NULL, pg_get_ruledef(w.oid) AS definition,"
+    " obj_description(w.oid, 'pg_rewrite') AS comment"
+    " FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class"
+    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE w.rulename <> '_RETURN' AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
+                                                                                 "r.oid");
+
+const char* const kPolicies =
+    "SELECT 'policy ' || p.polrelid::regclass::text || '.' || quote_ident(p.polname),"
+    " 'table ' || p.polrelid::regclass::text, NULL,"
+    " CASE WHEN p.polpermissive THEN 'permissive' ELSE 'restrictive' END AS \"as\","
+    " CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update'"
+    "   WHEN 'd' THEN 'delete' ELSE 'all' END AS \"for\","
+    " (SELECT string_agg(CASE WHEN o = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(o)) END,"
+    "   ', ' ORDER BY 1) FROM unnest(p.polroles) AS o) AS \"to\","
+    " pg_get_expr(p.polqual, p.polrelid) AS \"using\","
+    " pg_get_expr(p.polwithcheck, p.polrelid) AS \"with check\","
+    " obj_description(p.oid, 'pg_policy') AS comment"
+    " FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid"
+    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class", "r.oid");
+
+const char* const kFunctions =
+    "SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '"
+    " ELSE 'function ' END || p.oid::regprocedure::text, NULL, NULL,"
+    " pg_get_userbyid(p.proowner) AS owner, " PRIVILEGES("p.proacl", "f", "p.proowner") ","
+    " obj_description(p.oid, 'pg_proc') AS comment,"
+    " pg_get_function_arguments(p.oid) AS arguments,"
+    " CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,"
+    " l.lanname AS language,"
+    " CASE WHEN p.prokind <> 'p' THEN CASE p.provolatile WHEN 'i' THEN 'immutable'"
+    "   WHEN 's' THEN 'stable' ELSE 'volatile' END END AS volatility,"
+    " CASE WHEN p.prosecdef THEN 'definer' END AS security,"
+    " CASE WHEN p.proisstrict THEN 'strict' END AS strict,"
+    " CASE WHEN p.proleakproof THEN 'leakproof' END AS leakproof,"
+    " CASE WHEN p.prokind <> 'p' THEN CASE p.proparallel WHEN 's' THEN 'safe'"
+    "   WHEN 'r' THEN 'restricted' ELSE 'unsafe' END END AS parallel,"
+    " CASE WHEN p.prokind <> 'p' THEN p.procost::text END AS cost,"
+    " CASE WHEN p.proretset THEN p.prorows::text END AS rows,"
+    " nullif(array_to_string(ARRAY(SELECT s FROM unnest(p.proconfig) AS s ORDER BY s), ', '),"
+    "   '') AS settings,"
+    " CASE WHEN p.prokind = 'a' THEN NULL WHEN p.prosqlbody IS NOT NULL"
+    "   THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END AS body"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    " JOIN pg_language l ON l.oid = p.prolang"
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_proc", "p.oid");
+
+const char* const kTypes =
+    "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text,"
+    " NULL, NULL,"
+    " pg_get_userbyid(t.typowner) AS owner, " PRIVILEGES("t.typacl", "T", "t.typowner") ","
+    " obj_description(t.oid, 'pg_type') AS comment,"
+    " CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' WHEN 'b' THEN 'base' END"
+    "   AS kind,"
+    " CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', '"
+    "   ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END AS \"values\","
+    " CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS \"as\","
+    " CASE WHEN t.typtype = 'd' AND t.typnotnull THEN 'not null' END AS \"not null\","
+    " CASE WHEN t.typtype = 'd' THEN t.typdefault END AS default,"
+    " CASE WHEN t.typtype = 'd' AND t.typcollation <> (SELECT b.typcollation FROM pg_type b"
+    "   WHERE b.oid = t.typbasetype) THEN (SELECT quote_ident(cn.nspname) || '.' ||"
+    "   quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn"
+    "   ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation,"
+    " (SELECT format_type(g.rngsubtype, NULL) FROM pg_range g WHERE g.rngtypid = t.oid)"
+    "   AS subtype"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE t.typtype IN ('e', 'd', 'r', 'b') AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_type", "t.oid") " AND NOT EXISTS (SELECT FROM pg_type e"
+    " WHERE e.typarray = t.oid)";
+
+const char* const kExtensions =
+    "SELECT 'extension ' || quote_ident(e.extname), NULL, NULL, e.extversion AS version,"
+    " quote_ident(n.nspname) AS schema, obj_description(e.oid, 'pg_extension') AS comment"
+    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+    " WHERE e.extname <> 'migrations_schema'";
+
+const char* const kStatistics =
+    "SELECT 'statistics ' || quote_ident(n.nspname) || '.' || quote_ident(s.stxname), NULL,"
+    " NULL, pg_get_statisticsobjdef(s.oid) AS definition,"
+    " pg_get_userbyid(s.stxowner) AS owner,"
+    " obj_description(s.oid, 'pg_statistic_ext') AS comment"
+    " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace"
+    " WHERE " USER_NSP("n");
+
+const char* const kDefaultPrivileges =
+    "SELECT 'default privileges ' || quote_ident(pg_get_userbyid(d.defaclrole)) ||"
+    " coalesce(' in ' || quote_ident(n.nspname), '') || ' on ' || CASE d.defaclobjtype"
+    " WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'"
+    " WHEN 'T' THEN 'types' ELSE 'schemas' END, NULL, NULL,"
+    " (SELECT string_agg(a::text, ' ' ORDER BY a::text) FROM unnest(d.defaclacl) AS a)"
+    "   AS privileges"
+    " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace";
+
+const char* const kQueries[] = {kSchemas,    kRelations,  kColumns,          kConstraints, kIndexes,
+                                kTriggers,   kRules,      kPolicies,         kFunctions,   kTypes,
+                                kExtensions, kStatistics, kDefaultPrivileges};
+
+// Rows in key order: of two generated names, the one without a number keeps its own key.
+void read_into(Snapshot& out, const char* query) {
+    uint64 n = spi::read_now(std::string(query) + " ORDER BY 1");
+    int columns = spi::column_count();
+    std::vector<std::string> names;
+    for (int c = 4; c <= columns; c++) names.push_back(spi::column_name(c));
+    for (uint64 r = 0; r < n; r++) {
+        std::string key = *spi::get_text(r, 1);
+        // A generated name with a number appended takes its base name, unless that is taken.
+        std::optional<std::string> base = spi::get_text(r, 3);
+        if (base && out.find(*base) == out.end()) key = *base;
+        Object& o = out[key];
+        o.parent = spi::get_text(r, 2).value_or("");
+        for (int c = 4; c <= columns; c++)
+            if (std::optional<std::string> v = spi::get_text(r, c))
+                o.props[names[c - 4]] = std::move(*v);
+    }
+    spi::release();
+}
+
+}  // namespace
+
+Snapshot take() {
+    Snapshot s;
+    pg::PinnedSearchPath pinned;
+    pinned.enter();
+    for (const char* q : kQueries) read_into(s, q);
+    pinned.leave();
+    return s;
+}
+
+}  // namespace ms::snapshot

@@ -1,0 +1,279 @@
+// The snapshot as DDL-like text: migrate.schema(). See snapshot.hpp.
+//
+// Objects in a fixed order of kinds (extensions, schemas, types, sequences, tables with their
+// columns, constraints, indexes, triggers, rules and policies, views, functions, ...), by key
+// within a kind. A property with no DDL form here is a comment line under its statement, so
+// the text holds everything the snapshot compares.
+#include <algorithm>
+#include <set>
+
+#include "snapshot/snapshot.hpp"
+
+namespace ms::snapshot {
+
+namespace {
+
+// Kinds of top-level objects, in the order they are written.
+const char* const kKinds[] = {"extension",
+                              "schema",
+                              "type",
+                              "domain",
+                              "sequence",
+                              "table",
+                              "foreign table",
+                              "view",
+                              "materialized view",
+                              "function",
+                              "aggregate",
+                              "procedure",
+                              "statistics",
+                              "default privileges"};
+// Kinds of objects that belong to another, in the order they follow it.
+const char* const kChildren[] = {"constraint", "index", "trigger", "rule", "policy"};
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The kind of a key (the longest known kind it starts with) and the name after it.
+std::pair<std::string, std::string> split_key(const std::string& key) {
+    std::string kind;
+    for (const char* k : kKinds)
+        if (starts_with(key, std::string(k) + " ") && std::string(k).size() > kind.size()) kind = k;
+    for (const char* k : kChildren)
+        if (starts_with(key, std::string(k) + " ")) kind = k;
+    if (starts_with(key, "column ")) kind = "column";
+    return {kind, kind.empty() ? key : key.substr(kind.size() + 1)};
+}
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return s;
+}
+
+std::string literal(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + "'";
+}
+
+// Properties the statement does not show, as comment lines.
+class Props {
+  public:
+    explicit Props(const Object& o) : o_(o) {}
+    const std::string* take(const std::string& p) {
+        auto it = o_.props.find(p);
+        if (it == o_.props.end()) return nullptr;
+        used_.insert(p);
+        return &it->second;
+    }
+    std::string rest(const std::string& indent) const {
+        std::string out;
+        for (const auto& [p, v] : o_.props)
+            if (!used_.count(p)) out += indent + "-- " + p + ": " + v + "\n";
+        return out;
+    }
+
+  private:
+    const Object& o_;
+    std::set<std::string> used_;
+};
+
+// OWNER, COMMENT and privileges of a top-level object.
+std::string trailer(const std::string& kind, const std::string& name, Props& p) {
+    std::string out, what = upper(kind);
+    if (const std::string* v = p.take("owner"))
+        out += "ALTER " + what + " " + name + " OWNER TO " + *v + ";\n";
+    if (const std::string* v = p.take("comment"))
+        out += "COMMENT ON " + what + " " + name + " IS " + literal(*v) + ";\n";
+    if (const std::string* v = p.take("privileges"))
+        out += "-- privileges (other than the owner's default): " + *v + "\n";
+    return out;
+}
+
+std::string column_line(const std::string& name, const Object& o) {
+    Props p(o);
+    p.take("position");
+    std::string out = "    " + name;
+    if (const std::string* v = p.take("type")) out += " " + *v;
+    if (const std::string* v = p.take("collation")) out += " COLLATE " + *v;
+    if (const std::string* v = p.take("generated"))
+        out += " GENERATED ALWAYS AS (" + *v + ") STORED";
+    if (const std::string* v = p.take("identity"))
+        out += " GENERATED " + upper(*v) + " AS IDENTITY";
+    if (const std::string* v = p.take("default")) out += " DEFAULT " + *v;
+    if (p.take("not null")) out += " NOT NULL";
+    std::string rest = p.rest("        ");
+    return out + (rest.empty() ? "" : "\n" + rest.substr(0, rest.size() - 1));
+}
+
+std::string function_text(const std::string& kind, const std::string& name, Props& p) {
+    std::string out = "CREATE " + upper(kind) + " " + name.substr(0, name.find('(')) + "(";
+    if (const std::string* v = p.take("arguments")) out += *v;
+    out += ")";
+    if (const std::string* v = p.take("returns")) out += " RETURNS " + *v;
+    if (const std::string* v = p.take("language")) out += " LANGUAGE " + *v;
+    for (const char* k : {"volatility", "strict", "leakproof"})
+        if (const std::string* v = p.take(k)) out += " " + upper(*v);
+    if (p.take("security")) out += " SECURITY DEFINER";
+    if (const std::string* v = p.take("parallel")) out += " PARALLEL " + upper(*v);
+    if (const std::string* v = p.take("cost")) out += " COST " + *v;
+    if (const std::string* v = p.take("rows")) out += " ROWS " + *v;
+    if (const std::string* v = p.take("settings")) out += " SET " + *v;
+    if (const std::string* v = p.take("body")) {
+        std::string tag = "$$";
+        for (int i = 0; v->find(tag) != std::string::npos; i++)
+            tag = "$b" + std::to_string(i) + "$";
+        out += "\n    AS " + tag + *v + tag;
+    }
+    return out + ";\n";
+}
+
+std::string top_statement(const std::string& kind, const std::string& name, const Object& o,
+                          Props& p, const std::string& columns) {
+    if (kind == "table" || kind == "foreign table") {
+        std::string out = "CREATE ";
+        if (const std::string* v = p.take("persistence")) out += upper(*v) + " ";
+        out += upper(kind) + " " + name + " (\n" + columns + ")";
+        if (const std::string* v = p.take("partition of")) out += " PARTITION OF " + *v;
+        if (const std::string* v = p.take("partition by")) out += " PARTITION BY " + *v;
+        if (const std::string* v = p.take("inherits")) out += " INHERITS (" + *v + ")";
+        if (const std::string* v = p.take("options")) out += " WITH (" + *v + ")";
+        out += ";\n";
+        if (p.take("row level security"))
+            out += "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY;\n";
+        if (p.take("force row level security"))
+            out += "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY;\n";
+        return out;
+    }
+    if (kind == "view" || kind == "materialized view") {
+        const std::string* v = p.take("definition");
+        return "CREATE " + upper(kind) + " " + name + " AS\n" + (v ? *v : "") + "\n";
+    }
+    if (kind == "function" || kind == "procedure" || kind == "aggregate")
+        return function_text(kind, name, p);
+    if (kind == "sequence") {
+        std::string out = "CREATE SEQUENCE " + name;
+        for (const char* k : {"as", "start", "increment", "minvalue", "maxvalue", "cache"})
+            if (const std::string* v = p.take(k)) out += " " + upper(k) + " " + *v;
+        if (p.take("cycle")) out += " CYCLE";
+        if (const std::string* v = p.take("owned by")) out += " OWNED BY " + *v;
+        return out + ";\n";
+    }
+    if (kind == "type") {
+        const std::string* k = p.take("kind");
+        if (k == nullptr) return "CREATE TYPE " + name + " AS (\n" + columns + ");\n";
+        if (*k == "enum") {
+            const std::string* v = p.take("values");
+            return "CREATE TYPE " + name + " AS ENUM (" + (v ? *v : "") + ");\n";
+        }
+        if (*k == "range") {
+            const std::string* v = p.take("subtype");
+            return "CREATE TYPE " + name + " AS RANGE (SUBTYPE = " + (v ? *v : "") + ");\n";
+        }
+        return "CREATE TYPE " + name + ";\n";
+    }
+    if (kind == "domain") {
+        std::string out = "CREATE DOMAIN " + name;
+        if (const std::string* v = p.take("as")) out += " AS " + *v;
+        if (const std::string* v = p.take("collation")) out += " COLLATE " + *v;
+        if (const std::string* v = p.take("default")) out += " DEFAULT " + *v;
+        if (p.take("not null")) out += " NOT NULL";
+        return out + ";\n";
+    }
+    if (kind == "extension") {
+        std::string out = "CREATE EXTENSION " + name;
+        if (const std::string* v = p.take("schema")) out += " SCHEMA " + *v;
+        if (const std::string* v = p.take("version")) out += " VERSION " + literal(*v);
+        return out + ";\n";
+    }
+    if (kind == "schema") return "CREATE SCHEMA " + name + ";\n";
+    if (kind == "statistics") {
+        const std::string* v = p.take("definition");
+        return (v ? *v : "CREATE STATISTICS " + name) + ";\n";
+    }
+    (void)o;
+    return "-- " + kind + " " + name + "\n";
+}
+
+std::string child_statement(const std::string& kind, const std::string& name,
+                            const std::string& parent_kind, const std::string& parent, Props& p) {
+    std::string out;
+    if (kind == "constraint") {
+        p.take("validated");
+        p.take("deferrable");  // both in the definition
+        const std::string* v = p.take("definition");
+        out = "ALTER " + upper(parent_kind) + " " + parent + " ADD CONSTRAINT " +
+              name.substr(parent.size() + 1) + " " + (v ? *v : "") + ";\n";
+    } else if (kind == "index") {
+        const std::string* v = p.take("definition");
+        bool unique = p.take("unique") != nullptr;
+        if (p.take("constraint")) return p.rest("    ");  // its constraint makes it
+        out = std::string("CREATE ") + (unique ? "UNIQUE " : "") + "INDEX " + name + " " +
+              (v ? *v : "") + ";\n";
+    } else if (kind == "policy") {
+        out = "CREATE POLICY " + name.substr(parent.size() + 1) + " ON " + parent;
+        for (const char* k : {"as", "for", "to"})
+            if (const std::string* v = p.take(k)) out += " " + upper(k) + " " + upper(*v);
+        if (const std::string* v = p.take("using")) out += " USING (" + *v + ")";
+        if (const std::string* v = p.take("with check")) out += " WITH CHECK (" + *v + ")";
+        out += ";\n";
+    } else {
+        const std::string* v = p.take("definition");
+        out = (v ? *v : "-- " + kind + " " + name) + ";\n";
+    }
+    if (const std::string* v = p.take("comment"))
+        out += "COMMENT ON " + upper(kind) + " " + name + " IS " + literal(*v) + ";\n";
+    return out + p.rest("    ");
+}
+
+}  // namespace
+
+std::string render(const Snapshot& s) {
+    // Children by parent: columns by position, then the other kinds by key.
+    std::map<std::string, std::vector<std::pair<int, std::string>>> columns;
+    std::map<std::string, std::vector<std::string>> children;
+    for (const auto& [key, o] : s) {
+        if (o.parent.empty()) continue;
+        auto [kind, name] = split_key(key);
+        if (kind == "column") {
+            auto pos = o.props.find("position");
+            columns[o.parent].push_back({pos == o.props.end() ? 0 : std::stoi(pos->second), key});
+        } else {
+            children[o.parent].push_back(key);
+        }
+    }
+    std::string out;
+    for (const char* wanted : kKinds) {
+        for (const auto& [key, o] : s) {
+            if (!o.parent.empty()) continue;
+            auto [kind, name] = split_key(key);
+            if (kind != wanted) continue;
+            std::string cols;
+            auto& list = columns[key];
+            std::sort(list.begin(), list.end());
+            for (size_t i = 0; i < list.size(); i++) {
+                const std::string& ckey = list[i].second;
+                cols += column_line(ckey.substr(7 + name.size() + 1), s.at(ckey)) +
+                        (i + 1 < list.size() ? ",\n" : "\n");
+            }
+            Props p(o);
+            out += "\n" + top_statement(kind, name, o, p, cols);
+            out += trailer(kind, name, p);
+            out += p.rest("");
+            for (const char* child : kChildren)
+                for (const auto& ckey : children[key]) {
+                    auto [ckind, cname] = split_key(ckey);
+                    if (ckind != child) continue;
+                    Props cp(s.at(ckey));
+                    out += child_statement(ckind, cname, kind, name, cp);
+                }
+        }
+    }
+    return out.empty() ? out : out.substr(1);
+}
+
+}  // namespace ms::snapshot
