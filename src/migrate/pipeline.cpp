@@ -186,12 +186,11 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         int64 seq = db.add_history(m.version, m.name, m.checksum, o);
         if (dir_ == Direction::up)
             db.mark_applied(m, seq, o, store_scripts, steps ? "applying" : "applied");
-        if (verdict)
-            db.set_verified(m.version, verdict->json());
         else if (steps)
             db.set_state(m.version, "rolling back");
         else
             db.mark_rolled_back(m.version);
+        if (verdict) db.set_verified(m.version, verdict->json());
         db.close();
         if (steps) queue_steps(m, s);
         ran = Ran{m.version, m.name, n, ms};
