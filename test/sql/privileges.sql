@@ -48,9 +48,9 @@ RESET ROLE;
 -- a deploy role: USAGE on the schema and EXECUTE on the functions that change things. It
 -- needs no privilege on the bookkeeping tables: the extension writes them itself.
 GRANT USAGE ON SCHEMA migrate TO ms_deploy;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[], boolean),
                           migrate.register(text, text, text, text, text),
-                          migrate.apply(text, boolean, text[]),
+                          migrate.apply(text, boolean, text[], boolean),
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]) TO ms_deploy;
 SET ROLE ms_deploy;

@@ -105,12 +105,14 @@ SELECT sec_try('sec_nobody', stmt) AS result, string_agg(n::text, ',' ORDER BY n
 -- 1b. The deploy role: exactly the README's grants, and CREATE on the schema its migrations
 --     use. It registers, applies and rolls back (both forms of each)...
 GRANT USAGE ON SCHEMA migrate TO sec_deploy;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[], boolean),
                           migrate.register(text, text, text, text, text),
-                          migrate.apply(text, boolean, text[]),
+                          migrate.apply(text, boolean, text[], boolean),
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]),
-                          migrate.lint(text), migrate.lint_rules() TO sec_deploy;
+                          migrate.lint(text), migrate.lint_rules(),
+                          migrate.verify(text, boolean), migrate.plan(text, text),
+                          migrate.schema() TO sec_deploy;
 SET ROLE sec_deploy;
 SELECT migrate.register('1.1', 'CREATE TABLE sec_app.t11 (id int)', 'DROP TABLE sec_app.t11', 'one');
 SELECT version, name, statements FROM migrate.apply();

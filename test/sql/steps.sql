@@ -140,7 +140,7 @@ SELECT position, statements FROM migrate.steps WHERE version = '010' ORDER BY po
 CREATE ROLE st_deploy;
 CREATE SCHEMA st_app AUTHORIZATION st_deploy;
 GRANT USAGE ON SCHEMA migrate TO st_deploy;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]) TO st_deploy;
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[], boolean) TO st_deploy;
 SET ROLE st_deploy;
 SET search_path = st_app, public;
 SELECT migrate.apply('011', $$
@@ -260,5 +260,5 @@ SELECT migrate.retry('999');
 
 DROP SCHEMA st_app CASCADE;
 REVOKE ALL ON SCHEMA migrate FROM st_deploy;
-REVOKE ALL ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]) FROM st_deploy;
+REVOKE ALL ON FUNCTION migrate.apply(text, text, text, text, boolean, text[], boolean) FROM st_deploy;
 DROP ROLE st_deploy;

@@ -457,9 +457,9 @@ new_db('shared');
 CREATE ROLE deploy LOGIN;
 CREATE SCHEMA app AUTHORIZATION deploy;
 GRANT USAGE ON SCHEMA migrate TO deploy;
-GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[]),
+GRANT EXECUTE ON FUNCTION migrate.apply(text, text, text, text, boolean, text[], boolean),
                           migrate.register(text, text, text, text, text),
-                          migrate.apply(text, boolean, text[]),
+                          migrate.apply(text, boolean, text[], boolean),
                           migrate.rollback(integer, text[]),
                           migrate.rollback(text, text[]), migrate.retry(text),
                           migrate.lint(text), migrate.lint_rules(),
