@@ -26,6 +26,13 @@ namespace {
     "'::regclass AND "                                                \
     "d.objid = " oid " AND d.deptype = 'e')"
 
+// The comment of an object (obj_description and col_description are SQL functions: one query
+// per row).
+#define COMMENT_JOIN(catalog, oid, subid)                                             \
+    " LEFT JOIN pg_description dc ON dc.objoid = " oid " AND dc.classoid = '" catalog \
+    "'"                                                                               \
+    "::regclass AND dc.objsubid = " subid
+
 // Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
 // granted (NULL) or granted and revoked again.
 #define SORTED_ACL(acl) \
@@ -47,8 +54,10 @@ namespace {
 const char* const kSchemas =
     "SELECT 'schema ' || quote_ident(n.nspname), NULL, NULL,"
     " pg_get_userbyid(n.nspowner) AS owner, " PRIVILEGES("n.nspacl", "n", "n.nspowner") ","
-    " obj_description(n.oid, 'pg_namespace') AS comment"
-    " FROM pg_namespace n WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_namespace", "n.oid");
+    " dc.description AS comment"
+    " FROM pg_namespace n"
+    COMMENT_JOIN("pg_namespace", "n.oid", "0")
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_namespace", "n.oid");
 
 const char* const kRelations =
     "SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view '"
@@ -58,7 +67,7 @@ const char* const kRelations =
     " CASE WHEN c.relkind <> 'c' THEN " PRIVS("c.relacl",
                                               "(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\"",
                                               "c.relowner") " END AS privileges,"
-    " obj_description(c.oid, 'pg_class') AS comment,"
+    " dc.description AS comment,"
     " CASE c.relpersistence WHEN 'u' THEN 'unlogged' END AS persistence,"
     " CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS \"partition by\","
     " CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i"
@@ -89,6 +98,7 @@ const char* const kRelations =
     "   LIMIT 1) END AS \"owned by\""
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_am am ON am.oid = c.relam LEFT JOIN pg_sequence s ON s.seqrelid = c.oid"
+    COMMENT_JOIN("pg_class", "c.oid", "0")
     " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " USER_NSP("n") " AND "
     NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION(
         "pg_type", "c.reltype") ")";
@@ -109,7 +119,7 @@ const char* const kColumns =
     " CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,"
     " CASE WHEN a.attcompression <> '' THEN a.attcompression::text END AS compression,"
     " CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END AS statistics,"
-    " col_description(a.attrelid, a.attnum) AS comment,"
+    " dc.description AS comment,"
     " (SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(a.attacl) AS x)"
     "   AS privileges,"
     " nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) AS o"
@@ -117,6 +127,7 @@ const char* const kColumns =
     " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
     " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+    COMMENT_JOIN("pg_class", "a.attrelid", "a.attnum")
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'c', 'v', 'm')"
     " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(
         "pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION("pg_type",
@@ -133,10 +144,11 @@ const char* const kConstraints =
     " CASE WHEN NOT k.convalidated THEN 'not valid' END AS validated,"
     " CASE WHEN k.condeferrable THEN CASE WHEN k.condeferred THEN 'initially deferred'"
     "   ELSE 'initially immediate' END END AS deferrable,"
-    " obj_description(k.oid, 'pg_constraint') AS comment"
+    " dc.description AS comment"
     " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
     " LEFT JOIN pg_class r ON r.oid = k.conrelid AND k.conrelid <> 0"
     " LEFT JOIN pg_type t ON t.oid = k.contypid AND k.contypid <> 0"
+    COMMENT_JOIN("pg_constraint", "k.oid", "0")
     " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND " USER_NSP("n")
     " AND " NOT_IN_EXTENSION("pg_class", "coalesce(r.oid, 0)") " AND "
     NOT_IN_EXTENSION("pg_type", "coalesce(t.oid, 0)");
@@ -147,44 +159,52 @@ const char* const kIndexes =
     "   r.oid::regclass::text,"
     " 'index ' || quote_ident(n.nspname) || '.' ||"
     "   quote_ident(" GENERATED_BASE("i.relname", "r.relname") "),"
-    " substr(pg_get_indexdef(i.oid), length(CASE WHEN x.indisunique THEN 'CREATE UNIQUE INDEX '"
-    "   ELSE 'CREATE INDEX ' END || quote_ident(i.relname)) + 2) AS definition,"
+    // The index of a constraint is what the constraint's definition says.
+    " CASE WHEN k.oid IS NULL THEN substr(pg_get_indexdef(i.oid), length(CASE WHEN"
+    "   x.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END ||"
+    "   quote_ident(i.relname)) + 2) END AS definition,"
     " CASE WHEN x.indisunique THEN 'unique' END AS \"unique\","
-    " (SELECT quote_ident(k.conname) FROM pg_constraint k WHERE k.conindid = i.oid"
-    "   AND k.conrelid = r.oid AND k.contype IN ('p', 'u', 'x')) AS \"constraint\","
+    " quote_ident(k.conname) AS \"constraint\","
     " CASE WHEN NOT x.indisvalid THEN 'invalid' END AS valid,"
     " CASE WHEN x.indisclustered THEN 'clustered' END AS cluster,"
     " CASE WHEN x.indisreplident THEN 'replica identity' END AS \"replica identity\","
     " (SELECT quote_ident(t.spcname) FROM pg_tablespace t WHERE t.oid = i.reltablespace)"
     "   AS tablespace,"
-    " obj_description(i.oid, 'pg_class') AS comment"
+    " dc.description AS comment"
     " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class r ON r.oid ="
     " x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace"
+    " LEFT JOIN pg_constraint k ON k.conindid = i.oid AND k.conrelid = r.oid"
+    "   AND k.contype IN ('p', 'u', 'x')"
+    COMMENT_JOIN("pg_class", "i.oid", "0")
     " WHERE r.relkind IN ('r', 'p', 'm') AND " USER_NSP("n") " AND "
     NOT_IN_EXTENSION("pg_class", "r.oid");
 
-const char* const kTriggers =
-    "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
-    " CASE r.relkind WHEN 'v' THEN 'view ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END ||"
-    "   g.tgrelid::regclass::text, NULL,"
-    " pg_get_triggerdef(g.oid) AS definition,"
-    " CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'"
-    "   END AS enabled,"
-    " obj_description(g.oid, 'pg_trigger') AS comment"
-    " FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid"
-    " JOIN pg_namespace n ON n.oid = r.relnamespace"
-    " WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(
-        "pg_class", "r.oid");
+const char* const
+    kTriggers =
+        "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
+        " CASE r.relkind WHEN 'v' THEN 'view ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END ||"
+        "   g.tgrelid::regclass::text, NULL,"
+        " pg_get_triggerdef(g.oid) AS definition,"
+        " CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'"
+        "   END AS enabled,"
+        " dc.description AS comment"
+        " FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid"
+        " JOIN pg_namespace n ON n.oid = r.relnamespace"
+        COMMENT_JOIN("pg_trigger",
+                        "g.oid", "0") " WHERE NOT g.tgisinternal AND g.tgparentid = 0 "
+                                      "AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
+                                                                                    "r.oid");
 
 const char* const kRules =
     "SELECT 'rule ' || w.ev_class::regclass::text || '.' || quote_ident(w.rulename),"
     " CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'table ' END || w.ev_class::regclass::text,"
     " NULL, pg_get_ruledef(w.oid) AS definition,"
-    " obj_description(w.oid, 'pg_rewrite') AS comment"
+    " dc.description AS comment"
     " FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class"
     " JOIN pg_namespace n ON n.oid = r.relnamespace"
-    " WHERE w.rulename <> '_RETURN' AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
-                                                                                 "r.oid");
+    COMMENT_JOIN("pg_rewrite", "w.oid", "0")
+    " WHERE w.rulename <> '_RETURN' AND " USER_NSP(
+        "n") " AND " NOT_IN_EXTENSION("pg_class", "r.oid");
 
 const char* const kPolicies =
     "SELECT 'policy ' || p.polrelid::regclass::text || '.' || quote_ident(p.polname),"
@@ -196,16 +216,17 @@ const char* const kPolicies =
     "   ', ' ORDER BY 1) FROM unnest(p.polroles) AS o) AS \"to\","
     " pg_get_expr(p.polqual, p.polrelid) AS \"using\","
     " pg_get_expr(p.polwithcheck, p.polrelid) AS \"with check\","
-    " obj_description(p.oid, 'pg_policy') AS comment"
+    " dc.description AS comment"
     " FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid"
-    " JOIN pg_namespace n ON n.oid = r.relnamespace"
-    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class", "r.oid");
+    " JOIN pg_namespace n ON n.oid = r.relnamespace" COMMENT_JOIN(
+        "pg_policy", "p.oid", "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
+                                                                                    "r.oid");
 
 const char* const kFunctions =
     "SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '"
     " ELSE 'function ' END || p.oid::regprocedure::text, NULL, NULL,"
     " pg_get_userbyid(p.proowner) AS owner, " PRIVILEGES("p.proacl", "f", "p.proowner") ","
-    " obj_description(p.oid, 'pg_proc') AS comment,"
+    " dc.description AS comment,"
     " pg_get_function_arguments(p.oid) AS arguments,"
     " CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,"
     " l.lanname AS language,"
@@ -224,13 +245,14 @@ const char* const kFunctions =
     "   THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END AS body"
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     " JOIN pg_language l ON l.oid = p.prolang"
+    COMMENT_JOIN("pg_proc", "p.oid", "0")
     " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_proc", "p.oid");
 
 const char* const kTypes =
     "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text,"
     " NULL, NULL,"
     " pg_get_userbyid(t.typowner) AS owner, " PRIVILEGES("t.typacl", "T", "t.typowner") ","
-    " obj_description(t.oid, 'pg_type') AS comment,"
+    " dc.description AS comment,"
     " CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' WHEN 'b' THEN 'base' END"
     "   AS kind,"
     " CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', '"
@@ -245,23 +267,24 @@ const char* const kTypes =
     " (SELECT format_type(g.rngsubtype, NULL) FROM pg_range g WHERE g.rngtypid = t.oid)"
     "   AS subtype"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    COMMENT_JOIN("pg_type", "t.oid", "0")
     " WHERE t.typtype IN ('e', 'd', 'r', 'b') AND " USER_NSP("n") " AND "
     NOT_IN_EXTENSION("pg_type", "t.oid") " AND NOT EXISTS (SELECT FROM pg_type e"
     " WHERE e.typarray = t.oid)";
 
 const char* const kExtensions =
     "SELECT 'extension ' || quote_ident(e.extname), NULL, NULL, e.extversion AS version,"
-    " quote_ident(n.nspname) AS schema, obj_description(e.oid, 'pg_extension') AS comment"
-    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-    " WHERE e.extname <> 'migrations_schema'";
+    " quote_ident(n.nspname) AS schema, dc.description AS comment"
+    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace" COMMENT_JOIN(
+        "pg_extension", "e.oid", "0") " WHERE e.extname <> 'migrations_schema'";
 
 const char* const kStatistics =
     "SELECT 'statistics ' || quote_ident(n.nspname) || '.' || quote_ident(s.stxname), NULL,"
     " NULL, pg_get_statisticsobjdef(s.oid) AS definition,"
     " pg_get_userbyid(s.stxowner) AS owner,"
-    " obj_description(s.oid, 'pg_statistic_ext') AS comment"
-    " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace"
-    " WHERE " USER_NSP("n");
+    " dc.description AS comment"
+    " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace" COMMENT_JOIN(
+        "pg_statistic_ext", "s.oid", "0") " WHERE " USER_NSP("n");
 
 const char* const kDefaultPrivileges =
     "SELECT 'default privileges ' || quote_ident(pg_get_userbyid(d.defaclrole)) ||"
@@ -276,22 +299,32 @@ const char* const kQueries[] = {kSchemas,    kRelations,  kColumns,          kCo
                                 kTriggers,   kRules,      kPolicies,         kFunctions,   kTypes,
                                 kExtensions, kStatistics, kDefaultPrivileges};
 
+// Up to this many columns a query (read_into).
+constexpr int kMaxColumns = 32;
+
+// The text of every column of row `row` of SPI_tuptable (NULL: nullptr), in one call.
+void row_leaf(uint64 row, int columns, char** values) {
+    for (int c = 0; c < columns; c++)
+        values[c] = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c + 1);
+}
+
 // Rows in key order: of two generated names, the one without a number keeps its own key.
 void read_into(Snapshot& out, const char* query) {
     uint64 n = spi::read_now(std::string(query) + " ORDER BY 1");
     int columns = spi::column_count();
+    if (columns > kMaxColumns) throw std::logic_error("snapshot query with too many columns");
     std::vector<std::string> names;
     for (int c = 4; c <= columns; c++) names.push_back(spi::column_name(c));
+    char* values[kMaxColumns];
     for (uint64 r = 0; r < n; r++) {
-        std::string key = *spi::get_text(r, 1);
+        guard([&] { row_leaf(r, columns, values); });
+        std::string key = values[0];
         // A generated name with a number appended takes its base name, unless that is taken.
-        std::optional<std::string> base = spi::get_text(r, 3);
-        if (base && out.find(*base) == out.end()) key = *base;
+        if (values[2] != nullptr && out.find(values[2]) == out.end()) key = values[2];
         Object& o = out[key];
-        o.parent = spi::get_text(r, 2).value_or("");
-        for (int c = 4; c <= columns; c++)
-            if (std::optional<std::string> v = spi::get_text(r, c))
-                o.props[names[c - 4]] = std::move(*v);
+        if (values[1] != nullptr) o.parent = values[1];
+        for (int c = 3; c < columns; c++)
+            if (values[c] != nullptr) o.props.emplace(names[c - 3], values[c]);
     }
     spi::release();
 }
