@@ -225,4 +225,104 @@ RangeVar* range_var_leaf(List* names) {
     return makeRangeVarFromNameList(names);
 }
 
+bool index_table_leaf(Oid index, Oid* table, RangeVar** table_rv) {
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(tup)) return false;
+    *table = ((Form_pg_index)GETSTRUCT(tup))->indrelid;
+    ReleaseSysCache(tup);
+    char* name = get_rel_name(*table);
+    if (name == nullptr) return false;
+    char* schema =
+        RelationIsVisible(*table) ? nullptr : get_namespace_name(get_rel_namespace(*table));
+    *table_rv = makeRangeVar(schema, name, -1);
+    return true;
+}
+
+namespace {
+
+// The raw tree of `sql` to plan: its one statement, or with `as_delete` the DELETE of the rows
+// an UPDATE touches; nullptr for anything else.
+RawStmt* statement_to_plan(const char* sql, bool as_delete) {
+    List* parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+    if (list_length(parsed) != 1) return nullptr;
+    RawStmt* rs = linitial_node(RawStmt, parsed);
+    if (as_delete) {
+        if (!IsA(rs->stmt, UpdateStmt)) return nullptr;
+        UpdateStmt* u = reinterpret_cast<UpdateStmt*>(rs->stmt);
+        DeleteStmt* d = makeNode(DeleteStmt);
+        d->relation = u->relation;
+        d->usingClause = u->fromClause;
+        d->whereClause = u->whereClause;
+        d->withClause = u->withClause;
+        rs->stmt = reinterpret_cast<Node*>(d);
+    }
+    return IsA(rs->stmt, UpdateStmt) || IsA(rs->stmt, DeleteStmt) ? rs : nullptr;
+}
+
+// The rows of the ModifyTable's subplan (the rows it touches) of the UPDATE or DELETE that
+// sets the command tag among `queries`; -1 when there is none or a privilege is missing.
+double modified_rows(List* queries, const char* sql) {
+    ListCell* lc;
+    foreach (lc, queries) {
+        Query* q = lfirst_node(Query, lc);
+        if (!q->canSetTag || (q->commandType != CMD_UPDATE && q->commandType != CMD_DELETE))
+            continue;
+        PlannedStmt* ps = pg_plan_query(q, sql, 0, nullptr);
+        if (!ExecCheckRTPerms(ps->rtable, false)) return -1;
+        Plan* top = ps->planTree;
+        if (top == nullptr || !IsA(top, ModifyTable) || outerPlan(top) == nullptr) return -1;
+        return outerPlan(top)->plan_rows;
+    }
+    return -1;
+}
+
+}  // namespace
+
+bool planned_rows_leaf(const char* sql, bool as_delete, Oid target, double* rows) {
+    MemoryContext outer = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    MemoryContext work =
+        AllocSetContextCreate(outer, "migrations_schema lint plan", ALLOCSET_DEFAULT_SIZES);
+    volatile double found = -1;
+    ErrorData* volatile failed = nullptr;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(work);
+    PG_TRY();
+    {
+        // Locks taken here belong to the subtransaction: its rollback releases them.
+        if (ConditionalLockRelationOid(target, RowExclusiveLock)) {
+            (void)set_config_option("lock_timeout", "1", PGC_USERSET, PGC_S_SESSION,
+                                    GUC_ACTION_LOCAL, true, 0, false);
+            RawStmt* rs = statement_to_plan(sql, as_delete);
+            if (rs != nullptr) {
+                bool pushed = !ActiveSnapshotSet();
+                if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
+                found = modified_rows(
+                    pg_analyze_and_rewrite_fixedparams(rs, sql, nullptr, 0, nullptr), sql);
+                if (pushed) PopActiveSnapshot();
+            }
+        }
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(outer);
+        failed = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(outer);
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(outer);
+    CurrentResourceOwner = owner;
+    MemoryContextDelete(work);
+    if (failed != nullptr) {
+        if (failed->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(failed);
+        FreeErrorData(failed);
+        return false;
+    }
+    if (found < 0) return false;
+    *rows = found;
+    return true;
+}
+
 }  // namespace ms::lint::catalog

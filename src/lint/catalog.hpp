@@ -66,4 +66,22 @@ bool lock_timeout_set_leaf();
 // A RangeVar for a qualified name of DROP TABLE's object list.
 RangeVar* range_var_leaf(List* names);
 
+// The table of an index: its oid and a RangeVar naming it (schema-qualified unless the search
+// path finds it by its name alone); false when `index` is not an existing index. Read from
+// pg_index and pg_class: no lock on the index or its table.
+bool index_table_leaf(Oid index, Oid* table, RangeVar** table_rv);
+
+// PostgreSQL's planner estimate of the rows the UPDATE or DELETE `sql` (the text of one
+// statement, parsed again here so that positions in error messages point into it) touches on
+// its target `target`: parse analysis, rewrite and planning in a subtransaction that is always
+// rolled back, reading the rows of the ModifyTable's subplan. With `as_delete`, an UPDATE is
+// planned as the DELETE of the same rows (same target, FROM as USING, WHERE and WITH): it
+// touches the same rows, and plans while the SET list names a column the script adds first.
+// False when it cannot be planned now (an object or a column the script creates first, a
+// parameter, a lock not free at once: the target's lock is taken only when it is granted at
+// once, and any other lock wait is cut short by a lock_timeout of 1 ms inside the
+// subtransaction), or when the current user lacks a privilege the statement needs (the
+// estimate would tell what EXPLAIN refuses to). A query cancel is raised again.
+bool planned_rows_leaf(const char* sql, bool as_delete, Oid target, double* rows);
+
 }  // namespace ms::lint::catalog

@@ -10,15 +10,11 @@
 
 namespace ms::lint {
 
-namespace {
-
 std::string rows_text(double rows) {
     char buf[64];
     snprintf(buf, sizeof buf, "%.0f", rows);
     return buf;
 }
-
-}  // namespace
 
 const char* severity_text(Severity s) {
     switch (s) {
@@ -38,15 +34,80 @@ std::string rel_name(const RangeVar* rv) {
     return rv->schemaname ? std::string(rv->schemaname) + "." + rv->relname : rv->relname;
 }
 
-void Context::add(RuleId rule, Severity severity, std::string message, std::string alternative) {
-    add_at(current, rule, severity, std::move(message), std::move(alternative));
+std::vector<Context::Key> Context::keys(RangeVar* rv) {
+    std::vector<Key> k;
+    catalog::RelStats s = stats(rv);
+    k.push_back({s.exists ? "#" + std::to_string(s.relid) : std::string(rv->relname), 0});
+    if (s.exists && (s.relkind == RELKIND_INDEX || s.relkind == RELKIND_PARTITIONED_INDEX)) {
+        RangeVar* table = index_table(rv);
+        if (table != nullptr && stats(table).exists)
+            k.push_back({"#" + std::to_string(stats(table).relid), 0});
+    }
+    for (auto& key : k) {
+        auto it = drops_.find(key.name);
+        key.generation = it == drops_.end() ? 0 : it->second.size();
+    }
+    return k;
 }
 
-void Context::add_at(const script::Statement* at, RuleId rule, Severity severity,
+Context::About Context::about(RangeVar* rv) {
+    return {keys(rv)};
+}
+
+void Context::start(const script::Statement* st) {
+    current = st;
+    statement_about_.clear();
+}
+
+void Context::statement_about(RangeVar* rv) {
+    if (rv != nullptr) statement_about_.push_back(keys(rv));
+}
+
+void Context::dropped(RangeVar* rv) {
+    // Its own name only: dropping an index does not drop its table.
+    drops_[keys(rv).front().name].push_back(current->number);
+}
+
+void Context::drop_moot_findings() {
+    auto dropped_later = [&](const Key& k, int statement) {
+        auto it = drops_.find(k.name);
+        return it != drops_.end() && k.generation < it->second.size() &&
+               it->second[k.generation] > statement;
+    };
+    std::vector<Finding> kept;
+    kept.reserve(findings.size());
+    for (size_t i = 0; i < findings.size(); i++) {
+        const About& about = about_[i];
+        bool moot = !about.empty();
+        for (const auto& relation : about) {
+            bool gone = false;
+            for (const auto& k : relation) gone = gone || dropped_later(k, findings[i].statement);
+            moot = moot && gone;
+        }
+        if (!moot) kept.push_back(std::move(findings[i]));
+    }
+    findings = std::move(kept);
+    about_.clear();
+}
+
+void Context::add(RuleId rule, Severity severity, std::string message, std::string alternative) {
+    add_at(current, statement_about_, rule, severity, std::move(message), std::move(alternative));
+}
+
+void Context::add_at(const script::Statement* at, About about, RuleId rule, Severity severity,
                      std::string message, std::string alternative) {
     const Rule& r = lint::rule(rule);
     findings.push_back(Finding{at->number, at->line, r.id, r.name, severity_text(severity),
                                std::move(message), std::move(alternative)});
+    about_.push_back(std::move(about));
+}
+
+bool Context::reported(RuleId rule) const {
+    const char* id = lint::rule(rule).id;
+    for (auto it = findings.rbegin(); it != findings.rend() && it->statement == current->number;
+         ++it)
+        if (it->rule_id == id) return true;
+    return false;
 }
 
 bool Context::created_here(const RangeVar* rv) const {
@@ -71,10 +132,29 @@ Severity Context::sized(RangeVar* rv, catalog::RelStats* out) const {
     catalog::RelStats s{};
     if (!created_here(rv)) s = stats(rv);
     if (out) *out = s;
-    if (created_here(rv) || !s.exists || s.rows <= 0) return Severity::none;
-    if (s.rows >= settings::error_rows) return Severity::error;
-    if (s.rows >= settings::warning_rows) return Severity::warning;
+    if (created_here(rv) || !s.exists) return Severity::none;
+    return by_rows(s.rows);
+}
+
+Severity Context::by_rows(double rows) {
+    if (rows <= 0) return Severity::none;
+    if (rows >= settings::error_rows) return Severity::error;
+    if (rows >= settings::warning_rows) return Severity::warning;
     return Severity::info;
+}
+
+RangeVar* Context::index_table(RangeVar* index) const {
+    catalog::RelStats s = stats(index);
+    if (!s.exists || (s.relkind != RELKIND_INDEX && s.relkind != RELKIND_PARTITIONED_INDEX))
+        return nullptr;
+    auto [it, added] = index_tables_.try_emplace(s.relid, nullptr);
+    if (added) {
+        Oid index_oid = s.relid, table = InvalidOid;
+        RangeVar* rv = nullptr;
+        if (guard([&] { return catalog::index_table_leaf(index_oid, &table, &rv); }))
+            it->second = rv;
+    }
+    return it->second;
 }
 
 bool Context::holds_rows(RangeVar* rv) const {
@@ -92,10 +172,10 @@ std::string Context::size_note(RangeVar* rv) const {
 }
 
 void Context::sized_finding(RangeVar* rv, RuleId rule, const std::string& what,
-                            const std::string& alternative) {
+                            const std::string& alternative, RangeVar* on) {
     Severity sev = sized(rv);
     if (sev == Severity::none) return;
-    add(rule, sev, what + " on " + size_note(rv), alternative);
+    add_at(current, about(on ? on : rv), rule, sev, what + " on " + size_note(rv), alternative);
     lock_rule(rv);
 }
 

@@ -3,7 +3,9 @@
 // far in the Context, and hands each part to the checks of the rules (lint/rules/, one file per
 // rule). Catalog lookups are leaf functions (lint/catalog.hpp); the rules and this walker are
 // plain C++ over the raw parse trees. The order of the calls below is the order of findings
-// within a statement; findings are then sorted by statement (stably).
+// within a statement. At the end, findings about relations that a later statement of the
+// script drops are removed (Context::drop_moot_findings), and the rest sorted by statement
+// (stably).
 #include "lint/lint.hpp"
 
 #include <algorithm>
@@ -147,7 +149,76 @@ void alter_table(Context& ctx, AlterTableStmt* s) {
     if (existing) ctx.lock_rule(rv);
 }
 
+// The relations a statement works on: what its findings are about (Context::add), unless a
+// rule says otherwise. Statements that drop relations name none: their own findings stay.
+void statement_about(Context& ctx, Node* n) {
+    ListCell* lc;
+    switch (nodeTag(n)) {
+        case T_CreateStmt:
+            ctx.statement_about(reinterpret_cast<CreateStmt*>(n)->relation);
+            break;
+        case T_CreateTableAsStmt: {
+            auto* s = reinterpret_cast<CreateTableAsStmt*>(n);
+            if (s->into) ctx.statement_about(s->into->rel);
+            break;
+        }
+        case T_AlterTableStmt:
+            ctx.statement_about(reinterpret_cast<AlterTableStmt*>(n)->relation);
+            break;
+        case T_IndexStmt:
+            ctx.statement_about(reinterpret_cast<IndexStmt*>(n)->relation);
+            break;
+        case T_RenameStmt:
+            ctx.statement_about(reinterpret_cast<RenameStmt*>(n)->relation);
+            break;
+        case T_TruncateStmt:
+            foreach (lc, reinterpret_cast<TruncateStmt*>(n)->relations)
+                ctx.statement_about(static_cast<RangeVar*>(lfirst(lc)));
+            break;
+        case T_ReindexStmt:
+            ctx.statement_about(reinterpret_cast<ReindexStmt*>(n)->relation);
+            break;
+        case T_ClusterStmt:
+            ctx.statement_about(reinterpret_cast<ClusterStmt*>(n)->relation);
+            break;
+        case T_RefreshMatViewStmt:
+            ctx.statement_about(reinterpret_cast<RefreshMatViewStmt*>(n)->relation);
+            break;
+        case T_UpdateStmt:
+            ctx.statement_about(reinterpret_cast<UpdateStmt*>(n)->relation);
+            break;
+        case T_DeleteStmt:
+            ctx.statement_about(reinterpret_cast<DeleteStmt*>(n)->relation);
+            break;
+        default:
+            break;
+    }
+}
+
+// DROP TABLE, INDEX, MATERIALIZED VIEW, VIEW, FOREIGN TABLE: the relations it drops, for
+// Context::drop_moot_findings (recorded after the statement's own checks).
+void drops(Context& ctx, Node* n) {
+    if (!IsA(n, DropStmt)) return;
+    auto* s = reinterpret_cast<DropStmt*>(n);
+    switch (s->removeType) {
+        case OBJECT_TABLE:
+        case OBJECT_INDEX:
+        case OBJECT_MATVIEW:
+        case OBJECT_VIEW:
+        case OBJECT_FOREIGN_TABLE:
+            break;
+        default:
+            return;
+    }
+    ListCell* lc;
+    foreach (lc, s->objects) {
+        List* names = static_cast<List*>(lfirst(lc));
+        ctx.dropped(guard([&] { return catalog::range_var_leaf(names); }));
+    }
+}
+
 void statement(Context& ctx, Node* n) {
+    statement_about(ctx, n);
     // The structure of the statement first, and what the script keeps of it.
     switch (nodeTag(n)) {
         case T_CreateStmt:
@@ -195,7 +266,9 @@ void statement(Context& ctx, Node* n) {
     checks::refresh_matview_blocking(ctx, n);
     checks::domain_check_constraint(ctx, n);
     checks::require_lock_timeout(ctx, n);
-    checks::backfill_in_ddl_transaction(ctx, n);
+    checks::large_data_change(ctx, n);
+    checks::backfill_in_ddl_transaction(ctx, n);  // after T506: not both for one statement
+    drops(ctx, n);
 }
 
 }  // namespace
@@ -210,12 +283,14 @@ std::vector<Finding> lint(const std::vector<script::Statement>& stmts, const Opt
     size_t n = 0;
     for (const auto& st : stmts) {
         if ((++n & 1023) == 0) pg::check_for_interrupts();  // scripts of 100k statements
-        ctx.current = &st;
+        ctx.start(&st);
         statement(ctx, st.tree);
     }
     // Findings that depend on the whole script.
     checks::foreign_key_without_index(ctx);
     checks::tenant_table_without_rls(ctx);
+    // Findings about relations a later statement drops are moot.
+    ctx.drop_moot_findings();
     std::stable_sort(ctx.findings.begin(), ctx.findings.end(),
                      [](const Finding& a, const Finding& b) { return a.statement < b.statement; });
     return std::move(ctx.findings);

@@ -222,4 +222,15 @@ CLUSTER en_big USING en_big_pkey;
 UPDATE en_big SET v = 'x';
 $$) AS f;
 
+-- 12. T506 large-data-change: an UPDATE or DELETE judged by its target rows (planner estimate
+--     with a WHERE), also in a migration without DDL: a warning is a NOTICE stored with the
+--     migration, an error refuses it; nothing for a small batch.
+ANALYZE en_big;
+SELECT migrate.apply('014', 'UPDATE en_big SET v = v || $x$!$x$ WHERE id <= 500', 'SELECT 1');
+SELECT rule_id, rule, severity, allowed FROM migrate.findings('014');
+SELECT migrate.apply('015', 'DELETE FROM en_big', 'SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate.apply('015', 'DELETE FROM en_big WHERE id <= 50', 'SELECT 1');
+SELECT count(*) AS findings_015 FROM migrate.findings('015');
+
 SELECT valid, problem FROM migrate.verify_audit();

@@ -32,10 +32,46 @@ SELECT * FROM lt('BEGIN; CREATE INDEX CONCURRENTLY x_idx ON lt_big (r); COMMIT;'
 SELECT * FROM lt('BEGIN; SELECT 1; COMMIT; DROP INDEX CONCURRENTLY lt_big_c_idx;');
 
 ------------------------------------------------------------------------------------------
--- I302 drop-index-not-concurrent
+-- I302 drop-index-not-concurrent (by the size of the index's table)
 ------------------------------------------------------------------------------------------
 SELECT * FROM lt('DROP INDEX lt_big_c_idx;');
 SELECT * FROM lt('DROP INDEX CONCURRENTLY lt_big_c_idx;');
+-- an index of an empty table, a missing index: nothing; one finding per index
+SELECT * FROM lt('DROP INDEX lt_empty_c_idx;');
+SELECT * FROM lt('DROP INDEX IF EXISTS lt_missing_idx;');
+SELECT * FROM lt('DROP INDEX lt_empty_c_idx, public.lt_big_c_idx, lt_big_id_idx;');
+-- a small table: info; with lint_error_rows at 10000, lt_big's: an error
+CREATE INDEX lt_small_c_idx ON lt_small (c);
+SELECT * FROM lt('DROP INDEX lt_small_c_idx;');
+SET migrations_schema.lint_error_rows = 10000;
+SELECT * FROM lt('DROP INDEX lt_big_c_idx;');
+RESET migrations_schema.lint_error_rows;
+DROP INDEX lt_small_c_idx;
+-- the down script of a seed-style migration: policies, triggers, four indexes, then the
+-- empty table. No I302 (nor any other finding about the indexes): only B402, a warning for
+-- an empty table
+CREATE TABLE lt_seed (id bigint PRIMARY KEY, tenant_id int, name text, code text,
+                      at timestamptz);
+CREATE INDEX lt_seed_tenant_idx ON lt_seed (tenant_id);
+CREATE INDEX lt_seed_name_idx ON lt_seed (name);
+CREATE INDEX lt_seed_code_idx ON lt_seed (code);
+CREATE INDEX lt_seed_at_idx ON lt_seed (at);
+ALTER TABLE lt_seed ENABLE ROW LEVEL SECURITY;
+CREATE POLICY lt_seed_tenant ON lt_seed USING (tenant_id = 1);
+CREATE FUNCTION lt_seed_touch() RETURNS trigger LANGUAGE plpgsql AS $f$BEGIN RETURN NEW; END$f$;
+CREATE TRIGGER lt_seed_touch BEFORE UPDATE ON lt_seed
+    FOR EACH ROW EXECUTE FUNCTION lt_seed_touch();
+\set seed_down 'DROP POLICY lt_seed_tenant ON lt_seed; DROP TRIGGER lt_seed_touch ON lt_seed; DROP INDEX lt_seed_tenant_idx; DROP INDEX lt_seed_name_idx; DROP INDEX lt_seed_code_idx; DROP INDEX lt_seed_at_idx; DROP TABLE lt_seed;'
+SELECT * FROM lt(:'seed_down');
+-- with rows, the DROP INDEX statements would warn, but the script drops the table next: only
+-- the DROP TABLE's own finding (B402, an error: the rows are lost)
+INSERT INTO lt_seed SELECT g, 1, 'n', 'c', now() FROM generate_series(1, 20000) g;
+ANALYZE lt_seed;
+SELECT * FROM lt(:'seed_down');
+-- without the DROP TABLE they are reported
+SELECT * FROM lt('DROP INDEX lt_seed_tenant_idx; DROP INDEX lt_seed_name_idx;');
+DROP TABLE lt_seed;
+DROP FUNCTION lt_seed_touch();
 
 ------------------------------------------------------------------------------------------
 -- I305 reindex-not-concurrent

@@ -36,7 +36,7 @@ void foreign_key_without_index(Context& ctx, const ForeignKey& fk) {
             if (guard([&] { return catalog::has_leading_index_leaf(relid, attnums, n); })) return;
         }
     }
-    ctx.pending_foreign_keys.push_back({ctx.current, fk.table, cols});
+    ctx.pending_foreign_keys.push_back({ctx.current, fk.table, cols, ctx.about(fk.table)});
 }
 
 void foreign_key_without_index(Context& ctx) {
@@ -44,7 +44,7 @@ void foreign_key_without_index(Context& ctx) {
         if (ctx.script_index_covers(p.table, p.cols)) continue;
         std::string list;
         for (const auto& col : p.cols) list += (list.empty() ? "" : ", ") + col;
-        ctx.add_at(p.at, RuleId::foreign_key_without_index, Severity::warning,
+        ctx.add_at(p.at, p.about, RuleId::foreign_key_without_index, Severity::warning,
                    "foreign key (" + list + ") on " + rel_name(p.table) +
                        " has no index starting with those columns: deletes and key updates in "
                        "the referenced table scan it",

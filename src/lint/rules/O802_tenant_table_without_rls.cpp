@@ -21,7 +21,7 @@ void tenant_table_without_rls(Context& ctx, CreateStmt* s) {
         if (!IsA(e, ColumnDef)) continue;
         const char* col = reinterpret_cast<ColumnDef*>(e)->colname;
         if (col && strcmp(col, "tenant_id") == 0) {
-            ctx.pending_rls[s->relation->relname] = ctx.current;
+            ctx.pending_rls[s->relation->relname] = {ctx.current, ctx.about(s->relation)};
             return;
         }
     }
@@ -32,8 +32,8 @@ void tenant_table_without_rls(Context& ctx, RangeVar* rv, AlterTableCmd* cmd) {
 }
 
 void tenant_table_without_rls(Context& ctx) {
-    for (const auto& [table, at] : ctx.pending_rls)
-        ctx.add_at(at, RuleId::tenant_table_without_rls, Severity::warning,
+    for (const auto& [table, pending] : ctx.pending_rls)
+        ctx.add_at(pending.at, pending.about, RuleId::tenant_table_without_rls, Severity::warning,
                    "table " + table +
                        " has a tenant_id column but the migration does not enable row-level "
                        "security on it",

@@ -9,6 +9,8 @@
 // migrate.lint only: apply bounds every lock wait itself (migrations_schema.lock_timeout), so
 // lint there runs with Options::lock_waits_bounded and T501 never fires.
 // Catalog: the session's lock_timeout; whether the table exists.
+// Not removed when the script drops the table later (Context::drop_moot_findings): the DROP
+// waits for the same lock.
 #include "lint/rules/rules.hpp"
 
 #include <cstdlib>
@@ -44,11 +46,14 @@ void require_lock_timeout(Context& ctx, RangeVar* rv) {
     if (guard([] { return catalog::lock_timeout_set_leaf(); })) return;
     if (!ctx.stats(rv).exists) return;
     ctx.lock_timeout_reported = true;
-    ctx.add(RuleId::require_lock_timeout, Severity::warning,
-            "statement locks " + rel_name(rv) +
-                " with no lock_timeout set: behind a long query it would queue every other query "
-                "on the table",
-            "SET LOCAL lock_timeout = '2s' before the first DDL, and retry on timeout");
+    // About the script, not the table: a later DROP of the table does not make it moot (the
+    // DROP takes the same lock).
+    ctx.add_at(
+        ctx.current, {}, RuleId::require_lock_timeout, Severity::warning,
+        "statement locks " + rel_name(rv) +
+            " with no lock_timeout set: behind a long query it would queue every other query "
+            "on the table",
+        "SET LOCAL lock_timeout = '2s' before the first DDL, and retry on timeout");
 }
 
 }  // namespace ms::lint::checks

@@ -36,6 +36,7 @@ void rename_schema(Context& ctx, Node* n);                // B410
 void truncate_cascade(Context& ctx, Node* n);             // B411
 void require_lock_timeout(Context& ctx, Node* n);         // T501: SET lock_timeout
 void backfill_in_ddl_transaction(Context& ctx, Node* n);  // T505
+void large_data_change(Context& ctx, Node* n);            // T506
 void refresh_matview_blocking(Context& ctx, Node* n);     // P603
 
 // ---- T501: a statement takes a strong lock on rv (Context::lock_rule) ----
