@@ -174,7 +174,8 @@ std::string findings_json(const std::vector<lint::Finding>& all, int statement, 
     int64 changed = p.updated + p.deleted;
     if ((p.command == "UPDATE" || p.command == "DELETE") &&
         static_cast<double>(changed) > lint::settings::warning_rows)
-        add("T506", "large-data-change",
+        add(lint::rule(lint::RuleId::large_data_change).id,
+            lint::rule(lint::RuleId::large_data_change).name,
             static_cast<double>(changed) > lint::settings::error_rows ? "error" : "warning",
             p.command + " changed " + std::to_string(changed) +
                 " rows, more than migrations_schema.lint_warning_rows",
