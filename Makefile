@@ -15,7 +15,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/migrations_schema--*.sql))
 DATA_built = sql/migrations_schema--$(MS_VERSION).sql
 
 # Tests live under test/ (test/sql, test/expected, test/specs; TAP in test/t).
-REGRESS = boundary versions checksum split apply register apply_pending rollback status repeatable \
+REGRESS = boundary versions checksum split apply register apply_pending rollback status repeatable verify \
           privileges upgrade audit_capture audit_trust audit_drift \
           lint_common lint_rewrite lint_constraint lint_index lint_breaking lint_transaction \
           lint_partition lint_type lint_convention enforce security steps lint_alias adopt
