@@ -428,6 +428,11 @@ SELECT version, name, reversible, rerunnable, differences, error FROM migrate.ve
 SELECT migrate.apply('309', 'CREATE TABLE vf.t9 (id int)', 'DROP TABLE vf.t9', 'after it');
 SELECT version, name, reversible, rerunnable, differences, error
   FROM migrate.verify(applied => true);
+-- a rolled back migration is checked like a pending one
+SELECT version FROM migrate.rollback();
+SELECT version, name, reversible, rerunnable, differences, error FROM migrate.verify('309');
+SELECT version, name, reversible, rerunnable, differences, error FROM migrate.verify();
+SELECT version FROM migrate.apply('309');
 
 ------------------------------------------------------------------------------------------
 -- 3. Nothing stays: schema, history, audit and status are the same after verify
