@@ -247,6 +247,7 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
 std::vector<Planned> plan(const std::optional<std::string>& to_version,
                           const std::optional<std::string>& script) {
     NotNested nested("migrate.plan");
+    refuse_read_only("migrate.plan");
     spi::connect();
     lock();
     std::vector<store::Migration> pending;

@@ -49,7 +49,7 @@ spi::Query q_save_applied{
     "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
     "statements = EXCLUDED.statements, out_of_order = EXCLUDED.out_of_order, "
     "findings = EXCLUDED.findings, overrides = EXCLUDED.overrides, "
-    "token_checksum = EXCLUDED.token_checksum, adopted_from = NULL",
+    "token_checksum = EXCLUDED.token_checksum, adopted_from = NULL, verified = NULL",
     17,
     {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID,
      FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
@@ -57,7 +57,8 @@ spi::Query q_save_applied{
 spi::Query q_mark_applied{
     "UPDATE migrate.migrations SET state = $10, applied_seq = $2, applied_at = $3, "
     "applied_by = $4, duration_ms = $5, statements = $6, out_of_order = $7, "
-    "findings = $8::pg_catalog.jsonb, overrides = $9::pg_catalog.jsonb WHERE version = $1",
+    "findings = $8::pg_catalog.jsonb, overrides = $9::pg_catalog.jsonb, verified = NULL "
+    "WHERE version = $1",
     10,
     {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, FLOAT8OID, INT4OID, BOOLOID, TEXTOID, TEXTOID,
      TEXTOID},
@@ -68,12 +69,13 @@ spi::Query q_register{
     "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, up_sql = EXCLUDED.up_sql, "
     "down_sql = EXCLUDED.down_sql, checksum = EXCLUDED.checksum, sort_key = EXCLUDED.sort_key, "
     "order_key = EXCLUDED.order_key, token_checksum = EXCLUDED.token_checksum, "
-    "adopted_from = NULL, registered_at = now()",
+    "adopted_from = NULL, registered_at = now(), verified = NULL",
     8,
     {TEXTOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
     nullptr};
 spi::Query q_update_details{
-    "UPDATE migrate.migrations SET down_sql = $2, name = $3, order_key = $4, sort_key = $5 "
+    "UPDATE migrate.migrations SET down_sql = $2, name = $3, order_key = $4, sort_key = $5, "
+    "verified = CASE WHEN down_sql IS DISTINCT FROM $2 THEN NULL ELSE verified END "
     "WHERE version = $1",
     5,
     {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID},

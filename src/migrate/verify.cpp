@@ -1,6 +1,8 @@
 // Verify. See verify.hpp.
 #include "migrate/verify.hpp"
 
+#include <set>
+
 #include "migrate/lock.hpp"
 #include "migrate/lockwait.hpp"
 #include "migrate/pipeline.hpp"
@@ -71,6 +73,16 @@ void run_script(const store::Migration& m, Direction dir) {
     }
 }
 
+Verdict verdict(const store::Migration& m, std::optional<bool> reversible,
+                std::optional<std::string> error) {
+    Verdict v;
+    v.version = m.version;
+    v.name = m.name;
+    v.reversible = reversible;
+    v.error = std::move(error);
+    return v;
+}
+
 void run_up(const store::Migration& m) {
     pg::in_subtransaction([&] { run_script(m, Direction::up); });
 }
@@ -78,7 +90,7 @@ void run_up(const store::Migration& m) {
 // A pending migration on the schema `now` (its snapshot), which becomes the schema after its
 // up script (the next pending migration builds on it).
 Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
-    Verdict v{m.version, m.name, false, std::nullopt, {}, {}, std::nullopt};
+    Verdict v = verdict(m, false, std::nullopt);
     try {
         run_up(m);
     } catch (const Failed& f) {
@@ -107,29 +119,23 @@ Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
     return v;
 }
 
-// Applied migrations, newest first: each one's down script runs, newest first, then their up
-// scripts in order again; each must give back the schema it had (down -> up). Verdicts for
-// list[0, report) are returned, oldest first.
+// Applied migrations, newest first: each one's down script runs, then (rolled back) its up
+// script, which must give back the schema it had (check "down-up"); then the walk goes on
+// down from the schema its down script left. A difference on an object a newer migration's
+// check already reported is not charged again: what a newer down script leaves behind is not
+// blamed on an older migration. Verdicts for list[0, report) are returned, oldest first.
 std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size_t report) {
     std::vector<Verdict> verdicts;
-    for (const auto& s : list)
-        verdicts.push_back(Verdict{s.migration.version,
-                                   s.migration.name,
-                                   std::nullopt,
-                                   std::nullopt,
-                                   {},
-                                   {},
-                                   std::nullopt});
+    for (const auto& s : list) verdicts.push_back(verdict(s.migration, std::nullopt, std::nullopt));
     pg::in_discarded_subtransaction([&] {
-        std::vector<snapshot::Snapshot> before;  // before[k]: the schema with list[k] applied
         snapshot::Snapshot now = snapshot::take();
+        std::set<std::string> reported;  // objects of the differences found so far
         size_t back = 0;
-        std::string stopped;
-        for (; back < list.size(); back++) {
+        for (; back < std::min(report, list.size()); back++) {
             const store::Scripts& s = list[back];
             Verdict& v = verdicts[back];
+            v.reversible = false;
             if (!s.has_script || s.state != "applied" || !s.migration.down_sql) {
-                v.reversible = false;
                 v.error = !s.has_script          ? "adopted without scripts: nothing to run"
                           : s.state != "applied" ? "the migration is " + s.state
                                                  : std::string("no down script");
@@ -138,41 +144,49 @@ std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size
             try {
                 pg::in_subtransaction([&] { run_script(s.migration, Direction::down); });
             } catch (const Failed& f) {
-                v.reversible = false;
                 v.error = f.text;
                 break;
             }
-            before.push_back(std::move(now));
-            now = snapshot::take();
-        }
-        if (back < list.size())
-            for (size_t k = back + 1; k < list.size(); k++)
-                verdicts[k].error = "not checked: migration " + list[back].migration.version +
-                                    ", applied after it, cannot be rolled back";
-        for (size_t k = back; k-- > 0;) {
-            Verdict& v = verdicts[k];
+            snapshot::Snapshot below = snapshot::take();
             try {
-                run_up(list[k].migration);
+                pg::in_discarded_subtransaction([&] {
+                    run_script(s.migration, Direction::up);
+                    for (auto& d : snapshot::compare(now, snapshot::take()))
+                        if (!reported.count(d.object)) v.roundtrip.push_back(std::move(d));
+                });
+                v.reversible = v.roundtrip.empty();
             } catch (const Failed& f) {
-                v.reversible = v.rerunnable = false;
                 v.error = f.text;
-                for (size_t j = k; j-- > 0;)
-                    verdicts[j].error = "not checked: migration " + list[k].migration.version +
-                                        ", applied before it, cannot be applied again";
-                break;
             }
-            v.down = snapshot::compare(before[k], snapshot::take());
-            v.reversible = v.rerunnable = v.down.empty();
+            v.rerunnable = v.reversible;
+            for (const auto& d : v.roundtrip) reported.insert(d.object);
+            now = std::move(below);
         }
+        for (size_t k = back + 1; k < list.size(); k++)
+            verdicts[k].error = "not checked: migration " + list[back].migration.version +
+                                ", applied after it, cannot be rolled back";
     });
     verdicts.resize(std::min(report, verdicts.size()));
     return std::vector<Verdict>(verdicts.rbegin(), verdicts.rend());
 }
 
+}  // namespace
+
+void refuse_read_only(const char* function) {
+    if (guard([] { return XactReadOnly; }))
+        throw Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                    std::string(function) + " cannot run in a read-only transaction",
+                    "It runs migration scripts (and rolls them back).",
+                    "Call it in a read-write transaction, on the primary.");
+}
+
+namespace {
+
 // The bounds every verify call runs under.
 class Trial {
   public:
     explicit Trial(const char* function) : nested_(function) {
+        refuse_read_only(function);
         spi::connect();
         lock();
         bound_.enter();
@@ -198,13 +212,7 @@ std::vector<Verdict> verify_version(const std::string& version) {
     const store::Migration& m = target->migration;
     if (!target->has_script) {
         db.close();
-        return {Verdict{m.version,
-                        m.name,
-                        false,
-                        std::nullopt,
-                        {},
-                        {},
-                        "adopted without scripts: nothing to run"}};
+        return {verdict(m, false, "adopted without scripts: nothing to run")};
     }
     if (target->state == "pending" || target->state == "rolled back") {
         std::vector<store::Migration> before = db.pending(db.find(version));
@@ -213,18 +221,10 @@ std::vector<Verdict> verify_version(const std::string& version) {
         pg::in_discarded_subtransaction([&] {
             for (const auto& p : before) {
                 if (p.version == m.version) break;
+                // One that fails is left out, as in verify() of every pending migration.
                 try {
                     run_up(p);
-                } catch (const Failed& f) {
-                    out.push_back(Verdict{m.version,
-                                          m.name,
-                                          false,
-                                          std::nullopt,
-                                          {},
-                                          {},
-                                          "not checked: the pending migration " + p.version +
-                                              " before it fails: " + f.text});
-                    return;
+                } catch (const Failed&) {
                 }
             }
             snapshot::Snapshot now = snapshot::take();
@@ -240,13 +240,7 @@ std::vector<Verdict> verify_version(const std::string& version) {
             std::vector<Verdict> all = check_applied(applied, k + 1);
             return {all.front()};
         }
-    return {Verdict{m.version,
-                    m.name,
-                    std::nullopt,
-                    std::nullopt,
-                    {},
-                    {},
-                    "the migration is " + target->state}};
+    return {verdict(m, std::nullopt, "the migration is " + target->state)};
 }
 
 std::string json_or_null(const std::optional<bool>& b) {
@@ -270,6 +264,7 @@ std::string Verdict::differences_json() const {
     std::string out;
     snapshot::append_json(out, down, "down");
     snapshot::append_json(out, rerun, "rerun");
+    snapshot::append_json(out, roundtrip, "down-up");
     return "[" + out + "]";
 }
 
@@ -281,19 +276,19 @@ std::string Verdict::json() const {
 }
 
 std::string Verdict::summary() const {
-    if (error) return "verify: " + *error;
     std::string out;
-    size_t shown = 0;
-    for (const auto* list : {&down, &rerun})
-        for (const auto& d : *list) {
+    size_t shown = 0, total = down.size() + rerun.size() + roundtrip.size();
+    const char* what[] = {"after the down script, ", "after the up script again, ",
+                          "after the down and up scripts, "};
+    const std::vector<snapshot::Difference>* lists[] = {&down, &rerun, &roundtrip};
+    for (int l = 0; l < 3; l++)
+        for (const auto& d : *lists[l]) {
             if (++shown > 5) break;
-            out += std::string(out.empty() ? "" : "\n") +
-                   (list == &down ? "after the down script, " : "after the up script again, ") +
-                   d.object + " " + d.property + ": " + d.before.value_or("(none)") + " -> " +
-                   d.after.value_or("(none)");
+            out += std::string(out.empty() ? "" : "\n") + what[l] + d.object + " " + d.property +
+                   ": " + d.before.value_or("(none)") + " -> " + d.after.value_or("(none)");
         }
-    size_t total = down.size() + rerun.size();
     if (total > 5) out += "\n... and " + std::to_string(total - 5) + " more";
+    if (error) out += std::string(out.empty() ? "" : "\n") + "verify: " + *error;
     return out;
 }
 

@@ -26,9 +26,12 @@ struct Verdict {
     std::optional<bool> rerunnable;  // the up script runs again after it and gives the same schema
     std::vector<snapshot::Difference> down;   // before the up script / after the down script
     std::vector<snapshot::Difference> rerun;  // after the up script / after down and up again
-    std::optional<std::string> error;         // "SQLSTATE: message (up script, statement N, ...)"
+    // An applied migration: the schema before / after its down and up scripts.
+    std::vector<snapshot::Difference> roundtrip;
+    std::optional<std::string> error;  // "SQLSTATE: message (up script, statement N, ...)"
 
-    // jsonb text: [{"check": "down" | "rerun", "object", "property", "before", "after"}, ...]
+    // jsonb text: [{"check": "down" | "rerun" | "down-up", "object", "property", "before",
+    // "after"}, ...]
     std::string differences_json() const;
     // jsonb text of the whole verdict (stored by apply(verify => true)).
     std::string json() const;
@@ -46,6 +49,9 @@ Verdict verify_next(const store::Migration& m);
 // The statement to run inside a transaction for a trial (verify, plan), or nullopt when it is
 // left out (it changes no schema).
 std::optional<std::string> trial_sql(const script::Statement& st);
+
+// Raises 25006 in a read-only transaction: `function` runs scripts (verify, plan).
+void refuse_read_only(const char* function);
 
 // migrate.schema(): the snapshot as text.
 std::string schema_text();

@@ -110,12 +110,13 @@ void Check::irreversible(const std::string& why) {
                      by});
         return;
     }
-    throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                "migration " + label_ + " is not reversible: " + message + "; nothing was applied",
-                why + "\nmigrate.verify('" + version_ + "') lists every difference.",
-                "Fix the down script, or allow it with a reason: a line \"-- migrate:allow "
-                "irreversible-migration -- reason\" in the script, or allow => "
-                "ARRAY['irreversible-migration -- reason'] in the call.");
+    throw Error(
+        ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        "migration " + label_ + " is not reversible: " + message + "; nothing was applied",
+        why + "\nOnce registered, migrate.verify('" + version_ + "') lists every difference.",
+        "Fix the down script, or allow it with a reason: a line \"-- migrate:allow "
+        "irreversible-migration -- reason\" in the script, or allow => "
+        "ARRAY['irreversible-migration -- reason'] in the call.");
 }
 
 void Check::start() noexcept {

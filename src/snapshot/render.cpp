@@ -46,6 +46,17 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
     return {kind, kind.empty() ? key : key.substr(kind.size() + 1)};
 }
 
+// The last part of a qualified name ("public.users_pkey" -> "users_pkey"), quotes respected.
+std::string last_part(const std::string& qualified) {
+    size_t start = 0;
+    bool quoted = false;
+    for (size_t i = 0; i < qualified.size(); i++) {
+        if (qualified[i] == '"') quoted = !quoted;
+        if (qualified[i] == '.' && !quoted) start = i + 1;
+    }
+    return qualified.substr(start);
+}
+
 std::string upper(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
     return s;
@@ -90,7 +101,7 @@ std::string trailer(const std::string& kind, const std::string& name, Props& p) 
     if (const std::string* v = p.take("comment"))
         out += "COMMENT ON " + what + " " + name + " IS " + literal(*v) + ";\n";
     if (const std::string* v = p.take("privileges"))
-        out += "-- privileges (other than the owner's default): " + *v + "\n";
+        out += "-- privileges (not the default): " + *v + "\n";
     return out;
 }
 
@@ -142,6 +153,8 @@ std::string top_statement(const std::string& kind, const std::string& name, cons
         if (const std::string* v = p.take("partition by")) out += " PARTITION BY " + *v;
         if (const std::string* v = p.take("inherits")) out += " INHERITS (" + *v + ")";
         if (const std::string* v = p.take("options")) out += " WITH (" + *v + ")";
+        if (const std::string* v = p.take("server")) out += " SERVER " + *v;
+        if (const std::string* v = p.take("foreign options")) out += " OPTIONS (" + *v + ")";
         out += ";\n";
         if (p.take("row level security"))
             out += "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY;\n";
@@ -151,16 +164,27 @@ std::string top_statement(const std::string& kind, const std::string& name, cons
     }
     if (kind == "view" || kind == "materialized view") {
         const std::string* v = p.take("definition");
-        return "CREATE " + upper(kind) + " " + name + " AS\n" + (v ? *v : "") + "\n";
+        std::string def = v ? *v : "";
+        if (p.take("populated") && !def.empty() && def.back() == ';')
+            def = def.substr(0, def.size() - 1) + "\n  WITH NO DATA;";
+        return "CREATE " + upper(kind) + " " + name + " AS\n" + def + "\n";
     }
-    if (kind == "function" || kind == "procedure" || kind == "aggregate")
-        return function_text(kind, name, p);
+    if (kind == "aggregate") {
+        const std::string* args = p.take("arguments");
+        const std::string* v = p.take("aggregate");
+        return "CREATE AGGREGATE " + name.substr(0, name.find('(')) + "(" + (args ? *args : "") +
+               ") (" + (v ? *v : "") + ");\n";
+    }
+    if (kind == "function" || kind == "procedure") return function_text(kind, name, p);
     if (kind == "sequence") {
         std::string out = "CREATE SEQUENCE " + name;
         for (const char* k : {"as", "start", "increment", "minvalue", "maxvalue", "cache"})
             if (const std::string* v = p.take(k)) out += " " + upper(k) + " " + *v;
         if (p.take("cycle")) out += " CYCLE";
         if (const std::string* v = p.take("owned by")) out += " OWNED BY " + *v;
+        // An identity column's sequence: its column makes it.
+        if (const std::string* v = p.take("identity of"))
+            return "-- " + out + "; (the identity of " + *v + ")\n";
         return out + ";\n";
     }
     if (kind == "type") {
@@ -212,8 +236,8 @@ std::string child_statement(const std::string& kind, const std::string& name,
         const std::string* v = p.take("definition");
         bool unique = p.take("unique") != nullptr;
         if (p.take("constraint")) return p.rest("    ");  // its constraint makes it
-        out = std::string("CREATE ") + (unique ? "UNIQUE " : "") + "INDEX " + name + " " +
-              (v ? *v : "") + ";\n";
+        out = std::string("CREATE ") + (unique ? "UNIQUE " : "") + "INDEX " + last_part(name) +
+              " " + (v ? *v : "") + ";\n";
     } else if (kind == "policy") {
         out = "CREATE POLICY " + name.substr(parent.size() + 1) + " ON " + parent;
         for (const char* k : {"as", "for", "to"})

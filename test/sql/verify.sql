@@ -292,29 +292,23 @@ $$, 'policy and row level security'),
 SELECT version, name, reversible, rerunnable, pg_temp.diffs(differences) AS differences, error
   FROM migrate.verify();
 
--- BUG (left out until fixed): the snapshot holds neither a foreign table's server (nor its
--- options) nor an aggregate's definition (sfunc, stype, initcond, finalfunc ...): a down script
--- that recreates them differently is judged reversible. Expected: reversible false, with a
--- difference on "foreign table vt.ft_bad2" and on "aggregate vt.agg_bad2(integer)".
--- CREATE FOREIGN TABLE vt.ft_bad2 (a int) SERVER vt_srv1;
--- CREATE AGGREGATE vt.agg_bad2(int) (sfunc = int4pl, stype = int, initcond = '0');
--- SELECT migrate.register('175', 'DROP FOREIGN TABLE vt.ft_bad2',
---     'CREATE FOREIGN TABLE vt.ft_bad2 (a int) SERVER vt_srv2', 'foreign table server');
--- SELECT migrate.register('176', 'DROP AGGREGATE vt.agg_bad2(int)',
---     'CREATE AGGREGATE vt.agg_bad2(int) (sfunc = int4mul, stype = int, initcond = ''1'')',
---     'aggregate definition');
--- Likewise whether a materialized view is populated: a down script that recreates it WITH NO
--- DATA (SELECT on it then fails, 55000) is judged reversible.
--- CREATE MATERIALIZED VIEW vt.mv_bad2 AS SELECT 1 AS x;
--- SELECT migrate.register('177', 'DROP MATERIALIZED VIEW vt.mv_bad2',
---     'CREATE MATERIALIZED VIEW vt.mv_bad2 AS SELECT 1 AS x WITH NO DATA', 'unpopulated');
--- SELECT version, reversible, differences <> '[]' AS has_differences
---   FROM migrate.verify() WHERE version IN ('175', '176', '177');
---  version | reversible | has_differences
--- ---------+------------+-----------------
---  175     | f          | t
---  176     | f          | t
---  177     | f          | t
+-- what the snapshot holds of a foreign table (its server), an aggregate (its definition) and a
+-- materialized view (whether it is populated): a down script that recreates them otherwise is
+-- not reversible; a shell type is an object too
+CREATE FOREIGN TABLE vt.ft_bad2 (a int) SERVER vt_srv1;
+CREATE AGGREGATE vt.agg_bad2(int) (sfunc = int4pl, stype = int, initcond = '0');
+SELECT migrate.register('175', 'DROP FOREIGN TABLE vt.ft_bad2',
+    'CREATE FOREIGN TABLE vt.ft_bad2 (a int) SERVER vt_srv2', 'foreign table server');
+SELECT migrate.register('176', 'DROP AGGREGATE vt.agg_bad2(int)',
+    'CREATE AGGREGATE vt.agg_bad2(int) (sfunc = int4mul, stype = int, initcond = ''1'')',
+    'aggregate definition');
+CREATE MATERIALIZED VIEW vt.mv_bad2 AS SELECT 1 AS x;
+SELECT migrate.register('177', 'DROP MATERIALIZED VIEW vt.mv_bad2',
+    'CREATE MATERIALIZED VIEW vt.mv_bad2 AS SELECT 1 AS x WITH NO DATA', 'unpopulated');
+CREATE TYPE vt.shell_t;
+SELECT migrate.register('178', 'DROP TYPE vt.shell_t', 'SELECT 1', 'shell type');
+SELECT version, reversible, pg_temp.diffs(differences) AS differences
+  FROM migrate.verify() WHERE version IN ('175', '176', '177', '178');
 
 -- verify('<version>') of a pending migration runs the pending ones before it first (here 101
 -- to 103, which touch other objects): the same verdict as in the list
@@ -397,24 +391,16 @@ SELECT version, name, reversible, rerunnable, pg_temp.diffs(differences) AS diff
 SELECT to_regclass('vf.t1') IS NOT NULL AS t1_kept,
        (SELECT column_default FROM information_schema.columns
          WHERE table_schema = 'vf' AND table_name = 't4' AND column_name = 'note') AS t4_note_default;
--- BUG (left out until fixed): when a newer migration's down script leaves something behind
--- that an older migration's down script then removes, the walk blames the older migration and
--- calls the newer one reversible. Here 306's down script leaves a DESC index on the column that
--- 305 adds; verify('306') says 306 is not reversible (right), but verify(applied => true) says
--- 306 is reversible and 305 is not (its down script drops the column and the index with it),
--- and verify('305') says the same of 305. Expected: 305 true, 306 false in both calls.
--- SELECT migrate.apply('305', 'ALTER TABLE vf.t1 ADD COLUMN code text', 'ALTER TABLE vf.t1 DROP COLUMN code');
--- SELECT migrate.apply('306', 'CREATE INDEX IF NOT EXISTS t1_code_idx ON vf.t1 (code)',
---     'DROP INDEX vf.t1_code_idx; CREATE INDEX t1_code_idx ON vf.t1 (code DESC)');
--- SELECT version, reversible FROM migrate.verify(applied => true) WHERE version >= '305';
---  version | reversible
--- ---------+------------
---  305     | t
---  306     | f
--- SELECT version, reversible FROM migrate.verify('305');
---  version | reversible
--- ---------+------------
---  305     | t
+-- what a newer migration's down script leaves behind is not blamed on an older one: 306's down
+-- script leaves a DESC index on the column 305 adds (and 305's down script drops with it)
+SELECT migrate.apply('305', 'ALTER TABLE vf.t1 ADD COLUMN code text', 'ALTER TABLE vf.t1 DROP COLUMN code');
+SELECT migrate.apply('306', 'CREATE INDEX IF NOT EXISTS t1_code_idx ON vf.t1 (code)',
+    'DROP INDEX vf.t1_code_idx; CREATE INDEX t1_code_idx ON vf.t1 (code DESC)');
+SELECT version, reversible, rerunnable, pg_temp.diffs(differences) AS differences
+  FROM migrate.verify(applied => true) WHERE version >= '305';
+SELECT version, reversible FROM migrate.verify('305');
+SELECT version, reversible, pg_temp.diffs(differences) AS differences FROM migrate.verify('306');
+SELECT version FROM migrate.rollback(to_version => '304');
 -- an applied migration without a down script stops the walk: the older ones are not checked
 SELECT migrate.apply('307', 'CREATE TABLE vf.t7 (id int)', NULL, 'no down');
 SELECT version, name, reversible, rerunnable, differences, error
@@ -501,7 +487,6 @@ CREATE EXTENSION migrations_schema;
 SELECT migrate.apply('501', 'CREATE TABLE vf.r1 (id int DEFAULT 1)', 'DROP TABLE vf.r1', 'reversible',
                      verify => true);
 -- irreversible: refused, nothing applied, nothing recorded
--- (terse: the DETAIL points to migrate.verify('502'), which does not know 502, see the BUG below)
 \set VERBOSITY terse
 SELECT migrate.apply('502', 'ALTER TABLE vf.r1 ALTER id SET DEFAULT 2',
                      'ALTER TABLE vf.r1 ALTER id DROP DEFAULT', 'irreversible', verify => true);
@@ -512,15 +497,9 @@ SELECT version, state FROM migrate.status();
 SELECT count(*) AS history FROM migrate.history WHERE version = '502';
 SELECT column_default FROM information_schema.columns
  WHERE table_schema = 'vf' AND table_name = 'r1' AND column_name = 'id';
--- BUG (left out until fixed): the refusal's DETAIL names the up script's failed rerun when
--- there is one, instead of the differences of the down script; and it points to
--- migrate.verify('<version>'), which knows no migration that apply(version, ...) refused
--- (42704). Expected: DETAIL starts "after the down script, column vf.r1.note default:
--- 'x'::text -> (none)".
--- SELECT migrate.apply('502', 'ALTER TABLE vf.r1 ADD COLUMN note text DEFAULT ''x''',
---     'ALTER TABLE vf.r1 DROP COLUMN note; ALTER TABLE vf.r1 ADD COLUMN note text', verify => true);
--- ERROR:  migration 502 is not reversible: ...
--- DETAIL:  after the down script, column vf.r1.note default: 'x'::text -> (none)
+-- the refusal's DETAIL names the down script's differences first, then a failed rerun
+SELECT migrate.apply('502', 'ALTER TABLE vf.r1 ADD COLUMN note text DEFAULT ''x''',
+    'ALTER TABLE vf.r1 DROP COLUMN note; ALTER TABLE vf.r1 ADD COLUMN note text', verify => true);
 -- registered first, the refusal of apply() names the differences and the rule to allow
 SELECT migrate.register('502', 'ALTER TABLE vf.r1 ALTER id SET DEFAULT 2',
                         'ALTER TABLE vf.r1 ALTER id DROP DEFAULT', 'irreversible');
@@ -563,16 +542,12 @@ SELECT version FROM migrate.apply('505');
 RESET migrations_schema.verify;
 -- status().reversible: true (verified), false (irreversible, allowed), NULL (not verified)
 SELECT version, name, state, reversible FROM migrate.status();
--- BUG (left out until fixed): the verdict outlives the scripts it judged. 505 rolled back,
--- registered again with a down script that restores nothing, and applied without verify:
--- status() still says reversible true. Expected: NULL (not verified since the scripts changed).
--- SELECT version FROM migrate.rollback();
--- SELECT migrate.register('505', 'CREATE TABLE vf.r5 (id int)', 'SELECT 1', 'pending ok');
--- SELECT version FROM migrate.apply(verify => false);
--- SELECT version, state, reversible FROM migrate.status() WHERE version = '505';
---  version |  state  | reversible
--- ---------+---------+------------
---  505     | applied |
+-- the verdict goes with the scripts it judged: 505 rolled back, registered again with a down
+-- script that restores nothing, applied without verify: not verified (NULL)
+SELECT version FROM migrate.rollback();
+SELECT migrate.register('505', 'CREATE TABLE vf.r5 (id int)', 'SELECT 1', 'pending ok');
+SELECT version FROM migrate.apply(verify => false);
+SELECT version, state, reversible FROM migrate.status() WHERE version = '505';
 
 ------------------------------------------------------------------------------------------
 -- 6. plan(): what each statement really does, rolled back
