@@ -512,6 +512,8 @@ SELECT version FROM migrate.apply(allow => ARRAY['irreversible-migration -- the 
 SELECT jsonb_path_query(findings, '$[*] ? (@.rule_id == "V901")') ->> 'allowed' AS v901_allowed,
        jsonb_path_query(findings, '$[*] ? (@.rule_id == "V901")') ->> 'reason' AS reason
   FROM migrate.migrations WHERE version = '502';
+SELECT version, action, rule_id, rule, severity, allowed, reason FROM migrate.findings('502')
+ WHERE rule_id = 'V901';
 -- or by a directive in the script
 SELECT migrate.apply('503', $$-- migrate:allow irreversible-migration -- nothing to restore
 CREATE TABLE vf.r3 (id int)$$, 'SELECT 1', 'directive', verify => true);
