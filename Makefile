@@ -40,6 +40,14 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS names each dependency file after the source's base name (.deps/verify.Po), so sources of
+# the same name in two rooms (audit/verify.cpp, migrate/verify.cpp) would share one and an
+# edited header would not rebuild every object that includes it: name them by path instead.
+%.o: %.cpp
+	@mkdir -p $(DEPDIR)/$(dir $*)
+	$(COMPILE.cc) -o $@ $< -MMD -MP -MF $(DEPDIR)/$*.Po
+-include $(wildcard $(DEPDIR)/src/*/*.Po $(DEPDIR)/src/*/*/*.Po)
+
 # PGXS compiles .cpp with CXXFLAGS (PG_CXXFLAGS appended); drop the C-only warnings it passes.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
