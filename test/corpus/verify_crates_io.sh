@@ -278,6 +278,12 @@ while IFS='|' read -r blk i err; do
     T) problem "ground truth: an up script failed in the twin database while catching up at ${SEQ[i]}: $err" ;;
     esac
 done <"$WORK/gt_errors.txt"
+n_twin=0 n_redo=0
+for i in "${!G_REDO[@]}"; do
+    if [[ ${G_REDO[$i]} == up_again ]]; then ((++n_redo)); else ((++n_twin)); fi
+done
+echo "  $((2 * N)) dumps in $GT_SECONDS s; back to the schema after the up script: $n_redo by running it again," \
+     "$n_twin from the twin database"
 # norm(A_i) = norm(B_i): true without normalising when the raw dumps are identical; the others
 # in parallel.
 for ((i = 0; i < N; i++)); do
@@ -289,21 +295,16 @@ done | xargs -r -P "$PARALLEL" -I{} sh -c \
     "printf '%s %s\n' {} \"\$('$WORK/norm.sh' '$WORK/dumps/{}.a' '$WORK/dumps/{}.b')\"" >>"$WORK/same.txt"
 while read -r i same; do
     G_SAME[$i]=$same
-    for f in "$WORK/dumps/$i.a" "$WORK/dumps/$i.b"; do
-        grep -q '^-- PostgreSQL database dump complete' "$f" 2>/dev/null \
-            || problem "ground truth: the dump $f around ${SEQ[i]} is missing or incomplete"
-    done
     [[ ${G_RAW[$i]:-} == false && $same == true ]] \
         && echo "  ${SEQ[i]}: the raw dumps differ only in what norm() drops"
 done <"$WORK/same.txt"
+n_dumps=$(find "$WORK/dumps" -name '*.[ab]' | wc -l)
+[[ $n_dumps -eq $((2 * N)) ]] || problem "ground truth: $n_dumps dumps, expected $((2 * N))"
+while read -r f; do
+    problem "ground truth: the dump $f is incomplete"
+done < <(find "$WORK/dumps" -name '*.[ab]' -exec grep -L '^-- PostgreSQL database dump complete' {} +)
 echo "  normalised and compared in $((SECONDS - t)) s"
 [[ ${#G_SAME[@]} -eq $N ]] || problem "ground truth: expected $N results, got ${#G_SAME[@]} (logs: $WORK/range_*.log)"
-n_twin=0 n_redo=0
-for i in "${!G_REDO[@]}"; do
-    if [[ ${G_REDO[$i]} == up_again ]]; then ((++n_redo)); else ((++n_twin)); fi
-done
-echo "  $((2 * N)) dumps in $GT_SECONDS s; back to the schema after the up script: $n_redo by running it again," \
-     "$n_twin from the twin database"
 
 # --- 3. comparison ----------------------------------------------------------------------------
 echo
