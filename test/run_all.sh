@@ -133,12 +133,15 @@ suite_tap() {
 }
 
 # The real corpus (../shared/corpora/crates_io): apply all, roll back all, apply all again; by
-# SQL calls, then with pg_migrate on the corpus in its own diesel layout.
+# SQL calls, then with pg_migrate on the corpus in its own diesel layout; then migrate.verify()
+# of every migration against a pg_dump ground truth.
 suite_corpus() {
     ms_log "suite corpus"
     run_corpus crates_io run_crates_io.sh
     # the same corpus in its own diesel layout, through pg_migrate
     run_corpus crates_io_pg_migrate pg_migrate_crates_io.sh
+    # migrate.verify() of every migration against pg_dump around its up and down scripts
+    run_corpus crates_io_verify verify_crates_io.sh
 }
 
 # run_corpus NAME SCRIPT: one corpus script; skipped when it says the corpus is absent.
