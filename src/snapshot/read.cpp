@@ -334,9 +334,21 @@ void row_leaf(uint64 row, int columns, char** values) {
         values[c] = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c + 1);
 }
 
+// The queries, prepared once per backend (planning them again for each snapshot cost more than
+// running them on a small schema), in key order.
+std::vector<spi::Query>& queries() {
+    static std::vector<std::string> texts;
+    static std::vector<spi::Query> prepared;
+    if (prepared.empty()) {
+        for (const char* q : kQueries) texts.push_back(std::string(q) + " ORDER BY 1");
+        for (const auto& text : texts) prepared.push_back(spi::Query{text.c_str(), 0, {}, nullptr});
+    }
+    return prepared;
+}
+
 // Rows in key order: of two generated names, the one without a number keeps its own key.
-void read_into(Snapshot& out, const char* query) {
-    uint64 n = spi::read_now(std::string(query) + " ORDER BY 1");
+void read_into(Snapshot& out, spi::Query& query) {
+    uint64 n = spi::run(query, nullptr, nullptr);
     int columns = spi::column_count();
     if (columns > kMaxColumns) throw std::logic_error("snapshot query with too many columns");
     std::vector<std::string> names;
@@ -361,7 +373,7 @@ Snapshot take() {
     Snapshot s;
     pg::PinnedSearchPath pinned;
     pinned.enter();
-    for (const char* q : kQueries) read_into(s, q);
+    for (auto& q : queries()) read_into(s, q);
     pinned.leave();
     return s;
 }
