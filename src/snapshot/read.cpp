@@ -20,11 +20,12 @@ namespace {
     ".nspname NOT LIKE 'pg\\_toast%' AND " n ".nspname NOT LIKE 'pg\\_temp\\_%' AND " n \
     ".oid <> (SELECT e.extnamespace FROM pg_extension e WHERE e.extname = 'migrations_schema'))"
 
-// Not a member of an extension (its extension stands for it).
+// Not a member of an extension (its extension stands for it). All three columns of pg_depend's
+// index: a probe per object rather than a hash of the whole catalog for each query.
 #define NOT_IN_EXTENSION(catalog, oid)                                \
     "NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '" catalog \
     "'::regclass AND "                                                \
-    "d.objid = " oid " AND d.deptype = 'e')"
+    "d.objid = " oid " AND d.objsubid = 0 AND d.deptype = 'e')"
 
 // The comment of an object (obj_description and col_description are SQL functions: one query
 // per row).
@@ -34,13 +35,13 @@ namespace {
     "::regclass AND dc.objsubid = " subid
 
 // Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
-// granted (NULL) or granted and revoked again.
+// granted (NULL) or granted and revoked again (the default, explicit).
 #define SORTED_ACL(acl) \
     "(SELECT string_agg(a::text, ' ' ORDER BY a::text) FROM unnest(" acl ") AS a)"
 #define ACL_DEFAULT(kind, owner) "acldefault(" kind ", " owner ")"
-#define PRIVS(acl, kind, owner)                                                              \
-    "nullif(" SORTED_ACL("coalesce(" acl ", " ACL_DEFAULT(kind, owner) ")") ", " SORTED_ACL( \
-        ACL_DEFAULT(kind, owner)) ")"
+#define PRIVS(acl, kind, owner) \
+    "CASE WHEN " acl            \
+    " IS NOT NULL THEN nullif(" SORTED_ACL(acl) ", " SORTED_ACL(ACL_DEFAULT(kind, owner)) ") END"
 #define PRIVILEGES(acl, kind, owner) PRIVS(acl, "'" kind "'::\"char\"", owner) " AS privileges"
 
 // The name without the number PostgreSQL appends to a name it generated, when it did:
