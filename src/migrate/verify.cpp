@@ -47,8 +47,10 @@ std::string error_text(int code, const std::string& message, const char* which, 
 
 // Runs a migration's script in the current transaction, each statement under the bounded lock
 // wait; throws Failed when it fails.
-void run_script(const store::Migration& m, Direction dir) {
+// `again`: the up script's second run, after the down script (named so in the error).
+void run_script(const store::Migration& m, Direction dir, bool again = false) {
     const char* which = dir == Direction::up ? "up" : "down";
+    const char* named = again ? "up script run again after the down" : which;
     const std::string& text = dir == Direction::up ? m.up_sql : *m.down_sql;
     std::string where =
         "migration " + label(m.version, m.name) + " " + which + " script, statement ";
@@ -66,10 +68,10 @@ void run_script(const store::Migration& m, Direction dir) {
     } catch (const PgError& e) {
         if (ends_the_call(e.data->sqlerrcode)) throw;
         throw Failed{
-            error_text(e.data->sqlerrcode, e.data->message ? e.data->message : "error", which, at)};
+            error_text(e.data->sqlerrcode, e.data->message ? e.data->message : "error", named, at)};
     } catch (const Error& e) {
         if (ends_the_call(e.sqlstate)) throw;
-        throw Failed{error_text(e.sqlstate, e.message, which, at)};
+        throw Failed{error_text(e.sqlstate, e.message, named, at)};
     }
 }
 
@@ -107,7 +109,7 @@ Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
                 v.down = snapshot::compare(now, snapshot::take());
                 v.reversible = v.down.empty();
                 v.rerunnable = false;
-                run_script(m, Direction::up);
+                run_script(m, Direction::up, true);
                 v.rerun = snapshot::compare(after_up, snapshot::take());
                 v.rerunnable = v.rerun.empty();
             });

@@ -322,9 +322,77 @@ const char* const kDefaultPrivileges =
     "   AS privileges"
     " FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace";
 
-const char* const kQueries[] = {kSchemas,    kRelations,  kColumns,          kConstraints, kIndexes,
-                                kTriggers,   kRules,      kPolicies,         kFunctions,   kTypes,
-                                kExtensions, kStatistics, kDefaultPrivileges};
+const char* const kCollations =
+    "SELECT 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(co.collname), NULL, NULL,"
+    " pg_get_userbyid(co.collowner) AS owner,"
+    " CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END"
+    "   AS provider,"
+    " co.collcollate AS lc_collate, co.collctype AS lc_ctype, co.colliculocale AS locale,"
+    " CASE WHEN NOT co.collisdeterministic THEN 'false' END AS deterministic,"
+    " dc.description AS comment"
+    " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace" COMMENT_JOIN(
+        "pg_collation", "co.oid",
+        "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_collation", "co.oid");
+
+const char* const kOperators =
+    "SELECT 'operator ' || o.oid::regoperator::text, NULL, NULL,"
+    " pg_get_userbyid(o.oprowner) AS owner, o.oprcode::regproc::text AS function,"
+    " nullif(o.oprcom, 0)::regoperator::text AS commutator,"
+    " nullif(o.oprnegate, 0)::regoperator::text AS negator,"
+    " nullif(o.oprrest, 0)::regproc::text AS restrict,"
+    " nullif(o.oprjoin, 0)::regproc::text AS \"join\","
+    " CASE WHEN o.oprcanhash THEN 'hashes' END AS hashes,"
+    " CASE WHEN o.oprcanmerge THEN 'merges' END AS merges,"
+    " dc.description AS comment"
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace" COMMENT_JOIN(
+        "pg_operator", "o.oid", "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_operator",
+                                                                                      "o.oid");
+
+const char* const kTextSearch =
+    "SELECT 'text search configuration ' || c.oid::regconfig::text, NULL, NULL,"
+    " pg_get_userbyid(c.cfgowner) AS owner,"
+    " (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.prsname) FROM pg_ts_parser p"
+    "   JOIN pg_namespace pn ON pn.oid = p.prsnamespace WHERE p.oid = c.cfgparser) AS parser,"
+    " (SELECT string_agg(m.maptokentype || ':' || m.mapdict::regdictionary::text, ', '"
+    "   ORDER BY m.maptokentype, m.mapseqno) FROM pg_ts_config_map m WHERE m.mapcfg = c.oid)"
+    "   AS mapping,"
+    " NULL AS template, NULL AS options, dc.description AS comment"
+    " FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
+    COMMENT_JOIN("pg_ts_config", "c.oid", "0")
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_config", "c.oid")
+    " UNION ALL "
+    "SELECT 'text search dictionary ' || td.oid::regdictionary::text, NULL, NULL,"
+    " pg_get_userbyid(td.dictowner), NULL, NULL, t.tmplname::text, td.dictinitoption,"
+    " dc.description"
+    " FROM pg_ts_dict td JOIN pg_namespace n ON n.oid = td.dictnamespace"
+    " JOIN pg_ts_template t ON t.oid = td.dicttemplate"
+    COMMENT_JOIN("pg_ts_dict", "td.oid", "0")
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_dict", "td.oid");
+
+const char* const kPublications =
+    "SELECT 'publication ' || quote_ident(p.pubname), NULL, NULL,"
+    " pg_get_userbyid(p.pubowner) AS owner,"
+    " CASE WHEN p.puballtables THEN 'all tables' END AS \"for\","
+    " concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END,"
+    "   CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END,"
+    "   CASE WHEN p.pubtruncate THEN 'truncate' END) AS publish,"
+    " CASE WHEN p.pubviaroot THEN 'true' END AS publish_via_partition_root,"
+    " (SELECT string_agg(r.prrelid::regclass::text || coalesce(' (' || (SELECT"
+    "   string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
+    "   WHERE a.attrelid = r.prrelid AND a.attnum = ANY(r.prattrs)) || ')', '') ||"
+    "   coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', ''), ', ' ORDER BY 1)"
+    "   FROM pg_publication_rel r WHERE r.prpubid = p.oid) AS tables,"
+    " (SELECT string_agg(quote_ident(s.nspname), ', ' ORDER BY 1) FROM"
+    "   pg_publication_namespace pn JOIN pg_namespace s ON s.oid = pn.pnnspid"
+    "   WHERE pn.pnpubid = p.oid) AS schemas,"
+    " dc.description AS comment"
+    " FROM pg_publication p" COMMENT_JOIN("pg_publication", "p.oid", "0");
+
+const char* const kQueries[] = {kSchemas,           kRelations,  kColumns,    kConstraints,
+                                kIndexes,           kTriggers,   kRules,      kPolicies,
+                                kFunctions,         kTypes,      kExtensions, kStatistics,
+                                kDefaultPrivileges, kCollations, kOperators,  kTextSearch,
+                                kPublications};
 
 // Up to this many columns a query (read_into).
 constexpr int kMaxColumns = 32;

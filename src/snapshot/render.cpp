@@ -16,6 +16,7 @@ namespace {
 // Kinds of top-level objects, in the order they are written.
 const char* const kKinds[] = {"extension",
                               "schema",
+                              "collation",
                               "type",
                               "domain",
                               "sequence",
@@ -26,7 +27,11 @@ const char* const kKinds[] = {"extension",
                               "function",
                               "aggregate",
                               "procedure",
+                              "operator",
+                              "text search dictionary",
+                              "text search configuration",
                               "statistics",
+                              "publication",
                               "default privileges"};
 // Kinds of objects that belong to another, in the order they follow it.
 const char* const kChildren[] = {"constraint", "index", "trigger", "rule", "policy"};

@@ -309,6 +309,16 @@ CREATE TYPE vt.shell_t;
 SELECT migrate.register('178', 'DROP TYPE vt.shell_t', 'SELECT 1', 'shell type');
 SELECT version, reversible, pg_temp.diffs(differences) AS differences
   FROM migrate.verify() WHERE version IN ('175', '176', '177', '178');
+-- collations, operators, text search configurations and publications are objects too: a down
+-- script that leaves them behind is not reversible
+SELECT migrate.register('179', 'CREATE COLLATION vt.coll_x (locale = ''C'')', '', 'collation');
+SELECT migrate.register('180', 'CREATE OPERATOR vt.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)',
+                        '', 'operator');
+SELECT migrate.register('181', 'CREATE TEXT SEARCH CONFIGURATION vt.ts_x (COPY = pg_catalog.simple)',
+                        '', 'text search configuration');
+SELECT migrate.register('182', 'CREATE PUBLICATION vt_pub FOR TABLE vt.def_ok', '', 'publication');
+SELECT version, reversible, pg_temp.diffs(differences) AS differences
+  FROM migrate.verify() WHERE version IN ('179', '180', '181', '182');
 
 -- verify('<version>') of a pending migration runs the pending ones before it first (here 101
 -- to 103, which touch other objects): the same verdict as in the list
