@@ -431,7 +431,7 @@ RETURNS TABLE (version text, statement integer, line integer, command text, sql 
 
 -- The schema as deterministic DDL-like text, read from the catalogs.
 CREATE FUNCTION migrate.schema() RETURNS text
-    LANGUAGE c STABLE
+    LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'migrate_schema';
 
 -- The migrations known already get their token checksums: an applied one whose file is only

@@ -156,7 +156,11 @@ Ran Pipeline::run(const store::Migration& m, bool out_of_order, bool store_scrip
         std::optional<Verdict> verdict;
         if (verify_ && dir_ == Direction::up && !repeatables_) {
             verdict = verify_next(m);
-            if (!verdict->reversible.value_or(false)) check.irreversible(verdict->summary());
+            // An up script that fails is not a verdict: running it raises its own error.
+            if (verdict->up_failed)
+                verdict.reset();
+            else if (!verdict->reversible.value_or(false))
+                check.irreversible(verdict->summary());
         }
         TimestampTz at = pg::now();
         double ms = execute(s, m.version, migration, which_, check);

@@ -16,16 +16,14 @@
 #include "pg/report.hpp"
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
+#include "snapshot/snapshot.hpp"
 
 namespace ms::migrate {
 
 namespace {
 
 // A relation of the user's schemas (not the catalogs, not this extension's tables).
-#define USER_RELATION                                                                        \
-    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE "          \
-    "'pg\\_toast%' AND n.oid <> (SELECT e.extnamespace FROM pg_extension e WHERE e.extname " \
-    "= 'migrations_schema')"
+#define USER_RELATION MS_USER_NAMESPACE("n")
 
 // Every user relation now: its name and storage (relfilenode; 0 for none).
 const char* const kRelations =
@@ -220,10 +218,12 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
                 lockwait::run([&] { spi::execute(*sql); },
                               who + ", statement " + std::to_string(st.number));
             } catch (const PgError& e) {
+                if (ends_the_call(e.data->sqlerrcode)) throw;
                 const char* code = guard([&] { return unpack_sql_state(e.data->sqlerrcode); });
                 p.error = std::string(code) + ": " + (e.data->message ? e.data->message : "");
                 ok = false;
             } catch (const Error& e) {
+                if (ends_the_call(e.sqlstate)) throw;
                 const char* code = guard([&] { return unpack_sql_state(e.sqlstate); });
                 p.error = std::string(code) + ": " + e.message +
                           (e.detail.empty() ? "" : "\n" + e.detail);
@@ -246,10 +246,7 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
 
 std::vector<Planned> plan(const std::optional<std::string>& to_version,
                           const std::optional<std::string>& script) {
-    NotNested nested("migrate.plan");
-    refuse_read_only("migrate.plan");
-    spi::connect();
-    lock();
+    Trial trial("migrate.plan");
     std::vector<store::Migration> pending;
     if (!script) {
         store::Store db;
@@ -268,8 +265,6 @@ std::vector<Planned> plan(const std::optional<std::string>& to_version,
         db.close();
     }
     std::vector<Planned> out;
-    lockwait::Bound bound;
-    bound.enter();
     pg::in_discarded_subtransaction([&] {
         if (script) {
             run_script(std::nullopt, "the script", *script, out);
@@ -280,8 +275,7 @@ std::vector<Planned> plan(const std::optional<std::string>& to_version,
                             m.up_sql, out))
                 return;
     });
-    bound.leave();
-    spi::finish();
+    trial.finish();
     return out;
 }
 

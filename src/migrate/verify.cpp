@@ -21,16 +21,6 @@ struct Failed {
     std::string text;
 };
 
-// Errors that end the whole call rather than one migration's verdict: a cancel, a shutdown,
-// running out of resources, an internal error.
-bool ends_the_call(int code) {
-    int category = ERRCODE_TO_CATEGORY(code);
-    return category == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
-           category == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
-           category == ERRCODE_TO_CATEGORY(ERRCODE_PROGRAM_LIMIT_EXCEEDED) ||
-           category == ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR);
-}
-
 struct At {
     int number = 0, line = 0;
     std::string first_line;
@@ -97,6 +87,7 @@ Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
         run_up(m);
     } catch (const Failed& f) {
         v.error = f.text;
+        v.up_failed = true;
         return v;
     }
     snapshot::Snapshot after_up = snapshot::take();
@@ -160,7 +151,7 @@ std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size
             } catch (const Failed& f) {
                 v.error = f.text;
             }
-            v.rerunnable = v.reversible;
+            // Down then up is the one check of an applied migration: rerunnable is not measured.
             for (const auto& d : v.roundtrip) reported.insert(d.object);
             now = std::move(below);
         }
@@ -171,37 +162,6 @@ std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size
     verdicts.resize(std::min(report, verdicts.size()));
     return std::vector<Verdict>(verdicts.rbegin(), verdicts.rend());
 }
-
-}  // namespace
-
-void refuse_read_only(const char* function) {
-    if (guard([] { return XactReadOnly; }))
-        throw Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
-                    std::string(function) + " cannot run in a read-only transaction",
-                    "It runs migration scripts (and rolls them back).",
-                    "Call it in a read-write transaction, on the primary.");
-}
-
-namespace {
-
-// The bounds every verify call runs under.
-class Trial {
-  public:
-    explicit Trial(const char* function) : nested_(function) {
-        refuse_read_only(function);
-        spi::connect();
-        lock();
-        bound_.enter();
-    }
-    void finish() {
-        bound_.leave();
-        spi::finish();
-    }
-
-  private:
-    NotNested nested_;
-    lockwait::Bound bound_;
-};
 
 std::vector<Verdict> verify_version(const std::string& version) {
     store::Store db;
@@ -250,6 +210,32 @@ std::string json_or_null(const std::optional<bool>& b) {
 }
 
 }  // namespace
+
+bool ends_the_call(int code) {
+    int category = ERRCODE_TO_CATEGORY(code);
+    return category == ERRCODE_TO_CATEGORY(ERRCODE_OPERATOR_INTERVENTION) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_PROGRAM_LIMIT_EXCEEDED) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_INTERNAL_ERROR) ||
+           category == ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
+           code == ERRCODE_LOCK_NOT_AVAILABLE;
+}
+
+Trial::Trial(const char* function) : nested_(function) {
+    if (guard([] { return XactReadOnly; }))
+        throw Error(ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                    std::string(function) + " cannot run in a read-only transaction",
+                    "It runs migration scripts (and rolls them back).",
+                    "Call it in a read-write transaction, on the primary.");
+    spi::connect();
+    lock();
+    bound_.enter();
+}
+
+void Trial::finish() {
+    bound_.leave();
+    spi::finish();
+}
 
 std::optional<std::string> trial_sql(const script::Statement& st) {
     if (st.outside_transaction == nullptr) return st.sql;

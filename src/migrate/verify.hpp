@@ -2,7 +2,8 @@
 // subtransaction that is always rolled back, with catalog snapshots (src/snapshot) between
 // them: snapshot, up, snapshot, down, snapshot, up again, snapshot. Nothing stays: no schema
 // change, no history, no audit row. The statements take the locks they take in an apply (each
-// wait bounded by migrations_schema.lock_timeout and its retries), held until verify returns.
+// wait bounded by migrations_schema.lock_timeout and its retries), held until the subtransaction
+// that ran them is rolled back (at the latest when verify returns).
 //
 // Also the trial form of a statement, shared with plan (plan.hpp): statements that run after
 // commit in an apply run inside the subtransaction without CONCURRENTLY; VACUUM and REINDEX
@@ -13,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "migrate/lock.hpp"
+#include "migrate/lockwait.hpp"
 #include "migrate/store.hpp"
 #include "script/script.hpp"
 #include "snapshot/snapshot.hpp"
@@ -29,6 +32,7 @@ struct Verdict {
     // An applied migration: the schema before / after its down and up scripts.
     std::vector<snapshot::Difference> roundtrip;
     std::optional<std::string> error;  // "SQLSTATE: message (up script, statement N, ...)"
+    bool up_failed = false;            // the first run of the up script failed
 
     // jsonb text: [{"check": "down" | "rerun" | "down-up", "object", "property", "before",
     // "after"}, ...]
@@ -50,8 +54,23 @@ Verdict verify_next(const store::Migration& m);
 // left out (it changes no schema).
 std::optional<std::string> trial_sql(const script::Statement& st);
 
-// Raises 25006 in a read-only transaction: `function` runs scripts (verify, plan).
-void refuse_read_only(const char* function);
+// What verify() and plan() run under: not nested in a migration (NotNested), not in a
+// read-only transaction (25006: they run scripts), an SPI connection, the migrations lock, the
+// bounded lock wait. finish() on the success path.
+class Trial {
+  public:
+    explicit Trial(const char* function);
+    void finish();
+
+  private:
+    NotNested nested_;
+    lockwait::Bound bound_;
+};
+
+// Errors that end a whole verify() or plan() rather than one migration's verdict or one
+// statement's row: a cancel or shutdown, a serialization failure or deadlock, running out of
+// resources, an internal error, a lock not granted within the bound.
+bool ends_the_call(int sqlstate);
 
 // migrate.schema(): the snapshot as text.
 std::string schema_text();

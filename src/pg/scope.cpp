@@ -94,14 +94,19 @@ void in_scratch_context(const std::function<void()>& f) {
         return AllocSetContextCreate(CurrentMemoryContext, "migrations_schema scratch",
                                      ALLOCSET_DEFAULT_SIZES);
     });
-    {
+    try {
         struct Back {
             MemoryContext old;
             ~Back() { MemoryContextSwitchTo(old); }  // inline assignment, cannot fail
         } back{MemoryContextSwitchTo(scratch)};
         f();
+    } catch (...) {
+        // A caller may catch the error and go on (verify, plan): the context goes now, not
+        // with the transaction.
+        guard([&] { MemoryContextDelete(scratch); });
+        throw;
     }
-    guard([&] { MemoryContextDelete(scratch); });  // on an error the abort frees it
+    guard([&] { MemoryContextDelete(scratch); });
 }
 
 bool uses_transaction_snapshot() {

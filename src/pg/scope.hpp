@@ -46,8 +46,9 @@ void in_subtransaction(const std::function<void()>& f);
 // An exception of f is rethrown after the rollback.
 void in_discarded_subtransaction(const std::function<void()>& f);
 
-// Runs f with a fresh memory context current and deletes it afterwards: what f pallocs (the
-// parse trees of a script checked before anything runs) does not stay for the whole call.
+// Runs f with a fresh memory context current and deletes it afterwards, also when f throws:
+// what f pallocs (the parse trees of a script checked before anything runs) does not stay for
+// the whole call.
 void in_scratch_context(const std::function<void()>& f);
 
 // REPEATABLE READ or SERIALIZABLE: one snapshot for the whole transaction.

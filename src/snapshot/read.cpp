@@ -14,11 +14,7 @@ namespace ms::snapshot {
 
 namespace {
 
-// A namespace of the user's: not a system one, not a temporary one, not this extension's.
-#define USER_NSP(n)                                                                     \
-    "(" n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n                 \
-    ".nspname NOT LIKE 'pg\\_toast%' AND " n ".nspname NOT LIKE 'pg\\_temp\\_%' AND " n \
-    ".oid <> (SELECT e.extnamespace FROM pg_extension e WHERE e.extname = 'migrations_schema'))"
+#define USER_NSP(n) MS_USER_NAMESPACE(n)
 
 // Not a member of an extension (its extension stands for it). All three columns of pg_depend's
 // index: a probe per object rather than a hash of the whole catalog for each query.
@@ -415,6 +411,12 @@ std::vector<spi::Query>& queries() {
     return prepared;
 }
 
+// SPI_getvalue's copies, once they are in the snapshot (a call takes many snapshots).
+void free_row_leaf(int columns, char** values) {
+    for (int c = 0; c < columns; c++)
+        if (values[c] != nullptr) pfree(values[c]);
+}
+
 // Rows in key order: of two generated names, the one without a number keeps its own key.
 void read_into(Snapshot& out, spi::Query& query) {
     uint64 n = spi::run(query, nullptr, nullptr);
@@ -432,6 +434,7 @@ void read_into(Snapshot& out, spi::Query& query) {
         if (values[1] != nullptr) o.parent = values[1];
         for (int c = 3; c < columns; c++)
             if (values[c] != nullptr) o.props.emplace(names[c - 3], values[c]);
+        guard([&] { free_row_leaf(columns, values); });
     }
     spi::release();
 }

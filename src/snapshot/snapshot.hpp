@@ -24,6 +24,13 @@
 #include <string>
 #include <vector>
 
+// SQL: the namespace alias `n` is one of the user's (plan.cpp shares it).
+// A namespace of the user's: not a system one, not a temporary one, not this extension's.
+#define MS_USER_NAMESPACE(n)                                                            \
+    "(" n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n                 \
+    ".nspname NOT LIKE 'pg\\_toast%' AND " n ".nspname NOT LIKE 'pg\\_temp\\_%' AND " n \
+    ".oid <> (SELECT e.extnamespace FROM pg_extension e WHERE e.extname = 'migrations_schema'))"
+
 namespace ms::snapshot {
 
 struct Object {
