@@ -146,6 +146,11 @@ spi::Query q_fingerprint{
 
 namespace detail {
 
+Migration migration_at(uint64 i) {
+    return Migration{*spi::get_text(i, 1), spi::get_text(i, 2),  *spi::get_text(i, 3),
+                     spi::get_text(i, 4),  *spi::get_text(i, 5), spi::get_text(i, 6)};
+}
+
 Row row_at(uint64 i) {
     Row r{*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
           spi::get_text(i, 4),  spi::get_text(i, 5),  spi::get_text(i, 6)};
@@ -215,9 +220,7 @@ std::vector<Migration> Store::pending(const std::optional<Row>& to) {
                   : spi::run(q_pending, nullptr, nullptr);
     std::vector<Migration> out;
     out.reserve(n);
-    for (uint64 i = 0; i < n; i++)
-        out.push_back(Migration{*spi::get_text(i, 1), spi::get_text(i, 2), *spi::get_text(i, 3),
-                                spi::get_text(i, 4), *spi::get_text(i, 5), spi::get_text(i, 6)});
+    for (uint64 i = 0; i < n; i++) out.push_back(migration_at(i));
     spi::release();
     return out;
 }

@@ -25,6 +25,8 @@ namespace ms::migrate::store::detail {
 // The version itself, else the one in its natural place (each branch on an index).
 
 Row row_at(uint64 i);
+// A Migration from columns 1-6: version, name, up_sql, down_sql, checksum, order_key.
+Migration migration_at(uint64 i);
 std::vector<Row> rows(spi::Query& q, const spi::Params& p);
 void optional_float8(spi::Params& p, const std::optional<double>& v);
 void optional_int4(spi::Params& p, const std::optional<int>& v);

@@ -5,6 +5,8 @@
 
 namespace ms::migrate::store {
 
+using namespace detail;
+
 namespace {
 
 #define SCRIPT_COLUMNS                                                        \
@@ -31,8 +33,7 @@ std::vector<Scripts> scripts_rows(uint64 n) {
     out.reserve(n);
     for (uint64 i = 0; i < n; i++) {
         Scripts s;
-        s.migration = Migration{*spi::get_text(i, 1), spi::get_text(i, 2),  *spi::get_text(i, 3),
-                                spi::get_text(i, 4),  *spi::get_text(i, 5), spi::get_text(i, 6)};
+        s.migration = migration_at(i);
         s.state = *spi::get_text(i, 7);
         s.has_script = *spi::get_text(i, 8) == "t";
         out.push_back(std::move(s));
