@@ -40,6 +40,8 @@ SELECT * FROM migrate.split('CREATE INDEX CONCURRENTLY x ON st_t (v); SAVEPOINT 
 
 -- 2. A migration with steps: its transactional part in the caller's transaction, its steps
 --    after commit. apply() says 'applying'; status() shows the steps.
+--    (Looked at before COMMIT: the worker starts at commit and could otherwise be faster.)
+BEGIN;
 SELECT migrate.apply('001', $$
 CREATE TABLE st_a (id int);
 SET lock_timeout = '3s';
@@ -52,6 +54,7 @@ $$, 'steps');
 SELECT version, state, total FROM st_status();
 SELECT position, state, statements, numbers, lines, settings, run_as, lock_timeout
   FROM migrate.steps ORDER BY position;
+COMMIT;
 CALL migrate.wait();
 SELECT * FROM st_status();
 SELECT * FROM st_indexes();
@@ -74,17 +77,23 @@ SELECT migrate.register('002', 'CREATE INDEX CONCURRENTLY st_t_w ON st_t (w);',
                         'DROP INDEX CONCURRENTLY st_t_w;', 'w index');
 SELECT migrate.register('003', 'CREATE TABLE st_c (id int);', 'DROP TABLE st_c;', 'c');
 SELECT migrate.register('004', 'ALTER TABLE st_c ADD x int;', 'ALTER TABLE st_c DROP x;', 'x');
+BEGIN;
 SELECT version, statements FROM migrate.apply();
 SELECT version, state FROM st_status();
+COMMIT;
 CALL migrate.wait();
 SELECT version, state FROM st_status();
 SELECT queue_seq, position, version, state FROM migrate.steps ORDER BY queue_seq, position;
 SELECT version, action FROM migrate.history WHERE version > '001' ORDER BY id;
--- a migration applied while others are on their way is queued too
-SELECT migrate.apply('005', 'CREATE INDEX CONCURRENTLY st_t_vw ON st_t (v, w);',
-                     'DROP INDEX CONCURRENTLY st_t_vw;');
+-- a migration applied while others are on their way is queued too (005's second step waits
+-- for an advisory lock this session holds, so that its steps are still on their way)
+SELECT pg_advisory_lock(7, 5);
+SELECT migrate.apply('005', $$CREATE INDEX CONCURRENTLY st_t_vw ON st_t (v, w);
+SELECT pg_advisory_xact_lock(7, 5);$$, 'DROP INDEX CONCURRENTLY st_t_vw;');
 SELECT migrate.apply('006', 'CREATE TABLE st_d (id int);', 'DROP TABLE st_d;');
-SELECT migrate.apply('005', 'CREATE INDEX CONCURRENTLY st_t_vw ON st_t (v, w);');
+SELECT migrate.apply('005', $$CREATE INDEX CONCURRENTLY st_t_vw ON st_t (v, w);
+SELECT pg_advisory_xact_lock(7, 5);$$);
+SELECT pg_advisory_unlock(7, 5);
 CALL migrate.wait('006');
 SELECT version, state FROM st_status() WHERE version >= '005';
 
@@ -113,9 +122,11 @@ SELECT migrate.retry();
 -- 6. A failed migration rolled back instead: what was queued behind it goes back to pending,
 --    and its down script runs (its steps too).
 UPDATE st_t SET w = 'same' WHERE id < 3;
+BEGIN;
 SELECT migrate.apply('008', 'CREATE UNIQUE INDEX CONCURRENTLY st_t_w_key ON st_t (w);',
                      'DROP INDEX CONCURRENTLY IF EXISTS st_t_w_key;');
 SELECT migrate.apply('009', 'CREATE TABLE st_f (id int);', 'DROP TABLE st_f;');
+COMMIT;
 CALL migrate.wait();
 SELECT version, state, error FROM st_status() WHERE version >= '008';
 SELECT version FROM migrate.rollback();
