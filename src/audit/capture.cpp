@@ -27,8 +27,14 @@ void reset_transaction_state() {
     purge_active = false;
 }
 
+// Rows of the subtransaction and its children (started after it: higher ids) go; the others
+// keep their order. Captured rows of those subtransactions are at the end, but rows moved by a
+// load in one of them were put first (prepend_rows).
 void forget_subtransaction(SubTransactionId subid) {
-    while (n_rows > 0 && rows[n_rows - 1].common->subid >= subid) n_rows--;
+    int kept = 0;
+    for (int i = 0; i < n_rows; i++)
+        if (rows[i].common->subid < subid) rows[kept++] = rows[i];
+    n_rows = kept;
     forget_statement_cache();
     purge_active = false;
 }
@@ -70,14 +76,31 @@ Common* common_leaf(const char* command_tag, Node* parsetree) {
     return c;
 }
 
+namespace {
+
+// Room for `more` rows after the n_rows there are.
+void reserve_rows(int more) {
+    if (n_rows + more <= cap_rows) return;
+    int cap = cap_rows ? cap_rows : 64;
+    while (cap < n_rows + more) cap *= 2;
+    size_t size = sizeof(Row) * static_cast<size_t>(cap);
+    rows = static_cast<Row*>(rows ? repalloc_huge(rows, size)
+                                  : MemoryContextAllocHuge(TopTransactionContext, size));
+    cap_rows = cap;
+}
+
+}  // namespace
+
+void prepend_rows(const Row* moved, int n) {
+    if (n <= 0) return;
+    reserve_rows(n);
+    memmove(&rows[n], &rows[0], sizeof(Row) * static_cast<size_t>(n_rows));
+    memcpy(&rows[0], moved, sizeof(Row) * static_cast<size_t>(n));
+    n_rows += n;
+}
+
 Row* add_row(const Common* c) {
-    if (n_rows == cap_rows) {
-        int cap = cap_rows ? cap_rows * 2 : 64;
-        size_t size = sizeof(Row) * static_cast<size_t>(cap);
-        rows = static_cast<Row*>(rows ? repalloc_huge(rows, size)
-                                      : MemoryContextAllocHuge(TopTransactionContext, size));
-        cap_rows = cap;
-    }
+    reserve_rows(1);
     Row* r = &rows[n_rows++];
     memset(r, 0, sizeof(Row));
     r->common = c;

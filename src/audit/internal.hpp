@@ -22,6 +22,11 @@ struct Common {
     const char* migration_version;
     const char* migration_script;
     const char* command_tag;  // of the event; ddl_command_end rows carry their command's
+    // Rows moved after a restored chain (load.cpp) keep the backend and client address they
+    // were recorded with; captured rows take this backend's.
+    bool moved;
+    int32 backend_pid;
+    const char* client_addr;  // inet as text, or nullptr
 };
 
 struct Row {
@@ -49,6 +54,9 @@ char* top_strdup(const char* s);
 void reset_transaction_state();
 // A subtransaction was rolled back: its rows (and its children's) go.
 void forget_subtransaction(SubTransactionId subid);
+// Puts `n` rows (their Common in TopTransactionContext) before the rows captured so far: the
+// writer writes them first (load.cpp moves a restore's own rows after the restored chain).
+void prepend_rows(const Row* moved, int n);
 
 // migrations_schema.audit
 extern bool enabled;

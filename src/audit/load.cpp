@@ -1,38 +1,191 @@
-// Restores and preloading: the load check of migrate.ddl_audit and audit_preloaded().
+// Restores and preloading: loading a dumped audit into migrate.ddl_audit, and
+// audit_preloaded().
 //
 // Almost everything here talks to PostgreSQL, so most functions are "leaf" functions: plain C
 // style, no object with a non-trivial destructor, called through guard() from the C++ core or
 // from a PostgreSQL callback. They raise PostgreSQL errors, never C++ exceptions.
 #include <cstring>
+#include <string>
 
 #include "audit/internal.hpp"
 
 namespace ms::audit {
 
+using namespace internal;
+
+namespace {
+
+// pg_restore's own application name (its connections' fallback_application_name): the
+// sessions of a parallel restore (-j), which creates the extension in one session and loads
+// the audit in another.
+constexpr const char* kRestoreApplication = "pg_restore";
+
+// What the load check found (filled by a leaf; trivial).
+struct Examined {
+    int moved;        // rows of the restore moved after the loaded chain
+    const char* why;  // set when the table holds rows that are not the restore's own
+};
+
+// Leaf: the transaction that created this database's extension (its pg_extension row's xmin).
+TransactionId extension_xmin_leaf() {
+    Oid ext = get_extension_oid("migrations_schema", false);
+    Relation catalog = table_open(ExtensionRelationId, AccessShareLock);
+    HeapTuple tup = get_catalog_object_by_oid(catalog, Anum_pg_extension_oid, ext);
+    TransactionId xmin =
+        HeapTupleIsValid(tup) ? HeapTupleHeaderGetXmin(tup->t_data) : InvalidTransactionId;
+    table_close(catalog, AccessShareLock);
+    return xmin;
+}
+
+const char* top_text(const Datum* v, const bool* n, int col) {
+    return n[col] ? nullptr : top_strdup(TextDatumGetCString(v[col]));
+}
+
+// Leaf: the row `v`/`n` as a Row to be written again (its Common in TopTransactionContext).
+void row_from_tuple(const Layout* l, const Datum* v, const bool* n, Row* r) {
+    const int* ch = l->chain;
+    Common* c = static_cast<Common*>(MemoryContextAllocZero(TopTransactionContext, sizeof(Common)));
+    c->subid = GetCurrentSubTransactionId();
+    c->statement_time = DatumGetTimestampTz(v[ch[1]]);
+    c->fxid = DatumGetUInt64(v[ch[2]]);
+    c->moved = true;
+    c->backend_pid = DatumGetInt32(v[ch[3]]);
+    c->session_user_name = top_strdup(NameStr(*DatumGetName(v[ch[4]])));
+    c->current_user_name = top_strdup(NameStr(*DatumGetName(v[ch[5]])));
+    c->application_name = top_text(v, n, ch[6]);
+    c->client_addr =
+        n[ch[7]] ? nullptr : top_strdup(DatumGetCString(DirectFunctionCall1(inet_out, v[ch[7]])));
+    c->command_tag = top_text(v, n, ch[9]);
+    c->statement = top_text(v, n, ch[17]);
+    c->statement_exact = DatumGetBool(v[ch[18]]);
+    c->migration_version = top_text(v, n, ch[19]);
+    c->migration_script = top_text(v, n, ch[20]);
+    memset(r, 0, sizeof(Row));
+    r->common = c;
+    r->event = top_text(v, n, ch[8]);
+    r->command_tag = c->command_tag;
+    r->object_type = top_text(v, n, ch[10]);
+    r->schema_name = top_text(v, n, ch[11]);
+    r->object_identity = top_text(v, n, ch[12]);
+    r->has_address = !n[ch[13]] && !n[ch[14]] && !n[ch[15]];
+    if (r->has_address) {
+        r->classid = DatumGetObjectId(v[ch[13]]);
+        r->objid = DatumGetObjectId(v[ch[14]]);
+        r->objsubid = DatumGetInt32(v[ch[15]]);
+    }
+    r->in_extension = DatumGetBool(v[ch[16]]);
+    if (!n[ch[21]]) {
+        Jsonb* jb = DatumGetJsonbP(v[ch[21]]);
+        r->detail = top_strdup(JsonbToCString(nullptr, &jb->root, VARSIZE(jb)));
+    }
+}
+
+// Leaf: why row `id` is not the restore's own, or nullptr when it is. The restore's rows
+// start with this database's CREATE EXTENSION (the extension script's rows, recorded in the
+// transaction that created the extension) and were all recorded by the session running the
+// load (plain format, pg_restore without -j), or, when the load runs in a pg_restore session,
+// by pg_restore sessions (a parallel restore).
+const char* not_own_leaf(const Layout* l, const Datum* v, const bool* n, bool first,
+                         TransactionId ext_xmin) {
+    const int* ch = l->chain;
+    int64 id = DatumGetInt64(v[ch[0]]);
+    if (first) {
+        FullTransactionId fxid = FullTransactionIdFromU64(DatumGetUInt64(v[ch[2]]));
+        if (!DatumGetBool(v[ch[16]]) || !TransactionIdIsNormal(ext_xmin) ||
+            XidFromFullTransactionId(fxid) != ext_xmin)
+            return psprintf(
+                "its oldest row (id %lld) was not recorded by the CREATE EXTENSION "
+                "of this database",
+                static_cast<long long>(id));
+    }
+    int32 pid = DatumGetInt32(v[ch[3]]);
+    TimestampTz at = DatumGetTimestampTz(v[ch[1]]);
+    if (pid == MyProcPid && at >= MyStartTimestamp) return nullptr;
+    const char* app = n[ch[6]] ? nullptr : TextDatumGetCString(v[ch[6]]);
+    bool restore_session = application_name && strcmp(application_name, kRestoreApplication) == 0;
+    if (restore_session && app && strcmp(app, kRestoreApplication) == 0) return nullptr;
+    return psprintf(
+        "row %lld was recorded by another session (application \"%s\") than this "
+        "restore's",
+        static_cast<long long>(id), app ? app : "");
+}
+
+// Leaf: under the chain lock (held to the end of the transaction, so no other commit adds
+// rows meanwhile), reads the rows already in the table, newest snapshot, in id order. When
+// they are all the restore's own, deletes them (no trigger fires: the append-only guard is a
+// trigger) and hands them to the pre-commit writer, which writes them again after the loaded
+// chain, with new ids and hashes. Otherwise deletes nothing and says why.
+void examine_leaf(Relation rel, Examined* e) {
+    e->moved = 0;
+    e->why = nullptr;
+    lock_chain();
+    TupleDesc desc = RelationGetDescr(rel);
+    Layout l;
+    layout_leaf(desc, &l);
+    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    if (!OidIsValid(pk))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("migrate.ddl_audit has no primary key")));
+    TransactionId ext_xmin = extension_xmin_leaf();
+    Datum* v = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+    bool* n = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+    int cap = 64;
+    Row* moved = static_cast<Row*>(palloc(sizeof(Row) * cap));
+    ItemPointerData* tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * cap));
+
+    Relation index = index_open(pk, AccessShareLock);
+    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+    SysScanDesc scan = systable_beginscan_ordered(rel, index, snap, 0, nullptr);
+    HeapTuple tup;
+    while (e->why == nullptr &&
+           (tup = systable_getnext_ordered(scan, ForwardScanDirection)) != nullptr) {
+        CHECK_FOR_INTERRUPTS();
+        heap_deform_tuple(tup, desc, v, n);
+        e->why = not_own_leaf(&l, v, n, e->moved == 0, ext_xmin);
+        if (e->why != nullptr) break;
+        if (e->moved == cap) {
+            cap *= 2;
+            moved = static_cast<Row*>(repalloc_huge(moved, sizeof(Row) * cap));
+            tids =
+                static_cast<ItemPointerData*>(repalloc_huge(tids, sizeof(ItemPointerData) * cap));
+        }
+        row_from_tuple(&l, v, n, &moved[e->moved]);
+        tids[e->moved] = tup->t_self;
+        e->moved++;
+    }
+    systable_endscan_ordered(scan);
+    index_close(index, AccessShareLock);
+    if (e->why == nullptr) {
+        for (int i = 0; i < e->moved; i++) simple_table_tuple_delete(rel, &tids[i], snap);
+        prepend_rows(moved, e->moved);
+    }
+    UnregisterSnapshot(snap);
+}
+
+}  // namespace
+
 // Rows reach migrate.ddl_audit through the audit itself, which does not fire triggers. A
-// direct INSERT or COPY (a privileged role: a restore) is let through only into an empty
-// table, so that a restore cannot merge a dumped chain with rows already recorded.
+// direct INSERT or COPY (a privileged role: a restore) loads a dumped chain: accepted into an
+// empty table, or into one that holds only the restore's own rows (examine_leaf), which then
+// follow the loaded chain. A database with an audit of its own refuses: the two chains would
+// be merged.
 Datum load_check(Call& c) {
     auto* trigdata = reinterpret_cast<TriggerData*>(c.fcinfo->context);
     if (trigdata == nullptr || !CALLED_AS_TRIGGER(c.fcinfo))
         throw Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                     "migrate.audit_load_check() must be called as a trigger");
     Relation rel = trigdata->tg_relation;
-    bool any = guard([&] {
-        TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
-        TupleTableSlot* slot = table_slot_create(rel, nullptr);
-        bool found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
-        ExecDropSingleTupleTableSlot(slot);
-        table_endscan(scan);
-        return found;
-    });
-    if (any)
+    Examined e;
+    guard([&] { examine_leaf(rel, &e); });
+    if (e.why != nullptr)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "rows can be loaded into migrate.ddl_audit only while it is empty",
-                    "The audit adds its rows itself; a direct INSERT or COPY is a restore, and "
-                    "the table already holds rows recorded in this database.",
-                    "Restore into a new database with auditing switched off for the restore's "
-                    "sessions: PGOPTIONS='-c migrations_schema.audit=off' pg_restore ...");
+                    "a dumped audit can be loaded into migrate.ddl_audit only in a new database",
+                    std::string("This database has an audit of its own, which the dumped chain "
+                                "would be merged with: ") +
+                        e.why + ".",
+                    "Restore into a new database (createdb, then pg_restore -d or psql -d "
+                    "into it): the restore's own DDL is then recorded after the restored "
+                    "chain.");
     return PointerGetDatum(nullptr);
 }
 

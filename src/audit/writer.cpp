@@ -28,6 +28,9 @@ Datum client_addr_datum(bool* isnull) {
 void flush_leaf() {
     Oid relid = audit_table();
     if (!OidIsValid(relid)) return;  // the audit table is gone with this transaction
+    // Earlier commands of this transaction (a load that moved rows, load.cpp) become visible
+    // to the head lookup.
+    CommandCounterIncrement();
     Relation rel = table_open(relid, RowExclusiveLock);
     lock_chain();
     TupleDesc desc = RelationGetDescr(rel);
@@ -82,11 +85,16 @@ void flush_leaf() {
         set(ch[0], Int64GetDatum(++id));
         set(ch[1], TimestampTzGetDatum(c.statement_time));
         set(ch[2], UInt64GetDatum(c.fxid));
-        set(ch[3], Int32GetDatum(MyProcPid));
+        set(ch[3], Int32GetDatum(c.moved ? c.backend_pid : MyProcPid));
         set(ch[4], DirectFunctionCall1(namein, CStringGetDatum(c.session_user_name)));
         set(ch[5], DirectFunctionCall1(namein, CStringGetDatum(c.current_user_name)));
         set_text(ch[6], c.application_name);
-        if (!addr_null) set(ch[7], addr);
+        if (c.moved) {
+            if (c.client_addr)
+                set(ch[7], DirectFunctionCall1(inet_in, CStringGetDatum(c.client_addr)));
+        } else if (!addr_null) {
+            set(ch[7], addr);
+        }
         set_text(ch[8], r.event);
         set_text(ch[9], r.command_tag);
         set_text(ch[10], r.object_type);
@@ -167,8 +175,8 @@ void init() noexcept {
     if (done) return;
     DefineCustomBoolVariable(
         "migrations_schema.audit", "Records every DDL change in migrate.ddl_audit.",
-        "Superusers only. Switch it off only for the sessions of a restore, which load the "
-        "dumped audit: PGOPTIONS='-c migrations_schema.audit=off' pg_restore ...",
+        "Superusers only. Off: the session's DDL is not recorded, e.g. the sessions of a "
+        "restore that loads the dumped audit alone.",
         &enabled, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     install_hook();
     RegisterXactCallback(audit_xact_callback, nullptr);

@@ -194,8 +194,9 @@ ALTER TABLE migrate.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_append_only;
 COMMIT;
 SELECT valid, broken_id - :victim AS broken_offset, pg_temp.masked(problem, :victim) AS problem
   FROM migrate.verify_audit();
--- rows are loaded directly only into an empty table (a restore): putting it back needs the
--- load check switched off too (recorded as well)
+-- rows are loaded directly only by a restore into a new database: this audit holds rows of
+-- other sessions (the oldest made by the upgrade test's CREATE EXTENSION), so putting the row
+-- back needs the load check switched off too (recorded as well)
 INSERT INTO migrate.ddl_audit SELECT * FROM saved;
 \echo :LAST_ERROR_SQLSTATE
 BEGIN;

@@ -161,10 +161,14 @@ SELECT count(*) FILTER (WHERE NOT ok) AS unhealthy FROM migrate.audit_health();
 RESET ROLE;
 
 -- 1d. The owner of the tables (the superuser who created the extension): history and audit
---     rows can be neither changed nor deleted (42501), the audit takes no direct INSERT once
---     it has rows (55000), also under session_replication_role = replica. migrate.migrations
---     is the owner's own table (README: "ordinary roles cannot write them"): the owner can
---     write it, and append to the history (append-only, not insert-proof).
+--     rows can be neither changed nor deleted (42501), also under session_replication_role =
+--     replica. A direct INSERT into the audit is a restore loading a dumped chain: refused
+--     (55000) once the audit holds rows of another session (audit_trust.sql,
+--     t/001_dump_restore.pl); this session created the extension and made every row there,
+--     as a plain-format restore does, so 42 is a load (of no rows here: nothing changes).
+--     migrate.migrations is the owner's own table (README: "ordinary roles cannot write
+--     them"): the owner can write it, and append to the history (append-only, not
+--     insert-proof).
 SELECT pg_get_userbyid(relowner) = current_user AS i_own_it, relname FROM pg_class
  WHERE relnamespace = 'migrate'::regnamespace AND relkind = 'r' ORDER BY relname;
 SELECT n, what, sec_try(session_user, stmt) AS result FROM public.sec_cases

@@ -1,14 +1,18 @@
 # Dump and restore of a database that uses migrations_schema.
 #
-# A database with applied, rolled back and pending migrations is dumped (custom format restored
-# with pg_restore, and plain format piped into psql). The restored database must hold the same
-# migration state and history, the user objects the migrations created, a history id sequence
-# that continues after the old ids, and a working append-only guard; applying the pending
-# migrations and rolling back (through a stored down script with a $$-quoted function body) must
-# work there. The DDL audit is restored identical (rows, hashes), its chain verifies, its event
-# triggers fire again and new rows continue the chain. The restore runs with
-# migrations_schema.audit=off (PGOPTIONS), as the README says; without it the restore's own DDL
-# would be audited first and loading the dumped audit is refused with a clear error.
+# A database with applied, rolled back and pending migrations is dumped and restored into new
+# databases the plain way, without options: custom format with pg_restore (also with
+# --single-transaction), directory format with pg_restore -j 2, and plain format piped into
+# psql. The restored database must hold the same migration state and history, the user objects
+# the migrations created, a history id sequence that continues after the old ids, and a
+# working append-only guard; applying the pending migrations and rolling back (through a stored
+# down script with a $$-quoted function body) must work there. The DDL audit comes back
+# identical (rows, hashes), its chain verifies, and what the restore itself did (the extension
+# script, the restore's CREATE TABLE ... ) is recorded after the restored chain; the event
+# triggers fire again and new rows continue the chain. The restore with
+# migrations_schema.audit=off (the older way) still restores the audit alone. A restore into
+# a database that has an audit of its own is refused (55000, with detail and hint) and changes
+# nothing there; ordinary roles cannot load, change or delete audit or history rows.
 #
 # Run as a non-root OS user (initdb refuses root), with PostgreSQL::Test from PGXS on PERL5LIB,
 # the PostgreSQL 15 bin directory first on PATH, and PG_REGRESS and TESTDIR set (see
@@ -133,10 +137,11 @@ is($src_max_id, '4', 'source history has 4 rows (3 applies, 1 rollback)');
 
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 
-# Checks a database restored from $src. Runs apply and rollback in it, so it is changed after.
+# Checks a database restored from $src; $own: whether the restore's own DDL was audited (not
+# with migrations_schema.audit=off). Runs apply and rollback in it, so it is changed after.
 sub check_restored
 {
-	my ($db, $how) = @_;
+	my ($db, $how, $own) = @_;
 
 	is($node->safe_psql($db, $status_sql),
 		$src_status, "$how: migrate.status() identical");
@@ -144,10 +149,44 @@ sub check_restored
 		$src_history, "$how: migrate.history identical");
 	is($node->safe_psql($db, $migrations_sql),
 		$src_migrations, "$how: migrate.migrations identical");
-	is($node->safe_psql($db, $audit_sql),
-		$src_audit, "$how: migrate.ddl_audit identical (no row for the restore's own DDL)");
-	is($node->safe_psql($db, 'SELECT valid FROM migrate.verify_audit()'),
-		't', "$how: audit chain verifies");
+	is( $node->safe_psql(
+			$db, "SELECT * FROM migrate.ddl_audit WHERE id <= $src_audit_max ORDER BY id"),
+		$src_audit,
+		"$how: the dumped audit is restored identical (rows, hashes)");
+	my $restored_max = $node->safe_psql($db, 'SELECT max(id) FROM migrate.ddl_audit');
+	is( $node->safe_psql($db, 'SELECT valid, rows_checked, first_id FROM migrate.verify_audit()'),
+		"t|$restored_max|1",
+		"$how: the whole audit chain verifies");
+	if ($own)
+	{
+		# The restore's own rows follow the restored chain: first the extension script's rows
+		# of this database's CREATE EXTENSION, then the restore's DDL, none of a migration.
+		is( $node->safe_psql(
+				$db,
+				"SELECT a.in_extension, a.txid::text::xid = e.xmin "
+				  . "FROM migrate.ddl_audit AS a, pg_catalog.pg_extension AS e "
+				  . "WHERE a.id = $src_audit_max + 1 AND e.extname = 'migrations_schema'"),
+			't|t',
+			"$how: the restore's CREATE EXTENSION comes right after the restored chain");
+		is( $node->safe_psql(
+				$db,
+				"SELECT string_agg(DISTINCT object_identity, ',' ORDER BY object_identity) "
+				  . "FROM migrate.ddl_audit WHERE id > $src_audit_max AND event = 'create' "
+				  . "AND NOT in_extension"),
+			'public.accounts,public.order_total(bigint),public.orders,public.orders_id_seq',
+			"$how: the restore's CREATE statements are recorded after the restored chain");
+		is( $node->safe_psql(
+				$db,
+				"SELECT count(*) FROM migrate.ddl_audit WHERE id > $src_audit_max "
+				  . "AND (migration_version IS NOT NULL OR event = 'purge')"),
+			'0',
+			"$how: no restore row claims a migration");
+	}
+	else
+	{
+		is($restored_max, $src_audit_max,
+			"$how: no row for the restore's own DDL (audit off)");
+	}
 	is($node->safe_psql($db, 'SELECT bool_and(ok) FROM migrate.audit_health()'),
 		't', "$how: audit health ok (event triggers and guards enabled always)");
 
@@ -197,6 +236,19 @@ sub check_restored
 			"$how: append-only error for: $stmt");
 	}
 
+	# A second restore into this database (it has an audit of its own now) is refused, and
+	# the audit stays as it is.
+	my $before = $node->safe_psql($db, $audit_sql);
+	my ($ret, $out, $err) = $node->psql($db,
+		'INSERT INTO migrate.ddl_audit SELECT * FROM migrate.ddl_audit WHERE false',
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	isnt($ret, 0, "$how: loading rows again is refused");
+	like($err, qr/ERROR:  55000: a dumped audit can be loaded into migrate\.ddl_audit only in a new database/,
+		"$how: refused with 55000");
+	like($err, qr/its oldest row \(id 1\) was not recorded by the CREATE EXTENSION of this database/,
+		"$how: the detail names the restored chain");
+	is($node->safe_psql($db, $audit_sql), $before, "$how: the refused load changed nothing");
+
 	# Apply the pending migrations (the rolled back 003 and the registered 004).
 	is( $node->safe_psql($db, 'SELECT version, name FROM migrate.apply()'),
 		"003|email\n004|audit",
@@ -233,8 +285,8 @@ sub check_restored
 	# The event triggers fire again: the new DDL continues the restored chain.
 	is( $node->safe_psql(
 			$db,
-			"SELECT min(id) = $src_audit_max + 1, bool_and(migration_version IS NOT NULL) "
-			  . "FROM migrate.ddl_audit WHERE id > $src_audit_max"),
+			"SELECT min(id) = $restored_max + 1, bool_and(migration_version IS NOT NULL) "
+			  . "FROM migrate.ddl_audit WHERE id > $restored_max"),
 		't|t',
 		"$how: the migrations' DDL after the restore is audited, continuing the chain");
 	is($node->safe_psql($db, 'SELECT valid FROM migrate.verify_audit()'),
@@ -247,50 +299,65 @@ sub check_restored
 	return;
 }
 
-# Custom format: pg_dump -Fc, pg_restore into a new database.
+# Runs a command list (IPC::Run::run arguments); returns (ok, stderr).
+sub run_cmd
+{
+	my (@cmd) = @_;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(@cmd, '>', \$out, '2>', \$err);
+	return ($ok, $err);
+}
+
+# Custom format: pg_dump -Fc, pg_restore into a new database, no options.
 my $dump_file = "$tempdir/source.dump";
-my ($out, $err) = ('', '');
-ok( IPC::Run::run(
-		[ 'pg_dump', '-Fc', '-f', $dump_file, '-d', $node->connstr($src) ],
-		'>', \$out, '2>', \$err),
-	'pg_dump -Fc succeeds');
+my ($ok, $err) =
+  run_cmd([ 'pg_dump', '-Fc', '-f', $dump_file, '-d', $node->connstr($src) ]);
+ok($ok, 'pg_dump -Fc succeeds');
 is($err, '', 'pg_dump -Fc prints nothing on stderr');
 
-# Restoring with auditing on: the restore's own DDL is audited first, and loading the dumped
-# audit into the non-empty table is refused with an explanation.
-$node->safe_psql('postgres', 'CREATE DATABASE ms_restored_audited');
-($out, $err) = ('', '');
-ok( !IPC::Run::run(
-		[
-			'pg_restore', '--exit-on-error', '-d',
-			$node->connstr('ms_restored_audited'), $dump_file
-		],
-		'>', \$out, '2>', \$err),
-	'pg_restore with auditing on fails');
-like($err, qr/rows can be loaded into migrate\.ddl_audit only while it is empty/,
-	'pg_restore with auditing on: the error explains why');
-like($err, qr/migrations_schema\.audit=off/, 'pg_restore with auditing on: the hint says how');
-
-# The restores below run with auditing off for their sessions.
-$ENV{PGOPTIONS} = '-c migrations_schema.audit=off';
 $node->safe_psql('postgres', 'CREATE DATABASE ms_restored');
-($out, $err) = ('', '');
-ok( IPC::Run::run(
+($ok, $err) = run_cmd(
+	[ 'pg_restore', '--exit-on-error', '-d', $node->connstr('ms_restored'), $dump_file ]);
+ok($ok, 'pg_restore (custom format) succeeds');
+is($err, '', 'pg_restore (custom format) prints nothing on stderr');
+check_restored('ms_restored', 'pg_restore', 1);
+
+# The same in one transaction: the restore's rows are written at its commit, after the chain.
+$node->safe_psql('postgres', 'CREATE DATABASE ms_restored_single');
+($ok, $err) = run_cmd(
+	[
+		'pg_restore', '--exit-on-error', '--single-transaction', '-d',
+		$node->connstr('ms_restored_single'), $dump_file
+	]);
+ok($ok, 'pg_restore --single-transaction succeeds');
+is($err, '', 'pg_restore --single-transaction prints nothing on stderr');
+check_restored('ms_restored_single', 'pg_restore --single-transaction', 1);
+
+# Directory format restored by two parallel jobs: the extension is created in one session,
+# the audit loaded in another; their application name is pg_restore's own, as when PGAPPNAME
+# is not set (the test framework sets it).
+my $dump_dir = "$tempdir/source.dir";
+($ok, $err) =
+  run_cmd([ 'pg_dump', '-Fd', '-f', $dump_dir, '-d', $node->connstr($src) ]);
+ok($ok, 'pg_dump -Fd succeeds');
+$node->safe_psql('postgres', 'CREATE DATABASE ms_restored_dir');
+{
+	delete local $ENV{PGAPPNAME};
+	($ok, $err) = run_cmd(
 		[
-			'pg_restore', '--exit-on-error', '-d',
-			$node->connstr('ms_restored'), $dump_file
-		],
-		'>', \$out, '2>', \$err),
-	'pg_restore succeeds');
-is($err, '', 'pg_restore prints nothing on stderr');
-delete $ENV{PGOPTIONS};
-check_restored('ms_restored', 'pg_restore');
+			'pg_restore', '--exit-on-error', '-j', '2', '-d',
+			$node->connstr('ms_restored_dir'), $dump_dir
+		]);
+}
+ok($ok, 'pg_restore -j 2 (directory format) succeeds');
+is($err, '', 'pg_restore -j 2 prints nothing on stderr');
+check_restored('ms_restored_dir', 'pg_restore -j 2', 1);
 
 # Plain format: pg_dump | psql into a new database.
 $node->safe_psql('postgres', 'CREATE DATABASE ms_restored_plain');
-$ENV{PGOPTIONS} = '-c migrations_schema.audit=off';
 my $dump_err = '';
-($out, $err) = ('', '');
+my $out = '';
+$err = '';
 ok( IPC::Run::run(
 		[ 'pg_dump', '-d', $node->connstr($src) ],
 		'2>', \$dump_err,
@@ -303,8 +370,60 @@ ok( IPC::Run::run(
 	'pg_dump | psql succeeds');
 is($dump_err, '', 'pg_dump (plain) prints nothing on stderr');
 is($err, '', 'psql restore prints nothing on stderr');
+check_restored('ms_restored_plain', 'plain dump', 1);
+
+# The older way: auditing off for the restore's sessions restores the dumped audit alone.
+$ENV{PGOPTIONS} = '-c migrations_schema.audit=off';
+$node->safe_psql('postgres', 'CREATE DATABASE ms_restored_off');
+($ok, $err) = run_cmd(
+	[ 'pg_restore', '--exit-on-error', '-d', $node->connstr('ms_restored_off'), $dump_file ]);
 delete $ENV{PGOPTIONS};
-check_restored('ms_restored_plain', 'plain dump');
+ok($ok, 'pg_restore with migrations_schema.audit=off succeeds');
+is($err, '', 'pg_restore with migrations_schema.audit=off prints nothing on stderr');
+check_restored('ms_restored_off', 'audit off', 0);
+
+# A database with an audit of its own (the extension created in one session, a table in
+# another): the restore is refused when it loads the audit, with an explanation, and the
+# database's own audit is left as it was.
+$node->safe_psql('postgres', 'CREATE DATABASE ms_in_use');
+$node->safe_psql('ms_in_use', 'CREATE EXTENSION migrations_schema');
+$node->safe_psql('ms_in_use', 'CREATE TABLE public.mine (x int)');
+my $own_max = $node->safe_psql('ms_in_use', 'SELECT max(id) FROM migrate.ddl_audit');
+my $own_audit = $node->safe_psql('ms_in_use', $audit_sql);
+($ok, $err) = run_cmd(
+	[ 'pg_restore', '-d', $node->connstr('ms_in_use'), $dump_file ]);
+ok(!$ok, 'pg_restore into a database with its own audit fails');
+like($err,
+	qr/COPY failed for table "ddl_audit": ERROR:  a dumped audit can be loaded into migrate\.ddl_audit only in a new database/,
+	'refused: the error says why');
+like($err,
+	qr/DETAIL:  This database has an audit of its own, which the dumped chain would be merged with: row 1 was recorded by another session \(application "[^"]+"\) than this restore's\./,
+	'refused: the detail names the row');
+like($err, qr/HINT:  Restore into a new database/, 'refused: the hint says how');
+# (pg_restore goes on after the error: the tables it creates are audited as usual, after.)
+is( $node->safe_psql(
+		'ms_in_use', "SELECT * FROM migrate.ddl_audit WHERE id <= $own_max ORDER BY id"),
+	$own_audit,
+	'refused: the database\'s own audit rows are unchanged');
+is($node->safe_psql('ms_in_use', 'SELECT valid FROM migrate.verify_audit()'),
+	't', 'refused: the database\'s own chain still verifies');
+
+# Ordinary roles cannot load, change or delete rows of a restored audit or history.
+$node->safe_psql('ms_restored', 'CREATE ROLE ms_plain LOGIN');
+$node->safe_psql('ms_restored', 'GRANT USAGE ON SCHEMA migrate TO ms_plain');
+foreach my $stmt (
+	'INSERT INTO migrate.ddl_audit SELECT * FROM migrate.ddl_audit WHERE false',
+	'COPY migrate.ddl_audit FROM STDIN',
+	"UPDATE migrate.ddl_audit SET statement = 'forged'",
+	'DELETE FROM migrate.ddl_audit',
+	"INSERT INTO migrate.history (version, action) VALUES ('x', 'apply')",
+	'DELETE FROM migrate.history')
+{
+	my ($ret, $o, $e) =
+	  $node->psql('ms_restored', "SET ROLE ms_plain; $stmt");
+	isnt($ret, 0, "ordinary role refused: $stmt");
+	like($e, qr/permission denied|must be superuser/, "ordinary role: permission error for: $stmt");
+}
 
 # The source was not changed by any of this.
 is($node->safe_psql($src, $history_sql),
