@@ -1,7 +1,7 @@
 // The one place where PostgreSQL headers are included (postgres.h first, inside extern "C").
 // Every other file of the extension includes this header (usually through boundary.hpp)
-// instead of any PostgreSQL header. Differences between the major versions supported (15 to 18)
-// are behind PG_VERSION_NUM in src/pg/compat.hpp, included last.
+// instead of any PostgreSQL header. Differences between the major versions it builds against (15
+// to 18) are behind PG_VERSION_NUM in src/pg/compat.hpp, included last.
 #pragma once
 
 #ifdef MS_PURE_CPP
