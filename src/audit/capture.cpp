@@ -197,7 +197,7 @@ Oid owning_relation(Oid classid, Oid objid) {
     Oid relid = InvalidOid;
     if (HeapTupleIsValid(tup)) {
         bool isnull;
-        Datum d = heap_getattr(tup, relcol, RelationGetDescr(catalog), &isnull);
+        Datum d = ms_heap_getattr(tup, relcol, RelationGetDescr(catalog), &isnull);
         if (!isnull) relid = DatumGetObjectId(d);
     }
     table_close(catalog, AccessShareLock);
@@ -358,7 +358,7 @@ void sql_drop_leaf(EventTriggerData* trig) {
         const bool* n = slot->tts_isnull;
         if (DatumGetObjectId(v[0]) == RelationRelationId && !n[9]) {
             char key[kIdentityKeySize];
-            strlcpy(key, TextDatumGetCString(v[9]), sizeof key);
+            snprintf(key, sizeof key, "%s", TextDatumGetCString(v[9]));
             (void)hash_search(dropped_relations, key, HASH_ENTER, nullptr);
         }
         if (DatumGetObjectId(v[0]) == ExtensionRelationId && DatumGetBool(v[3]))

@@ -184,7 +184,7 @@ void lock_chain() {
 // earlier writer has committed). *found is false for an empty table.
 void read_head(Relation rel, const Layout* l, int64* id, uint8* hash, bool* found) {
     *found = false;
-    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    Oid pk = ms_primary_key_index(rel);
     if (!OidIsValid(pk))
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("migrate.ddl_audit has no primary key")));
@@ -195,8 +195,8 @@ void read_head(Relation rel, const Layout* l, int64* id, uint8* hash, bool* foun
     if (HeapTupleIsValid(tup)) {
         bool isnull;
         TupleDesc desc = RelationGetDescr(rel);
-        *id = DatumGetInt64(heap_getattr(tup, l->chain[0] + 1, desc, &isnull));
-        Datum h = heap_getattr(tup, l->hash + 1, desc, &isnull);
+        *id = DatumGetInt64(ms_heap_getattr(tup, l->chain[0] + 1, desc, &isnull));
+        Datum h = ms_heap_getattr(tup, l->hash + 1, desc, &isnull);
         if (isnull)
             ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                             errmsg("the newest audit row (id %lld) has no hash",

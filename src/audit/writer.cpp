@@ -48,7 +48,7 @@ void flush_leaf() {
     rte->relid = relid;
     rte->relkind = rel->rd_rel->relkind;
     rte->rellockmode = RowExclusiveLock;
-    ExecInitRangeTable(estate, list_make1(rte));
+    ms_exec_init_range_table(estate, list_make1(rte));
     ResultRelInfo* rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 1, nullptr, 0);
     ExecOpenIndices(rri, false);
@@ -121,8 +121,7 @@ void flush_leaf() {
         ExecStoreVirtualTuple(slot);
         if (rel->rd_att->constr) ExecConstraints(rri, slot, estate);
         table_tuple_insert(rel, slot, estate->es_output_cid, 0, nullptr);
-        if (rri->ri_NumIndices > 0)
-            ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+        if (rri->ri_NumIndices > 0) (void)ms_exec_insert_index_tuples(rri, slot, estate);
         MemoryContextSwitchTo(outer);
         ResetPerTupleExprContext(estate);
     }

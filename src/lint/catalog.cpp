@@ -175,7 +175,7 @@ bool not_null_proven_leaf(Oid relid, AttrNumber attnum) {
         Form_pg_constraint con = (Form_pg_constraint)GETSTRUCT(tup);
         if (con->contype != CONSTRAINT_CHECK || !con->convalidated) continue;
         bool isnull;
-        Datum bin = heap_getattr(tup, Anum_pg_constraint_conbin, RelationGetDescr(rel), &isnull);
+        Datum bin = ms_heap_getattr(tup, Anum_pg_constraint_conbin, RelationGetDescr(rel), &isnull);
         if (isnull) continue;
         Node* expr = static_cast<Node*>(stringToNode(TextDatumGetCString(bin)));
         if (IsA(expr, NullTest)) {
@@ -268,7 +268,7 @@ double modified_rows(List* queries, const char* sql) {
         if (!q->canSetTag || (q->commandType != CMD_UPDATE && q->commandType != CMD_DELETE))
             continue;
         PlannedStmt* ps = pg_plan_query(q, sql, 0, nullptr);
-        if (!ExecCheckRTPerms(ps->rtable, false)) return -1;
+        if (!ms_exec_check_permissions(ps)) return -1;
         Plan* top = ps->planTree;
         if (top == nullptr || !IsA(top, ModifyTable) || outerPlan(top) == nullptr) return -1;
         return outerPlan(top)->plan_rows;

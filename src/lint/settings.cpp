@@ -55,8 +55,8 @@ bool check_opt_in(char** newval, void** extra, GucSource) noexcept {
             names);
         return false;
     }
-    // PostgreSQL keeps `extra` with the value and frees it with free().
-    auto* set = static_cast<OptInSet*>(malloc(sizeof(OptInSet)));
+    // PostgreSQL keeps `extra` with the value and frees it itself.
+    auto* set = static_cast<OptInSet*>(ms_guc_extra_alloc(sizeof(OptInSet)));
     if (set == nullptr) {
         GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
         GUC_check_errmsg("out of memory");

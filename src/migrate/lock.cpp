@@ -40,7 +40,8 @@ char* installed_version_leaf() {
     char* version = nullptr;
     if (HeapTupleIsValid(tup)) {
         bool isnull = true;
-        Datum d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+        Datum d =
+            ms_heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
         if (!isnull) version = TextDatumGetCString(d);
     }
     systable_endscan(scan);

@@ -1,7 +1,7 @@
 // The one place where PostgreSQL headers are included (postgres.h first, inside extern "C").
 // Every other file of the extension includes this header (usually through boundary.hpp)
-// instead of any PostgreSQL header. PostgreSQL 15 only for now: differences between major
-// versions are to go behind PG_VERSION_NUM in a src/pg/compat.hpp of their own.
+// instead of any PostgreSQL header. Differences between the major versions it builds against (15
+// to 18) are behind PG_VERSION_NUM in src/pg/compat.hpp, included last.
 #pragma once
 
 #ifdef MS_PURE_CPP
@@ -31,7 +31,9 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
-#include "parser/gramparse.h"  // the grammar's token numbers (gram.h)
+#if PG_VERSION_NUM < 160000
+#include "parser/gramparse.h"  // gram.h (not installed since 16): compat.hpp checks its numbers
+#endif
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/cmdtag.h"
@@ -81,6 +83,7 @@ extern "C" {
 #include "catalog/pg_inherits.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
@@ -101,3 +104,5 @@ extern "C" {
 #include "utils/portal.h"
 #include "utils/ps_status.h"
 }
+
+#include "pg/compat.hpp"

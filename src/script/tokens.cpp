@@ -9,6 +9,8 @@ namespace ms::script {
 
 namespace {
 
+namespace tok = pg::token;
+
 // ---- PostgreSQL leaf call: C-style, trivial locals only, always called through guard() ----
 
 // Appends to `out` one entry per token of `text` (NUL-terminated): a kind letter, the token's
@@ -33,69 +35,69 @@ void lex_tokens(const char* text, StringInfo out) {
         const char* value = nullptr;
         char number[32];
         switch (token) {
-            case IDENT:
+            case tok::ident:
                 kind = 'i';
                 value = yylval.str;
                 break;
-            case UIDENT:
+            case tok::uident:
                 kind = 'I';
                 value = yylval.str;
                 break;
-            case FCONST:
+            case tok::fconst:
                 kind = 'f';
                 value = yylval.str;
                 break;
-            case SCONST:
+            case tok::sconst:
                 kind = 's';
                 value = yylval.str;
                 break;
-            case USCONST:
+            case tok::usconst:
                 kind = 'S';
                 value = yylval.str;
                 break;
-            case BCONST:
+            case tok::bconst:
                 kind = 'b';
                 value = yylval.str;
                 break;
-            case XCONST:
+            case tok::xconst:
                 kind = 'x';
                 value = yylval.str;
                 break;
-            case Op:
+            case tok::op:
                 kind = 'o';
                 value = yylval.str;
                 break;
-            case ICONST:
-            case PARAM:
-                kind = token == ICONST ? 'n' : 'p';
+            case tok::iconst:
+            case tok::param:
+                kind = token == tok::iconst ? 'n' : 'p';
                 snprintf(number, sizeof number, "%d", yylval.ival);
                 value = number;
                 break;
-            case TYPECAST:
+            case tok::typecast:
                 kind = 'o';
                 value = "::";
                 break;
-            case DOT_DOT:
+            case tok::dot_dot:
                 kind = 'o';
                 value = "..";
                 break;
-            case COLON_EQUALS:
+            case tok::colon_equals:
                 kind = 'o';
                 value = ":=";
                 break;
-            case EQUALS_GREATER:
+            case tok::equals_greater:
                 kind = 'o';
                 value = "=>";
                 break;
-            case LESS_EQUALS:
+            case tok::less_equals:
                 kind = 'o';
                 value = "<=";
                 break;
-            case GREATER_EQUALS:
+            case tok::greater_equals:
                 kind = 'o';
                 value = ">=";
                 break;
-            case NOT_EQUALS:
+            case tok::not_equals:
                 kind = 'o';
                 value = "<>";
                 break;
@@ -136,7 +138,7 @@ int concurrently_leaf(const char* text) {
     for (;;) {
         int token = core_yylex(&yylval, &yylloc, scanner);
         if (token == 0) break;
-        if (token == CONCURRENTLY) {
+        if (tok::is_keyword(token) && strcmp(yylval.keyword, "concurrently") == 0) {
             at = yylloc;
             break;
         }

@@ -43,7 +43,7 @@ void run_toplevel_leaf(const char* sql) {
     DestReceiver* dest = CreateDestReceiver(DestNone);
     QueryCompletion qc;
     InitializeQueryCompletion(&qc);
-    (void)PortalRun(portal, FETCH_ALL, true, true, dest, dest, &qc);
+    (void)ms_portal_run(portal, true, dest, &qc);
     dest->rDestroy(dest);
     PortalDrop(portal, false);
     // The transaction may not be the one the statement started in (CONCURRENTLY commits).

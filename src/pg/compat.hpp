@@ -1,0 +1,151 @@
+// Differences between the PostgreSQL major versions the extension builds against (15 to 18),
+// behind PG_VERSION_NUM, in one place. Included by pg.hpp after PostgreSQL's headers; code
+// elsewhere uses the names defined here instead of testing versions itself.
+#pragma once
+
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
+#error "migrations_schema builds against PostgreSQL 15 to 18"
+#endif
+
+namespace ms::pg::token {
+
+// The core lexer's own token numbers (core_yylex). Since PostgreSQL 16, the grammar's gram.h
+// is no longer installed; these tokens are declared first in gram.y, in this order, so that
+// their numbers do not depend on the set of keywords (PL/pgSQL's grammar relies on the same).
+// Every other token above 255 is a keyword: the lexer sets yylval.keyword to its spelling.
+enum : int {
+    ident = 258,
+    uident,
+    fconst,
+    sconst,
+    usconst,
+    bconst,
+    xconst,
+    op,
+    iconst,
+    param,
+    typecast,
+    dot_dot,
+    colon_equals,
+    equals_greater,
+    less_equals,
+    greater_equals,
+    not_equals,
+};
+
+// Whether token (a core_yylex() result) is a keyword.
+inline bool is_keyword(int token) {
+    return token > not_equals;
+}
+
+#if PG_VERSION_NUM < 160000
+static_assert(ident == IDENT && uident == UIDENT && fconst == FCONST && sconst == SCONST &&
+                  usconst == USCONST && bconst == BCONST && xconst == XCONST && op == Op &&
+                  iconst == ICONST && param == PARAM && typecast == TYPECAST &&
+                  dot_dot == DOT_DOT && colon_equals == COLON_EQUALS &&
+                  equals_greater == EQUALS_GREATER && less_equals == LESS_EQUALS &&
+                  greater_equals == GREATER_EQUALS && not_equals == NOT_EQUALS,
+              "the core lexer's token numbers");
+#endif
+
+}  // namespace ms::pg::token
+
+// ---- the executor (PostgreSQL 16 moved permission checks to RTEPermissionInfo and added
+//      onlySummarizing to ExecInsertIndexTuples; 18 added the unpruned relations to
+//      ExecInitRangeTable and took run_once out of PortalRun) ----
+
+#if PG_VERSION_NUM >= 160000
+// The RTEPermissionInfos of a range table's relations (nothing is checked against them: the
+// executor reads them to describe a row that violates a constraint).
+inline List* ms_permission_infos(List* range_table) {
+    List* infos = NIL;
+    ListCell* lc;
+    foreach (lc, range_table) {
+        RangeTblEntry* rte = lfirst_node(RangeTblEntry, lc);
+        if (rte->rtekind == RTE_RELATION) (void)addRTEPermissionInfo(&infos, rte);
+    }
+    return infos;
+}
+#endif
+
+// A range table of relations the extension writes itself, with no permission checks.
+inline void ms_exec_init_range_table(EState* estate, List* range_table) {
+#if PG_VERSION_NUM >= 180000
+    // every entry unpruned
+    ExecInitRangeTable(estate, range_table, ms_permission_infos(range_table),
+                       bms_add_range(nullptr, 1, list_length(range_table)));
+#elif PG_VERSION_NUM >= 160000
+    ExecInitRangeTable(estate, range_table, ms_permission_infos(range_table));
+#else
+    ExecInitRangeTable(estate, range_table);
+#endif
+}
+
+// The index entries of a new heap tuple (no ON CONFLICT, no update).
+inline List* ms_exec_insert_index_tuples(ResultRelInfo* rri, TupleTableSlot* slot, EState* estate) {
+#if PG_VERSION_NUM >= 160000
+    return ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL, false);
+#else
+    return ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+#endif
+}
+
+// Whether the current user may run a planned statement (no error raised).
+inline bool ms_exec_check_permissions(PlannedStmt* ps) {
+#if PG_VERSION_NUM >= 160000
+    return ExecCheckPermissions(ps->rtable, ps->permInfos, false);
+#else
+    return ExecCheckRTPerms(ps->rtable, false);
+#endif
+}
+
+// ---- tuples ----
+
+// heap_getattr() for a user column (attnum > 0), through heap_deform_tuple(), an exported
+// function, instead of heap_getattr()'s inline body: PostgreSQL 17.12's inline body calls
+// heap_datum_check(), which 17.10 and older servers do not export, so a module built with newer
+// headers would not load into them. Used on every version (one code path); the tuples it reads
+// (a catalog row, the audit's newest row) are small.
+inline Datum ms_heap_getattr(HeapTuple tuple, int attnum, TupleDesc desc, bool* isnull) {
+    Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
+    bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
+    heap_deform_tuple(tuple, desc, values, nulls);
+    Datum value = values[attnum - 1];
+    *isnull = nulls[attnum - 1];
+    pfree(values);
+    pfree(nulls);
+    return value;
+}
+
+// Runs a portal to completion (PortalRun's run_once, true, is implied since PostgreSQL 18).
+inline bool ms_portal_run(Portal portal, bool top_level, DestReceiver* dest, QueryCompletion* qc) {
+#if PG_VERSION_NUM >= 180000
+    return PortalRun(portal, FETCH_ALL, top_level, dest, dest, qc);
+#else
+    return PortalRun(portal, FETCH_ALL, top_level, true, dest, dest, qc);
+#endif
+}
+
+// ---- catalogs ----
+
+// The OID of a relation's primary key index, or InvalidOid (a deferrable one does not count:
+// PostgreSQL 18's parameter, the behaviour of earlier versions).
+inline Oid ms_primary_key_index(Relation rel) {
+#if PG_VERSION_NUM >= 180000
+    return RelationGetPrimaryKeyIndex(rel, false);
+#else
+    return RelationGetPrimaryKeyIndex(rel);
+#endif
+}
+
+// ---- settings ----
+
+// Memory for the `extra` of a setting's check hook: PostgreSQL 15 frees it with free(), 16 and
+// later with guc_free() (memory of its own GUC context).
+inline void* ms_guc_extra_alloc(size_t size) {
+#if PG_VERSION_NUM >= 160000
+    return guc_malloc(LOG, size);
+#else
+    return malloc(size);
+#endif
+}
