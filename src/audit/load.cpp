@@ -122,7 +122,7 @@ void examine_leaf(Relation rel, Examined* e) {
     TupleDesc desc = RelationGetDescr(rel);
     Layout l;
     layout_leaf(desc, &l);
-    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    Oid pk = ms_primary_key_index(rel);
     if (!OidIsValid(pk))
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("migrate.ddl_audit has no primary key")));
