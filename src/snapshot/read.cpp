@@ -17,18 +17,31 @@ namespace {
 #define USER_NSP(n) MS_USER_NAMESPACE(n)
 
 // Not a member of an extension (its extension stands for it). All three columns of pg_depend's
-// index: a probe per object rather than a hash of the whole catalog for each query.
+// index: a probe per object rather than a hash of the whole catalog for each query (OFFSET 0
+// keeps it a probe: as an anti-join, the planner hashed every row of pg_depend for a catalog).
 #define NOT_IN_EXTENSION(catalog, oid)                                \
     "NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '" catalog \
     "'::regclass AND "                                                \
-    "d.objid = " oid " AND d.objsubid = 0 AND d.deptype = 'e')"
+    "d.objid = " oid " AND d.objsubid = 0 AND d.deptype = 'e' OFFSET 0)"
 
 // The comment of an object (obj_description and col_description are SQL functions: one query
-// per row).
-#define COMMENT_JOIN(catalog, oid, subid)                                             \
-    " LEFT JOIN pg_description dc ON dc.objoid = " oid " AND dc.classoid = '" catalog \
-    "'"                                                                               \
-    "::regclass AND dc.objsubid = " subid
+// per row): an index probe per object. As a join, the plan prepared on a small schema kept a
+// nested loop over all of pg_description for each object as the schema grew.
+#define COMMENT(catalog, oid, subid)                                       \
+    "(SELECT dc.description FROM pg_description dc WHERE dc.objoid = " oid \
+    " AND dc.classoid = '" catalog "'::regclass AND dc.objsubid = " subid ")"
+
+// The tablespace of a relation, when not the database's default.
+#define TABLESPACE(oid)                                              \
+    "CASE WHEN " oid                                                 \
+    " <> 0 THEN (SELECT quote_ident(t.spcname) FROM pg_tablespace t" \
+    " WHERE t.oid = " oid ") END"
+
+// An object created after initdb (oid >= FirstNormalObjectId): every object of the user's
+// namespaces has one (only the schema public itself is older). Lets the queries of objects
+// that PostgreSQL ships by the thousand (functions, types, operators, collations) read the
+// user's rows by index instead of scanning the whole catalog.
+#define USER_OID(oid) oid " >= 16384"
 
 // Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
 // granted (NULL) or granted and revoked again (the default, explicit).
@@ -51,10 +64,18 @@ namespace {
 const char* const kSchemas =
     "SELECT 'schema ' || quote_ident(n.nspname), NULL, NULL,"
     " pg_get_userbyid(n.nspowner) AS owner, " PRIVILEGES("n.nspacl", "n", "n.nspowner") ","
-    " dc.description AS comment"
+    " " COMMENT("pg_namespace", "n.oid", "0") " AS comment"
     " FROM pg_namespace n"
-    COMMENT_JOIN("pg_namespace", "n.oid", "0")
     " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_namespace", "n.oid");
+
+// The column a sequence c belongs to, by a dependency of type `deptype`: 'a' (serial, OWNED BY)
+// or 'i' (an identity column's sequence).
+#define SEQUENCE_OF(deptype)                                                                   \
+    "(SELECT a.attrelid::regclass::text || '.' || quote_ident(a.attname) FROM pg_depend d"     \
+    " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"             \
+    " WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"                              \
+    " AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = '" deptype \
+    "' LIMIT 1)"
 
 const char* const kRelations =
     "SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view '"
@@ -64,61 +85,60 @@ const char* const kRelations =
     " CASE WHEN c.relkind <> 'c' THEN " PRIVS("c.relacl",
                                               "(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\"",
                                               "c.relowner") " END AS privileges,"
-    " dc.description AS comment,"
+    " " COMMENT("pg_class", "c.oid", "0") " AS comment,"
     " CASE c.relpersistence WHEN 'u' THEN 'unlogged' END AS persistence,"
     " CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS \"partition by\","
-    " CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i"
-    "   WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END"
-    "   AS \"partition of\","
-    " CASE WHEN NOT c.relispartition THEN (SELECT string_agg(i.inhparent::regclass::text, ', '"
-    "   ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS inherits,"
+    " CASE WHEN c.relispartition THEN ih.parents || ' ' || pg_get_expr(c.relpartbound, c.oid)"
+    "   END AS \"partition of\","
+    " CASE WHEN NOT c.relispartition THEN ih.parents END AS inherits,"
     " CASE WHEN c.relrowsecurity THEN 'enabled' END AS \"row level security\","
     " CASE WHEN c.relforcerowsecurity THEN 'forced' END AS \"force row level security\","
-    " nullif(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) AS o ORDER BY o), ', '),"
-    "   '') AS options,"
+    " CASE WHEN c.reloptions IS NOT NULL THEN nullif(array_to_string(ARRAY(SELECT o"
+    "   FROM unnest(c.reloptions) AS o ORDER BY o), ', '), '') END AS options,"
     " CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd' THEN CASE c.relreplident"
     "   WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'index' END END"
     "   AS \"replica identity\","
-    " CASE WHEN c.relkind IN ('r', 'm') AND am.amname <> 'heap' THEN am.amname END"
-    "   AS \"access method\","
-    " (SELECT quote_ident(t.spcname) FROM pg_tablespace t WHERE t.oid = c.reltablespace)"
-    "   AS tablespace,"
+    " CASE WHEN c.relkind IN ('r', 'm') THEN (SELECT am.amname FROM pg_am am"
+    "   WHERE am.oid = c.relam AND am.amname <> 'heap') END AS \"access method\","
+    " " TABLESPACE("c.reltablespace") " AS tablespace,"
     " CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,"
     " CASE WHEN c.relkind = 'm' AND NOT c.relispopulated THEN 'no' END AS populated,"
-    " quote_ident(fs.srvname) AS server,"
-    " nullif(array_to_string(ARRAY(SELECT o FROM unnest(ft.ftoptions) AS o ORDER BY o), ', '),"
-    "   '') AS \"foreign options\","
+    " CASE WHEN c.relkind = 'f' THEN (SELECT quote_ident(fs.srvname) FROM pg_foreign_table ft"
+    "   JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END"
+    "   AS server,"
+    " CASE WHEN c.relkind = 'f' THEN (SELECT nullif(array_to_string(ARRAY(SELECT o"
+    "   FROM unnest(ft.ftoptions) AS o ORDER BY o), ', '), '') FROM pg_foreign_table ft"
+    "   WHERE ft.ftrelid = c.oid) END AS \"foreign options\","
     " format_type(s.seqtypid, NULL) AS \"as\", s.seqstart::text AS start,"
     " s.seqincrement::text AS increment, s.seqmin::text AS minvalue,"
     " s.seqmax::text AS maxvalue, s.seqcache::text AS cache,"
     " CASE WHEN s.seqcycle THEN 'cycle' END AS cycle,"
     // A sequence owned by a column (serial, OWNED BY) or the one of an identity column.
-    " CASE WHEN d.deptype = 'a' THEN d.column END AS \"owned by\","
-    " CASE WHEN d.deptype = 'i' THEN d.column END AS \"identity of\""
+    " CASE WHEN c.relkind = 'S' THEN " SEQUENCE_OF("a") " END AS \"owned by\","
+    " CASE WHEN c.relkind = 'S' THEN " SEQUENCE_OF("i") " END AS \"identity of\""
+    // What applies to few relations (access method, foreign table, sequence owner) is read by
+    // sub-selects run only for them, not joined to every relation.
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " LEFT JOIN pg_am am ON am.oid = c.relam LEFT JOIN pg_sequence s ON s.seqrelid = c.oid"
-    " LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid"
-    " LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
-    " LEFT JOIN LATERAL (SELECT d.deptype, a.attrelid::regclass::text || '.' ||"
-    "   quote_ident(a.attname) AS column FROM pg_depend d JOIN pg_attribute a"
-    "   ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-    "   WHERE c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-    "   AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0"
-    "   AND d.deptype IN ('a', 'i') LIMIT 1) d ON true"
-    COMMENT_JOIN("pg_class", "c.oid", "0")
+    " LEFT JOIN pg_sequence s ON s.seqrelid = c.oid"
+    // The parents of every child, in one pass over pg_inherits (a partition has one).
+    " LEFT JOIN (SELECT i.inhrelid, string_agg(i.inhparent::regclass::text, ', '"
+    "   ORDER BY i.inhseqno) AS parents FROM pg_inherits i GROUP BY i.inhrelid) ih"
+    "   ON ih.inhrelid = c.oid"
     " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " USER_NSP("n") " AND "
     NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION(
         "pg_type", "c.reltype") ")";
 
 const char* const kColumns =
-    "SELECT 'column ' || c.oid::regclass::text || '.' || quote_ident(a.attname),"
-    " CASE c.relkind WHEN 'f' THEN 'foreign table ' WHEN 'c' THEN 'type ' WHEN 'v' THEN 'view '"
-    "   WHEN 'm' THEN 'materialized view ' ELSE 'table ' END || c.oid::regclass::text, NULL,"
+    "SELECT 'column ' || c.name || '.' || quote_ident(a.attname), c.parent, NULL,"
     " (row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text AS position,"
     " format_type(a.atttypid, a.atttypmod) AS type,"
     " CASE WHEN a.attnotnull THEN 'not null' END AS \"not null\","
-    " CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,"
-    " CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,"
+    // A default has no column reference: deparsed without opening the table.
+    " CASE WHEN a.atthasdef AND a.attgenerated = '' THEN (SELECT pg_get_expr(ad.adbin, 0)"
+    "   FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END AS default,"
+    " CASE WHEN a.atthasdef AND a.attgenerated = 's' THEN (SELECT pg_get_expr(ad.adbin,"
+    "   ad.adrelid) FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)"
+    "   END AS generated,"
     " CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity,"
     " CASE WHEN a.attcollation <> t.typcollation THEN (SELECT quote_ident(cn.nspname) || '.' ||"
     "   quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn"
@@ -126,19 +146,26 @@ const char* const kColumns =
     " CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,"
     " CASE WHEN a.attcompression <> '' THEN a.attcompression::text END AS compression,"
     " CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END AS statistics,"
-    " dc.description AS comment,"
-    " (SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(a.attacl) AS x)"
-    "   AS privileges,"
-    " nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) AS o"
-    "   WHERE o NOT LIKE 'pg\\_attver=%' ORDER BY o), ', '), '') AS options"
-    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
-    " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
-    COMMENT_JOIN("pg_class", "a.attrelid", "a.attnum")
-    " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'c', 'v', 'm')"
-    " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(
-        "pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION("pg_type",
-                                                                           "c.reltype") ")";
+    " " COMMENT("pg_class", "a.attrelid", "a.attnum") " AS comment,"
+    " CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ' ' ORDER BY x::text)"
+    "   FROM unnest(a.attacl) AS x) END AS privileges,"
+    " CASE WHEN a.attoptions IS NOT NULL THEN nullif(array_to_string(ARRAY(SELECT o"
+    "   FROM unnest(a.attoptions) AS o WHERE o NOT LIKE 'pg\\_attver=%' ORDER BY o), ', '), '')"
+    "   END AS options"
+    // The relations first, each one's name once (OFFSET 0: not for each of its columns).
+    " FROM (SELECT c.oid, c.oid::regclass::text AS name, CASE c.relkind WHEN 'f' THEN"
+    "   'foreign table ' WHEN 'c' THEN 'type ' WHEN 'v' THEN 'view ' WHEN 'm' THEN"
+    "   'materialized view ' ELSE 'table ' END || c.oid::regclass::text AS parent"
+    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "   WHERE c.relkind IN ('r', 'p', 'f', 'c', 'v', 'm') AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR "
+    NOT_IN_EXTENSION("pg_type", "c.reltype") ") OFFSET 0) c"
+    // Its columns by index (OFFSET 0: never a scan of all of pg_attribute).
+    " CROSS JOIN LATERAL (SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod,"
+    "   a.attnotnull, a.atthasdef, a.attgenerated, a.attidentity, a.attcollation, a.attstorage,"
+    "   a.attcompression, a.attstattarget, a.attacl, a.attoptions FROM pg_attribute a"
+    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a"
+    " JOIN pg_type t ON t.oid = a.atttypid";
 
 const char* const kConstraints =
     "SELECT 'constraint ' || coalesce(r.oid::regclass::text, t.oid::regtype::text) || '.' ||"
@@ -151,11 +178,10 @@ const char* const kConstraints =
     " CASE WHEN NOT k.convalidated THEN 'not valid' END AS validated,"
     " CASE WHEN k.condeferrable THEN CASE WHEN k.condeferred THEN 'initially deferred'"
     "   ELSE 'initially immediate' END END AS deferrable,"
-    " dc.description AS comment"
+    " " COMMENT("pg_constraint", "k.oid", "0") " AS comment"
     " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
     " LEFT JOIN pg_class r ON r.oid = k.conrelid AND k.conrelid <> 0"
     " LEFT JOIN pg_type t ON t.oid = k.contypid AND k.contypid <> 0"
-    COMMENT_JOIN("pg_constraint", "k.oid", "0")
     " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND " USER_NSP("n")
     " AND " NOT_IN_EXTENSION("pg_class", "coalesce(r.oid, 0)") " AND "
     NOT_IN_EXTENSION("pg_type", "coalesce(t.oid, 0)");
@@ -175,41 +201,35 @@ const char* const kIndexes =
     " CASE WHEN NOT x.indisvalid THEN 'invalid' END AS valid,"
     " CASE WHEN x.indisclustered THEN 'clustered' END AS cluster,"
     " CASE WHEN x.indisreplident THEN 'replica identity' END AS \"replica identity\","
-    " (SELECT quote_ident(t.spcname) FROM pg_tablespace t WHERE t.oid = i.reltablespace)"
-    "   AS tablespace,"
-    " dc.description AS comment"
+    " " TABLESPACE("i.reltablespace") " AS tablespace,"
+    " " COMMENT("pg_class", "i.oid", "0") " AS comment"
     " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class r ON r.oid ="
     " x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace"
     " LEFT JOIN pg_constraint k ON k.conindid = i.oid AND k.conrelid = r.oid"
     "   AND k.contype IN ('p', 'u', 'x')"
-    COMMENT_JOIN("pg_class", "i.oid", "0")
     " WHERE r.relkind IN ('r', 'p', 'm') AND " USER_NSP("n") " AND "
     NOT_IN_EXTENSION("pg_class", "r.oid");
 
-const char* const
-    kTriggers =
-        "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
-        " CASE r.relkind WHEN 'v' THEN 'view ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END ||"
-        "   g.tgrelid::regclass::text, NULL,"
-        " pg_get_triggerdef(g.oid) AS definition,"
-        " CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'"
-        "   END AS enabled,"
-        " dc.description AS comment"
-        " FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid"
-        " JOIN pg_namespace n ON n.oid = r.relnamespace"
-        COMMENT_JOIN("pg_trigger",
-                        "g.oid", "0") " WHERE NOT g.tgisinternal AND g.tgparentid = 0 "
-                                      "AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
-                                                                                    "r.oid");
+const char* const kTriggers =
+    "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
+    " CASE r.relkind WHEN 'v' THEN 'view ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END ||"
+    "   g.tgrelid::regclass::text, NULL,"
+    " pg_get_triggerdef(g.oid) AS definition,"
+    " CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'"
+    "   END AS enabled,"
+    " " COMMENT("pg_trigger", "g.oid", "0") " AS comment"
+    " FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid"
+    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_class", "r.oid");
 
 const char* const kRules =
     "SELECT 'rule ' || w.ev_class::regclass::text || '.' || quote_ident(w.rulename),"
     " CASE r.relkind WHEN 'v' THEN 'view ' ELSE 'table ' END || w.ev_class::regclass::text,"
     " NULL, pg_get_ruledef(w.oid) AS definition,"
-    " dc.description AS comment"
+    " " COMMENT("pg_rewrite", "w.oid", "0") " AS comment"
     " FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class"
     " JOIN pg_namespace n ON n.oid = r.relnamespace"
-    COMMENT_JOIN("pg_rewrite", "w.oid", "0")
     " WHERE w.rulename <> '_RETURN' AND " USER_NSP(
         "n") " AND " NOT_IN_EXTENSION("pg_class", "r.oid");
 
@@ -223,17 +243,16 @@ const char* const kPolicies =
     "   ', ' ORDER BY 1) FROM unnest(p.polroles) AS o) AS \"to\","
     " pg_get_expr(p.polqual, p.polrelid) AS \"using\","
     " pg_get_expr(p.polwithcheck, p.polrelid) AS \"with check\","
-    " dc.description AS comment"
+    " " COMMENT("pg_policy", "p.oid", "0") " AS comment"
     " FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid"
-    " JOIN pg_namespace n ON n.oid = r.relnamespace" COMMENT_JOIN(
-        "pg_policy", "p.oid", "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class",
-                                                                                    "r.oid");
+    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_class", "r.oid");
 
 const char* const kFunctions =
     "SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '"
     " ELSE 'function ' END || p.oid::regprocedure::text, NULL, NULL,"
     " pg_get_userbyid(p.proowner) AS owner, " PRIVILEGES("p.proacl", "f", "p.proowner") ","
-    " dc.description AS comment,"
+    " " COMMENT("pg_proc", "p.oid", "0") " AS comment,"
     " pg_get_function_arguments(p.oid) AS arguments,"
     " CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,"
     " l.lanname AS language,"
@@ -246,8 +265,8 @@ const char* const kFunctions =
     "   WHEN 'r' THEN 'restricted' ELSE 'unsafe' END END AS parallel,"
     " CASE WHEN p.prokind <> 'p' THEN p.procost::text END AS cost,"
     " CASE WHEN p.proretset THEN p.prorows::text END AS rows,"
-    " nullif(array_to_string(ARRAY(SELECT s FROM unnest(p.proconfig) AS s ORDER BY s), ', '),"
-    "   '') AS settings,"
+    " CASE WHEN p.proconfig IS NOT NULL THEN nullif(array_to_string(ARRAY(SELECT s"
+    "   FROM unnest(p.proconfig) AS s ORDER BY s), ', '), '') END AS settings,"
     " CASE WHEN ag.aggfnoid IS NOT NULL THEN concat_ws(', ',"
     "   'sfunc = ' || ag.aggtransfn::regproc::text,"
     "   'stype = ' || format_type(ag.aggtranstype, NULL),"
@@ -267,14 +286,13 @@ const char* const kFunctions =
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     " JOIN pg_language l ON l.oid = p.prolang"
     " LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid"
-    COMMENT_JOIN("pg_proc", "p.oid", "0")
-    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_proc", "p.oid");
+    " WHERE " USER_OID("p.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_proc", "p.oid");
 
 const char* const kTypes =
     "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text,"
     " NULL, NULL,"
     " pg_get_userbyid(t.typowner) AS owner, " PRIVILEGES("t.typacl", "T", "t.typowner") ","
-    " dc.description AS comment,"
+    " " COMMENT("pg_type", "t.oid", "0") " AS comment,"
     " CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' WHEN 'b' THEN 'base'"
     "   WHEN 'p' THEN 'shell' END"
     "   AS kind,"
@@ -290,24 +308,23 @@ const char* const kTypes =
     " (SELECT format_type(g.rngsubtype, NULL) FROM pg_range g WHERE g.rngtypid = t.oid)"
     "   AS subtype"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-    COMMENT_JOIN("pg_type", "t.oid", "0")
-    " WHERE (t.typtype IN ('e', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined)) AND " USER_NSP("n") " AND "
-    NOT_IN_EXTENSION("pg_type", "t.oid") " AND NOT EXISTS (SELECT FROM pg_type e"
-    " WHERE e.typarray = t.oid)";
+    " WHERE " USER_OID("t.oid") " AND (t.typtype IN ('e', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined)) AND " USER_NSP("n") " AND "
+    NOT_IN_EXTENSION("pg_type", "t.oid")
+    // Not the array type of another type (whose typelem names that type).
+    " AND NOT EXISTS (SELECT FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid"
+    " OFFSET 0)";
 
 const char* const kExtensions =
     "SELECT 'extension ' || quote_ident(e.extname), NULL, NULL, e.extversion AS version,"
-    " quote_ident(n.nspname) AS schema, dc.description AS comment"
-    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace" COMMENT_JOIN(
-        "pg_extension", "e.oid", "0") " WHERE e.extname <> 'migrations_schema'";
+    " quote_ident(n.nspname) AS schema, " COMMENT("pg_extension", "e.oid", "0") " AS comment"
+    " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'migrations_schema'";
 
 const char* const kStatistics =
     "SELECT 'statistics ' || quote_ident(n.nspname) || '.' || quote_ident(s.stxname), NULL,"
     " NULL, pg_get_statisticsobjdef(s.oid) AS definition,"
     " pg_get_userbyid(s.stxowner) AS owner,"
-    " dc.description AS comment"
-    " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace" COMMENT_JOIN(
-        "pg_statistic_ext", "s.oid", "0") " WHERE " USER_NSP("n");
+    " " COMMENT("pg_statistic_ext", "s.oid", "0") " AS comment"
+    " FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE " USER_NSP("n");
 
 const char* const kDefaultPrivileges =
     "SELECT 'default privileges ' || quote_ident(pg_get_userbyid(d.defaclrole)) ||"
@@ -325,10 +342,8 @@ const char* const kCollations =
     "   AS provider,"
     " co.collcollate AS lc_collate, co.collctype AS lc_ctype, co.colliculocale AS locale,"
     " CASE WHEN NOT co.collisdeterministic THEN 'false' END AS deterministic,"
-    " dc.description AS comment"
-    " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace" COMMENT_JOIN(
-        "pg_collation", "co.oid",
-        "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_collation", "co.oid");
+    " " COMMENT("pg_collation", "co.oid", "0") " AS comment"
+    " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE " USER_OID("co.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_collation", "co.oid");
 
 const char* const kOperators =
     "SELECT 'operator ' || o.oid::regoperator::text, NULL, NULL,"
@@ -339,9 +354,8 @@ const char* const kOperators =
     " nullif(o.oprjoin, 0)::regproc::text AS \"join\","
     " CASE WHEN o.oprcanhash THEN 'hashes' END AS hashes,"
     " CASE WHEN o.oprcanmerge THEN 'merges' END AS merges,"
-    " dc.description AS comment"
-    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace" COMMENT_JOIN(
-        "pg_operator", "o.oid", "0") " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_operator",
+    " " COMMENT("pg_operator", "o.oid", "0") " AS comment"
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE " USER_OID("o.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_operator",
                                                                                       "o.oid");
 
 const char* const kTextSearch =
@@ -352,18 +366,16 @@ const char* const kTextSearch =
     " (SELECT string_agg(m.maptokentype || ':' || m.mapdict::regdictionary::text, ', '"
     "   ORDER BY m.maptokentype, m.mapseqno) FROM pg_ts_config_map m WHERE m.mapcfg = c.oid)"
     "   AS mapping,"
-    " NULL AS template, NULL AS options, dc.description AS comment"
+    " NULL AS template, NULL AS options, " COMMENT("pg_ts_config", "c.oid", "0") " AS comment"
     " FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
-    COMMENT_JOIN("pg_ts_config", "c.oid", "0")
-    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_config", "c.oid")
+    " WHERE " USER_OID("c.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_config", "c.oid")
     " UNION ALL "
     "SELECT 'text search dictionary ' || td.oid::regdictionary::text, NULL, NULL,"
     " pg_get_userbyid(td.dictowner), NULL, NULL, t.tmplname::text, td.dictinitoption,"
-    " dc.description"
+    " " COMMENT("pg_ts_dict", "td.oid", "0")
     " FROM pg_ts_dict td JOIN pg_namespace n ON n.oid = td.dictnamespace"
     " JOIN pg_ts_template t ON t.oid = td.dicttemplate"
-    COMMENT_JOIN("pg_ts_dict", "td.oid", "0")
-    " WHERE " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_dict", "td.oid");
+    " WHERE " USER_OID("td.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_dict", "td.oid");
 
 const char* const kPublications =
     "SELECT 'publication ' || quote_ident(p.pubname), NULL, NULL,"
@@ -381,8 +393,8 @@ const char* const kPublications =
     " (SELECT string_agg(quote_ident(s.nspname), ', ' ORDER BY 1) FROM"
     "   pg_publication_namespace pn JOIN pg_namespace s ON s.oid = pn.pnnspid"
     "   WHERE pn.pnpubid = p.oid) AS schemas,"
-    " dc.description AS comment"
-    " FROM pg_publication p" COMMENT_JOIN("pg_publication", "p.oid", "0");
+    " " COMMENT("pg_publication", "p.oid", "0") " AS comment"
+    " FROM pg_publication p" ;
 
 const char* const kQueries[] = {kSchemas,           kRelations,  kColumns,    kConstraints,
                                 kIndexes,           kTriggers,   kRules,      kPolicies,

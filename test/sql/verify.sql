@@ -679,6 +679,30 @@ SELECT migrate.schema() = :'first' AS same_after_recreate;
 SET client_min_messages = warning;
 DROP SCHEMA vs CASCADE;
 RESET client_min_messages;
+-- every property the snapshot's queries read from more than the object's own row: the
+-- parents of a child in their order, a partition's parent and bounds, a serial's and an
+-- identity column's sequence, defaults and generated columns, column options, privileges,
+-- statistics, storage, collations and comments, table options; an enum's array type is no
+-- object of its own
+CREATE SCHEMA vx;
+CREATE TYPE vx.mood AS ENUM ('ok', 'sad');
+CREATE TABLE vx.a (a_id integer);
+CREATE TABLE vx.b (b_id integer);
+CREATE TABLE vx.child (c text COLLATE "C" DEFAULT lower('X'), m vx.mood) INHERITS (vx.b, vx.a)
+    WITH (fillfactor = 70);
+CREATE TABLE vx.events (id serial, at date NOT NULL DEFAULT current_date,
+    n bigint GENERATED ALWAYS AS IDENTITY (START 7), half numeric GENERATED ALWAYS AS (id / 2.0) STORED,
+    note text) PARTITION BY RANGE (at);
+CREATE TABLE vx.events_2025 PARTITION OF vx.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+ALTER TABLE vx.events ALTER COLUMN note SET STORAGE external, ALTER COLUMN note SET STATISTICS 50,
+    ALTER COLUMN id SET (n_distinct = -1);
+GRANT SELECT (note) ON vx.events TO PUBLIC;
+COMMENT ON COLUMN vx.events.note IS 'free text';
+SELECT block FROM regexp_split_to_table(migrate.schema(), E'\n\n') WITH ORDINALITY AS b(block, n)
+ WHERE block LIKE 'CREATE SCHEMA vx;%' OR block LIKE '% vx.%' ORDER BY n;
+SET client_min_messages = warning;
+DROP SCHEMA vx CASCADE;
+RESET client_min_messages;
 DROP ROLE vt_owner1, vt_owner2, vt_reader;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
