@@ -128,6 +128,13 @@ inline bool ms_portal_run(Portal portal, bool top_level, DestReceiver* dest, Que
 
 // ---- catalogs ----
 
+// pg_collation's column of an ICU (or, since 17, builtin) collation's locale, for SQL text.
+#if PG_VERSION_NUM >= 170000
+#define MS_PG_COLLATION_LOCALE "colllocale"
+#else
+#define MS_PG_COLLATION_LOCALE "colliculocale"
+#endif
+
 // The OID of a relation's primary key index, or InvalidOid (a deferrable one does not count:
 // PostgreSQL 18's parameter, the behaviour of earlier versions).
 inline Oid ms_primary_key_index(Relation rel) {

@@ -145,6 +145,7 @@ const char* const kColumns =
     "   ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,"
     " CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,"
     " CASE WHEN a.attcompression <> '' THEN a.attcompression::text END AS compression,"
+    // the default statistics target: -1, NULL since PostgreSQL 17
     " CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END AS statistics,"
     " " COMMENT("pg_class", "a.attrelid", "a.attnum") " AS comment,"
     " CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ' ' ORDER BY x::text)"
@@ -338,9 +339,10 @@ const char* const kDefaultPrivileges =
 const char* const kCollations =
     "SELECT 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(co.collname), NULL, NULL,"
     " pg_get_userbyid(co.collowner) AS owner,"
-    " CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' ELSE 'default' END"
-    "   AS provider,"
-    " co.collcollate AS lc_collate, co.collctype AS lc_ctype, co.colliculocale AS locale,"
+    " CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' WHEN 'b' THEN 'builtin'"
+    "   ELSE 'default' END AS provider,"
+    " co.collcollate AS lc_collate, co.collctype AS lc_ctype,"
+    " co." MS_PG_COLLATION_LOCALE " AS locale,"
     " CASE WHEN NOT co.collisdeterministic THEN 'false' END AS deterministic,"
     " " COMMENT("pg_collation", "co.oid", "0") " AS comment"
     " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE " USER_OID("co.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_collation", "co.oid");
