@@ -18,7 +18,7 @@ DATA_built = sql/migrations_schema--$(MS_VERSION).sql
 REGRESS = boundary versions checksum split apply register apply_pending rollback status repeatable verify \
           privileges upgrade audit_capture audit_trust audit_drift \
           lint_common lint_rewrite lint_constraint lint_index lint_breaking lint_transaction \
-          lint_partition lint_type lint_convention enforce security steps lint_alias adopt
+          lint_partition lint_type lint_convention lint_replication enforce security steps lint_alias adopt
 REGRESS_OPTS = --inputdir=test --load-extension=migrations_schema
 ISOLATION = concurrent_apply concurrent_register concurrent_rollback concurrent_snapshot \
             concurrent_audit lint_lock_bound

@@ -5,6 +5,7 @@
 #include "migrate/adopt.hpp"
 #include "migrate/operations.hpp"
 #include "migrate/version.hpp"
+#include "pg/standby.hpp"
 #include "safety/check.hpp"
 #include "script/checksum.hpp"
 #include "script/script.hpp"
@@ -41,45 +42,57 @@ bool verify_arg(Call& c, int i) {
 }
 
 Datum sql_apply_one(Call& c) {
+    pg::refuse_on_standby("migrate.apply()", "writes the migration history and runs the migration");
     return text_result(c,
                        migrate::apply_one(migration_input(c), arg_bool(c, 4, "allow_out_of_order"),
                                           allow_arg(c, 5), verify_arg(c, 6)));
 }
 
 Datum sql_register_one(Call& c) {
+    pg::refuse_on_standby("migrate.register()", "writes the migration history");
     migrate::Input in = migration_input(c);
     in.order_key = opt_text(c, 4);
     return text_result(c, migrate::register_one(in));
 }
 
 Datum sql_apply_pending(Call& c) {
+    pg::refuse_on_standby("migrate.apply()",
+                          "writes the migration history and runs the migrations");
     std::optional<std::string> target = opt_text(c, 0);
     bool ooo = arg_bool(c, 1, "allow_out_of_order");
     return ran_rows(c, migrate::apply_pending(target, ooo, allow_arg(c, 2), verify_arg(c, 3)));
 }
 
 Datum sql_rollback_steps(Call& c) {
+    pg::refuse_on_standby("migrate.rollback()",
+                          "writes the migration history and runs down scripts");
     if (is_null(c, 0)) throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "steps must not be NULL");
     return ran_rows(
         c, migrate::rollback_steps(DatumGetInt32(c.fcinfo->args[0].value), allow_arg(c, 1)));
 }
 
 Datum sql_rollback_to(Call& c) {
+    pg::refuse_on_standby("migrate.rollback()",
+                          "writes the migration history and runs down scripts");
     return ran_rows(c, migrate::rollback_to(req_text(c, 0, "to_version"), allow_arg(c, 1)));
 }
 
 Datum sql_register_repeatable(Call& c) {
+    pg::refuse_on_standby("migrate.register_repeatable()", "writes the repeatable migrations");
     std::string name = req_text(c, 0, "repeatable migration name");
     return text_result(c, migrate::register_repeatable(name, req_text(c, 1, "script")));
 }
 
 Datum sql_apply_repeatable(Call& c) {
+    pg::refuse_on_standby("migrate.apply_repeatable()",
+                          "writes the repeatable migrations and runs them");
     std::string name = req_text(c, 0, "repeatable migration name");
     std::string script = req_text(c, 1, "script");
     return BoolGetDatum(migrate::apply_repeatable(name, script, allow_arg(c, 2)));
 }
 
 Datum sql_adopt(Call& c) {
+    pg::refuse_on_standby("migrate.adopt()", "writes the migration history");
     std::string source = req_text(c, 0, "source");
     std::vector<migrate::AdoptResult> results = migrate::adopt(source, opt_text(c, 1));
     Rows rows(c);
@@ -92,6 +105,7 @@ Datum sql_adopt(Call& c) {
 }
 
 Datum sql_baseline(Call& c) {
+    pg::refuse_on_standby("migrate.baseline()", "writes the migration history");
     std::string version = req_text(c, 0, "baseline version");
     return Int32GetDatum(migrate::baseline(version, opt_text(c, 1)));
 }

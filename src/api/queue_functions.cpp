@@ -7,6 +7,7 @@
 #include "migrate/version.hpp"
 #include "pg/report.hpp"
 #include "pg/spi.hpp"
+#include "pg/standby.hpp"
 #include "worker/worker.hpp"
 
 namespace ms::api {
@@ -26,6 +27,7 @@ int64 interval_ms(Datum d) {
 }
 
 Datum sql_wait(Call& c) {
+    pg::refuse_on_standby("migrate.wait()", "waits for migration steps that only the primary runs");
     std::optional<std::string> version = opt_text(c, 0);
     if (version) version::validate(*version);
     std::optional<int64> timeout_ms;
@@ -103,6 +105,7 @@ Datum sql_wait(Call& c) {
 }
 
 Datum sql_retry(Call& c) {
+    pg::refuse_on_standby("migrate.retry()", "writes the queue of migration steps");
     return text_result(c, migrate::retry(opt_text(c, 0)));
 }
 

@@ -10,6 +10,7 @@
 #include "pg/hash.hpp"
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
+#include "pg/standby.hpp"
 
 namespace ms::audit {
 
@@ -133,6 +134,7 @@ void purge_record_leaf(const PurgeState* s) {
 }  // namespace
 
 Datum purge(Call& c) {
+    pg::refuse_on_standby("migrate.purge_audit()", "deletes audit rows and records the purge");
     if (c.fcinfo->args[0].isnull)
         throw Error(
             ERRCODE_NULL_VALUE_NOT_ALLOWED, "older_than must not be NULL", "",

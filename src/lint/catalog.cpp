@@ -325,4 +325,84 @@ bool planned_rows_leaf(const char* sql, bool as_delete, Oid target, double* rows
     return true;
 }
 
+namespace {
+
+bool publishable_leaf(Oid relid) {
+    char kind = get_rel_relkind(relid);
+    return (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) &&
+           get_rel_persistence(relid) == RELPERSISTENCE_PERMANENT && relid >= FirstNormalObjectId;
+}
+
+// The publications that list relid or its schema (FOR TABLE, FOR TABLES IN SCHEMA).
+List* listed_in_leaf(Oid relid, List* pubs) {
+    pubs = list_concat_unique_oid(pubs, GetRelationPublications(relid));
+    return list_concat_unique_oid(pubs, GetSchemaPublications(get_rel_namespace(relid)));
+}
+
+void describe_leaf(List* pubs, bool skip_via_root, Publications* out) {
+    out->names = NIL;
+    out->updates = false;
+    ListCell* lc;
+    foreach (lc, pubs) {
+        Publication* p = GetPublication(lfirst_oid(lc));
+        if (skip_via_root && p->pubviaroot) continue;
+        out->names = lappend(out->names, pstrdup(p->name));
+        out->updates = out->updates || p->pubactions.pubupdate || p->pubactions.pubdelete;
+    }
+}
+
+List* publications_of_leaf(Oid relid, bool recurse) {
+    if (!publishable_leaf(relid)) return NIL;
+    List* pubs = listed_in_leaf(relid, GetAllTablesPublications());
+    ListCell* lc;
+    if (get_rel_relispartition(relid)) {
+        List* ancestors = get_partition_ancestors(relid);
+        foreach (lc, ancestors) pubs = listed_in_leaf(lfirst_oid(lc), pubs);
+    }
+    if (recurse) {
+        List* below = find_all_inheritors(relid, NoLock, nullptr);
+        foreach (lc, below)
+            if (lfirst_oid(lc) != relid && publishable_leaf(lfirst_oid(lc)))
+                pubs = listed_in_leaf(lfirst_oid(lc), pubs);
+    }
+    return pubs;
+}
+
+}  // namespace
+
+void publications_leaf(Oid relid, bool recurse, Publications* out) {
+    describe_leaf(publications_of_leaf(relid, recurse), false, out);
+}
+
+void new_table_publications_leaf(Oid nspid, Oid parent, Publications* out) {
+    List* pubs = GetAllTablesPublications();
+    if (OidIsValid(nspid)) pubs = list_concat_unique_oid(pubs, GetSchemaPublications(nspid));
+    if (OidIsValid(parent))
+        pubs = list_concat_unique_oid(pubs, publications_of_leaf(parent, false));
+    describe_leaf(pubs, OidIsValid(parent), out);
+}
+
+Oid creation_namespace_leaf(const RangeVar* rv) {
+    if (rv->schemaname != nullptr) return get_namespace_oid(rv->schemaname, true);
+    List* path = fetch_search_path(false);
+    return path != NIL ? linitial_oid(path) : InvalidOid;
+}
+
+bool replica_identity_constraint_leaf(Oid relid, const char* conname) {
+    Oid con = get_relation_constraint_oid(relid, conname, true);
+    Oid index = OidIsValid(con) ? get_constraint_index(con) : InvalidOid;
+    if (!OidIsValid(index)) return false;
+    HeapTuple rel = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(rel)) return false;
+    char ident = ((Form_pg_class)GETSTRUCT(rel))->relreplident;
+    ReleaseSysCache(rel);
+    HeapTuple ix = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(ix)) return false;
+    Form_pg_index form = (Form_pg_index)GETSTRUCT(ix);
+    bool key = (ident == REPLICA_IDENTITY_DEFAULT && form->indisprimary) ||
+               (ident == REPLICA_IDENTITY_INDEX && form->indisreplident);
+    ReleaseSysCache(ix);
+    return key;
+}
+
 }  // namespace ms::lint::catalog

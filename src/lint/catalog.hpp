@@ -84,4 +84,32 @@ bool index_table_leaf(Oid index, Oid* table, RangeVar** table_rv);
 // estimate would tell what EXPLAIN refuses to). A query cancel is raised again.
 bool planned_rows_leaf(const char* sql, bool as_delete, Oid target, double* rows);
 
+// The publications whose changes a statement on a table reaches (L001): FOR ALL TABLES ones,
+// and those that list the table or its schema, or, for a partition, an ancestor or its schema
+// (rows of a partition are published through its root or as its own); with `recurse` (not
+// ONLY: ALTER TABLE goes down to partitions and inheritance children) those of every
+// descendant too. A temporary or unlogged table, or anything but a table, is published by
+// none. `names` is a List of palloc'd names, unsorted; `updates`: one of them publishes UPDATE
+// or DELETE.
+struct Publications {
+    List* names;
+    bool updates;
+};
+void publications_leaf(Oid relid, bool recurse, Publications* out);
+
+// The publications that would publish a table created now in schema `nspid` (a permanent
+// one): FOR ALL TABLES and FOR TABLES IN SCHEMA ones; for a partition of `parent`, also the
+// publications of the parent (publications_leaf), but none that publishes through the root
+// (publish_via_partition_root): its changes reach subscribers as the root's.
+// nspid: InvalidOid for a schema that does not exist yet (FOR ALL TABLES publications only).
+void new_table_publications_leaf(Oid nspid, Oid parent, Publications* out);
+
+// Whether the constraint `conname` of the table is its replica identity: its primary key with
+// REPLICA IDENTITY DEFAULT, or the index of REPLICA IDENTITY USING INDEX.
+bool replica_identity_constraint_leaf(Oid relid, const char* conname);
+
+// The schema a CREATE of rv would create it in (its schema, else the first of search_path),
+// without creating or checking anything; InvalidOid when there is none yet.
+Oid creation_namespace_leaf(const RangeVar* rv);
+
 }  // namespace ms::lint::catalog

@@ -210,6 +210,16 @@ const char* type_name(const ColumnDef* cd) {
     return tn && tn->names != NIL ? strVal(llast(tn->names)) : "";
 }
 
+std::vector<RangeVar*> drop_targets(DropStmt* s) {
+    std::vector<RangeVar*> out;
+    ListCell* lc;
+    foreach (lc, s->objects) {
+        List* names = static_cast<List*>(lfirst(lc));
+        out.push_back(guard([&] { return catalog::range_var_leaf(names); }));
+    }
+    return out;
+}
+
 bool option_on(List* options, const char* name) {
     return guard([&] { return script::option_is_true(options, name, false); });
 }

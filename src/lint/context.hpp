@@ -135,6 +135,8 @@ class Context {
 Constraint* column_constraint(ColumnDef* cd, ConstrType t);
 // The last name of a column's type as written ("int4", "varchar", "bigserial"), or "".
 const char* type_name(const ColumnDef* cd);
+// The relations a DROP statement names, as RangeVars (schema-qualified when written so).
+std::vector<RangeVar*> drop_targets(DropStmt* s);
 // Whether the option `name` of a list of DefElem options (VACUUM's, REINDEX's) is on:
 // REINDEX (CONCURRENTLY false) is not concurrent (script::option_is_true).
 bool option_on(List* options, const char* name);

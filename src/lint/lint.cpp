@@ -138,6 +138,7 @@ void alter_command(Context& ctx, RangeVar* rv, AlterTableCmd* cmd) {
     checks::concurrently_in_transaction(ctx, rv, cmd);
     checks::detach_partition_blocking(ctx, rv, cmd);
     checks::tenant_table_without_rls(ctx, rv, cmd);
+    checks::published_table_change(ctx, rv, cmd);
 }
 
 void alter_table(Context& ctx, AlterTableStmt* s) {
@@ -210,11 +211,7 @@ void drops(Context& ctx, Node* n) {
         default:
             return;
     }
-    ListCell* lc;
-    foreach (lc, s->objects) {
-        List* names = static_cast<List*>(lfirst(lc));
-        ctx.dropped(guard([&] { return catalog::range_var_leaf(names); }));
-    }
+    for (RangeVar* rv : drop_targets(s)) ctx.dropped(rv);
 }
 
 void statement(Context& ctx, Node* n) {
@@ -268,6 +265,7 @@ void statement(Context& ctx, Node* n) {
     checks::require_lock_timeout(ctx, n);
     checks::large_data_change(ctx, n);
     checks::backfill_in_ddl_transaction(ctx, n);  // after T506: not both for one statement
+    checks::published_table_change(ctx, n);
     drops(ctx, n);
 }
 

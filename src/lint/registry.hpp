@@ -20,7 +20,8 @@ struct Rule {
     const char* id;       // e.g. "B401", unique
     const char* name;     // e.g. "drop-column", unique
     const char* family;   // rewrite, constraint, index, breaking, transaction, partition, type,
-                          // convention (opt-in) or guard (checked while the migration runs)
+                          // convention (opt-in), replication or guard (checked while the
+                          // migration runs)
     const char* summary;  // one line
     const char* alias;    // an older id an override may still name it by, or nullptr
     const char* opt_in;   // the migrations_schema.lint_opt_in name that enables it, or nullptr

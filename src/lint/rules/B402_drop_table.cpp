@@ -15,10 +15,7 @@ void drop_table(Context& ctx, Node* n) {
     if (!IsA(n, DropStmt)) return;
     auto* s = reinterpret_cast<DropStmt*>(n);
     if (s->removeType != OBJECT_TABLE) return;
-    ListCell* lc;
-    foreach (lc, s->objects) {
-        List* names = static_cast<List*>(lfirst(lc));
-        RangeVar* rv = guard([&] { return catalog::range_var_leaf(names); });
+    for (RangeVar* rv : drop_targets(s)) {
         if (ctx.created_here(rv)) continue;
         if (!ctx.stats(rv).exists) continue;
         bool rows = ctx.holds_rows(rv);

@@ -38,6 +38,7 @@ void require_lock_timeout(Context& ctx, Node* n);         // T501: SET lock_time
 void backfill_in_ddl_transaction(Context& ctx, Node* n);  // T505
 void large_data_change(Context& ctx, Node* n);            // T506
 void refresh_matview_blocking(Context& ctx, Node* n);     // P603
+void published_table_change(Context& ctx, Node* n);       // L001: RENAME, SET SCHEMA, DROP, CREATE
 
 // ---- T501: a statement takes a strong lock on rv (Context::lock_rule) ----
 void require_lock_timeout(Context& ctx, RangeVar* rv);
@@ -61,6 +62,7 @@ void drop_constraint(Context& ctx, RangeVar* rv, AlterTableCmd* cmd);           
 void detach_partition_blocking(Context& ctx, RangeVar* rv, AlterTableCmd* cmd);      // P601
 void attach_partition_scan(Context& ctx, RangeVar* rv, AlterTableCmd* cmd);          // P602
 void tenant_table_without_rls(Context& ctx, RangeVar* rv, AlterTableCmd* cmd);       // O802
+void published_table_change(Context& ctx, RangeVar* rv, AlterTableCmd* cmd);         // L001
 
 // ---- a constraint added to the existing table rv (ADD CONSTRAINT; UNIQUE / PRIMARY KEY also
 // inline in ADD COLUMN); each check looks for its own contype ----
