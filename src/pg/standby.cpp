@@ -16,7 +16,7 @@ void primary_leaf(char* out, size_t size) {
     bool ready = false;
     SpinLockAcquire(&WalRcv->mutex);
     ready = WalRcv->pid != 0 && WalRcv->ready_to_display;
-    strlcpy(host, (char*)WalRcv->sender_host, sizeof host);
+    snprintf(host, sizeof host, "%s", (char*)WalRcv->sender_host);
     port = WalRcv->sender_port;
     SpinLockRelease(&WalRcv->mutex);
     if (!ready || host[0] == '\0') return;
