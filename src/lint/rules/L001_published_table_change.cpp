@@ -130,7 +130,6 @@ void published_table_change(Context& ctx, RangeVar* rv, AlterTableCmd* cmd) {
             break;
         case AT_ReplicaIdentity: {
             auto* ri = reinterpret_cast<ReplicaIdentityStmt*>(cmd->def);
-            std::string what = "REPLICA IDENTITY" + on;
             Published p = published(ctx, rv);
             if (p.names.empty() || !p.updates) return;  // only UPDATE and DELETE use it
             if (ri->identity_type == REPLICA_IDENTITY_NOTHING) {
@@ -141,7 +140,7 @@ void published_table_change(Context& ctx, RangeVar* rv, AlterTableCmd* cmd) {
                        "publish only inserts: ALTER PUBLICATION ... SET (publish = 'insert')");
                 return;
             }
-            report(ctx, p, Severity::warning, what,
+            report(ctx, p, Severity::warning, "REPLICA IDENTITY" + on,
                    "subscribers find the rows of UPDATE and DELETE by it, and one whose own "
                    "identity columns are not among the new ones stops replicating at the next "
                    "UPDATE or DELETE",
