@@ -27,6 +27,7 @@
 
 #include "common/error.hpp"
 #include "pg/pg.hpp"
+#include "pg/compat.hpp"  // after pg.hpp: version differences
 
 namespace ms {
 

@@ -1,6 +1,7 @@
-// Differences between the PostgreSQL major versions the extension builds against (15 to 18),
-// behind PG_VERSION_NUM, in one place. Included by pg.hpp after PostgreSQL's headers; code
-// elsewhere uses the names defined here instead of testing versions itself.
+// Differences between the PostgreSQL major versions the extension is written for (15 to 18;
+// built against 15, 17 and 18: no 16 headers here), behind PG_VERSION_NUM, in one place.
+// Included by boundary.hpp after pg.hpp; code elsewhere uses the names defined here instead of
+// testing versions itself.
 #pragma once
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
@@ -13,25 +14,23 @@ namespace ms::pg::token {
 // is no longer installed; these tokens are declared first in gram.y, in this order, so that
 // their numbers do not depend on the set of keywords (PL/pgSQL's grammar relies on the same).
 // Every other token above 255 is a keyword: the lexer sets yylval.keyword to its spelling.
-enum : int {
-    ident = 258,
-    uident,
-    fconst,
-    sconst,
-    usconst,
-    bconst,
-    xconst,
-    op,
-    iconst,
-    param,
-    typecast,
-    dot_dot,
-    colon_equals,
-    equals_greater,
-    less_equals,
-    greater_equals,
-    not_equals,
-};
+constexpr int ident = 258;
+constexpr int uident = 259;
+constexpr int fconst = 260;
+constexpr int sconst = 261;
+constexpr int usconst = 262;
+constexpr int bconst = 263;
+constexpr int xconst = 264;
+constexpr int op = 265;
+constexpr int iconst = 266;
+constexpr int param = 267;
+constexpr int typecast = 268;
+constexpr int dot_dot = 269;
+constexpr int colon_equals = 270;
+constexpr int equals_greater = 271;
+constexpr int less_equals = 272;
+constexpr int greater_equals = 273;
+constexpr int not_equals = 274;
 
 // Whether token (a core_yylex() result) is a keyword.
 inline bool is_keyword(int token) {
@@ -102,10 +101,10 @@ inline bool ms_exec_check_permissions(PlannedStmt* ps) {
 // ---- tuples ----
 
 // heap_getattr() for a user column (attnum > 0), through heap_deform_tuple(), an exported
-// function, instead of heap_getattr()'s inline body: PostgreSQL 17.12's inline body calls
-// heap_datum_check(), which 17.10 and older servers do not export, so a module built with newer
-// headers would not load into them. Used on every version (one code path); the tuples it reads
-// (a catalog row, the audit's newest row) are small.
+// function, instead of heap_getattr()'s inline body: in Debian's 15.20 and 17.12 headers it
+// calls heap_datum_check(), which older servers of the same major version (17.10) do not
+// export, so a module built with newer headers would not load into them. Used on every version
+// (one code path); the tuples it reads (a catalog row, an extension row) are small.
 inline Datum ms_heap_getattr(HeapTuple tuple, int attnum, TupleDesc desc, bool* isnull) {
     Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
     bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));

@@ -1,7 +1,8 @@
 // The one place where PostgreSQL headers are included (postgres.h first, inside extern "C").
 // Every other file of the extension includes this header (usually through boundary.hpp)
 // instead of any PostgreSQL header. Differences between the major versions it builds against (15
-// to 18) are behind PG_VERSION_NUM in src/pg/compat.hpp, included last.
+// to 18) are behind PG_VERSION_NUM in src/pg/compat.hpp, which boundary.hpp includes after this
+// file (outside its system_header region: warnings and dependency tracking apply to it).
 #pragma once
 
 #ifdef MS_PURE_CPP
@@ -110,5 +111,3 @@ extern "C" {
 #include "utils/portal.h"
 #include "utils/ps_status.h"
 }
-
-#include "pg/compat.hpp"

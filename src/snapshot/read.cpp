@@ -40,7 +40,8 @@ namespace {
 // An object created after initdb (oid >= FirstNormalObjectId): every object of the user's
 // namespaces has one (only the schema public itself is older). Lets the queries of objects
 // that PostgreSQL ships by the thousand (functions, types, operators, collations) read the
-// user's rows by index instead of scanning the whole catalog.
+// user's rows by index instead of scanning the whole catalog. (Objects made in single-user mode
+// right after initdb could be older; migrations are not run that way.)
 #define USER_OID(oid) oid " >= 16384"
 
 // Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
