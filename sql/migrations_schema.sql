@@ -479,7 +479,8 @@ CREATE TRIGGER ddl_audit_append_only BEFORE UPDATE OR DELETE ON migrate.ddl_audi
 CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON migrate.ddl_audit
     FOR EACH STATEMENT EXECUTE FUNCTION migrate.refuse_change();
 -- The audit writes its rows without firing triggers; a direct INSERT or COPY (a restore by a
--- privileged role) is accepted only into an empty table.
+-- privileged role) is accepted into an empty table, or one that holds only the restore's own
+-- rows (src/audit/load.cpp).
 CREATE FUNCTION migrate.audit_load_check() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'migrate_audit_load_check';
 CREATE TRIGGER ddl_audit_load_check BEFORE INSERT ON migrate.ddl_audit

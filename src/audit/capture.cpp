@@ -13,8 +13,10 @@ namespace ms::audit::internal {
 
 Row* rows = nullptr;
 int n_rows = 0;
+bool loaded = false;
 namespace {
 int cap_rows = 0;
+int n_moved = 0;  // rows of the list that prepend_rows() put first
 }  // namespace
 
 bool enabled = true;
@@ -23,6 +25,8 @@ void reset_transaction_state() {
     rows = nullptr;  // the memory belongs to TopTransactionContext
     n_rows = 0;
     cap_rows = 0;
+    n_moved = 0;
+    loaded = false;
     forget_statement_cache();
     purge_active = false;
 }
@@ -31,10 +35,18 @@ void reset_transaction_state() {
 // keep their order. Captured rows of those subtransactions are at the end, but rows moved by a
 // load in one of them were put first (prepend_rows).
 void forget_subtransaction(SubTransactionId subid) {
-    int kept = 0;
-    for (int i = 0; i < n_rows; i++)
-        if (rows[i].common->subid < subid) rows[kept++] = rows[i];
-    n_rows = kept;
+    if (n_moved == 0) {
+        while (n_rows > 0 && rows[n_rows - 1].common->subid >= subid) n_rows--;
+    } else {
+        int kept = 0;
+        n_moved = 0;
+        for (int i = 0; i < n_rows; i++) {
+            if (rows[i].common->subid >= subid) continue;
+            n_moved += rows[i].common->moved ? 1 : 0;
+            rows[kept++] = rows[i];
+        }
+        n_rows = kept;
+    }
     forget_statement_cache();
     purge_active = false;
 }
@@ -97,6 +109,7 @@ void prepend_rows(const Row* moved, int n) {
     memmove(&rows[n], &rows[0], sizeof(Row) * static_cast<size_t>(n_rows));
     memcpy(&rows[0], moved, sizeof(Row) * static_cast<size_t>(n));
     n_rows += n;
+    n_moved += n;
 }
 
 Row* add_row(const Common* c) {

@@ -180,38 +180,50 @@ void lock_chain() {
     LockDatabaseObject(ExtensionRelationId, ext, 0, ExclusiveLock);
 }
 
-// The newest row's id and hash, read with the latest snapshot (under the chain lock every
-// earlier writer has committed). *found is false for an empty table.
-void read_head(Relation rel, const Layout* l, int64* id, uint8* hash, bool* found) {
-    *found = false;
+void begin_id_scan(Relation rel, IdScan* s) {
     Oid pk = ms_primary_key_index(rel);
     if (!OidIsValid(pk))
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("migrate.ddl_audit has no primary key")));
-    Relation index = index_open(pk, AccessShareLock);
-    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-    SysScanDesc scan = systable_beginscan_ordered(rel, index, snap, 0, nullptr);
-    HeapTuple tup = systable_getnext_ordered(scan, BackwardScanDirection);
+    s->index = index_open(pk, AccessShareLock);
+    s->snap = RegisterSnapshot(GetLatestSnapshot());
+    s->scan = systable_beginscan_ordered(rel, s->index, s->snap, 0, nullptr);
+}
+
+void end_id_scan(IdScan* s) {
+    systable_endscan_ordered(s->scan);
+    UnregisterSnapshot(s->snap);
+    index_close(s->index, AccessShareLock);
+}
+
+// The newest row's id and hash, read with the latest snapshot (under the chain lock every
+// earlier writer has committed). *found is false for an empty table.
+void read_head(Relation rel, const Layout* l, int64* id, uint8* hash, bool* found) {
+    *found = false;
+    IdScan s;
+    begin_id_scan(rel, &s);
+    HeapTuple tup = systable_getnext_ordered(s.scan, BackwardScanDirection);
     if (HeapTupleIsValid(tup)) {
-        bool isnull;
         TupleDesc desc = RelationGetDescr(rel);
-        *id = DatumGetInt64(ms_heap_getattr(tup, l->chain[0] + 1, desc, &isnull));
-        Datum h = ms_heap_getattr(tup, l->hash + 1, desc, &isnull);
-        if (isnull)
+        Datum* v = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+        bool* n = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+        heap_deform_tuple(tup, desc, v, n);
+        *id = DatumGetInt64(v[l->chain[0]]);
+        if (n[l->hash])
             ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                             errmsg("the newest audit row (id %lld) has no hash",
                                    static_cast<long long>(*id))));
-        bytea* b = DatumGetByteaPP(h);
+        bytea* b = DatumGetByteaPP(v[l->hash]);
         if (VARSIZE_ANY_EXHDR(b) != PG_SHA256_DIGEST_LENGTH)
             ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                             errmsg("the newest audit row (id %lld) has a malformed hash",
                                    static_cast<long long>(*id))));
         memcpy(hash, VARDATA_ANY(b), PG_SHA256_DIGEST_LENGTH);
         *found = true;
+        pfree(v);
+        pfree(n);
     }
-    systable_endscan_ordered(scan);
-    UnregisterSnapshot(snap);
-    index_close(index, AccessShareLock);
+    end_id_scan(&s);
 }
 
 }  // namespace ms::audit::internal

@@ -46,6 +46,8 @@ struct Row {
 
 extern Row* rows;
 extern int n_rows;
+// Whether this transaction loaded rows into migrate.ddl_audit (a restore, load.cpp).
+extern bool loaded;
 
 Common* common_leaf(const char* command_tag, Node* parsetree);
 Row* add_row(const Common* c);
@@ -97,6 +99,15 @@ Datum bytea_datum(const uint8* data, size_t len);
 Datum text_datum(const char* s);
 // The audit table, or InvalidOid when it does not exist (the extension is being dropped).
 Oid audit_table();
+// The audit table's rows in id order (its primary key), with the latest snapshot: read under
+// the chain lock, every earlier writer has committed. Leaves.
+struct IdScan {
+    Relation index;
+    Snapshot snap;
+    SysScanDesc scan;
+};
+void begin_id_scan(Relation rel, IdScan* s);
+void end_id_scan(IdScan* s);
 void lock_chain();
 void read_head(Relation rel, const Layout* l, int64* id, uint8* hash, bool* found);
 

@@ -84,26 +84,35 @@ void row_from_tuple(const Layout* l, const Datum* v, const bool* n, Row* r) {
 // start with this database's CREATE EXTENSION (the extension script's rows, recorded in the
 // transaction that created the extension) and were all recorded by the session running the
 // load (plain format, pg_restore without -j), or, when the load runs in a pg_restore session,
-// by pg_restore sessions (a parallel restore).
-const char* not_own_leaf(const Layout* l, const Datum* v, const bool* n, bool first,
-                         TransactionId ext_xmin) {
+// by pg_restore sessions (a parallel restore). A row of a migration, a purge, or one the audit
+// did not write in the transaction it records (a loaded or an already moved row: its heap xmin
+// is not its txid) is never the restore's.
+const char* not_own_leaf(const Layout* l, const Datum* v, const bool* n, TransactionId raw_xmin,
+                         bool first, TransactionId ext_xmin) {
     const int* ch = l->chain;
     int64 id = DatumGetInt64(v[ch[0]]);
-    if (first) {
-        FullTransactionId fxid = FullTransactionIdFromU64(DatumGetUInt64(v[ch[2]]));
-        if (!DatumGetBool(v[ch[16]]) || !TransactionIdIsNormal(ext_xmin) ||
-            XidFromFullTransactionId(fxid) != ext_xmin)
-            return psprintf(
-                "its oldest row (id %lld) was not recorded by the CREATE EXTENSION "
-                "of this database",
-                static_cast<long long>(id));
-    }
+    TransactionId xid =
+        XidFromFullTransactionId(FullTransactionIdFromU64(DatumGetUInt64(v[ch[2]])));
+    if (first && (!DatumGetBool(v[ch[16]]) || !TransactionIdIsNormal(ext_xmin) || xid != ext_xmin))
+        return psprintf(
+            "its oldest row (id %lld) was not recorded by the CREATE EXTENSION of this database",
+            static_cast<long long>(id));
+    if (!n[ch[19]])
+        return psprintf("row %lld records DDL of migration %s", static_cast<long long>(id),
+                        TextDatumGetCString(v[ch[19]]));
+    if (!n[ch[8]] && strcmp(TextDatumGetCString(v[ch[8]]), "purge") == 0)
+        return psprintf("row %lld records a purge", static_cast<long long>(id));
+    if (raw_xmin != xid)
+        return psprintf("row %lld was loaded or moved, not recorded by the transaction it names",
+                        static_cast<long long>(id));
+    const char* app = n[ch[6]] ? nullptr : TextDatumGetCString(v[ch[6]]);
+    const char* mine = application_name && application_name[0] ? application_name : nullptr;
+    bool same_app = app == nullptr ? mine == nullptr : mine != nullptr && strcmp(app, mine) == 0;
     int32 pid = DatumGetInt32(v[ch[3]]);
     TimestampTz at = DatumGetTimestampTz(v[ch[1]]);
-    if (pid == MyProcPid && at >= MyStartTimestamp) return nullptr;
-    const char* app = n[ch[6]] ? nullptr : TextDatumGetCString(v[ch[6]]);
-    bool restore_session = application_name && strcmp(application_name, kRestoreApplication) == 0;
-    if (restore_session && app && strcmp(app, kRestoreApplication) == 0) return nullptr;
+    if (pid == MyProcPid && at >= MyStartTimestamp && same_app) return nullptr;
+    bool restore_session = mine && strcmp(mine, kRestoreApplication) == 0;
+    if (restore_session && same_app) return nullptr;
     return psprintf(
         "row %lld was recorded by another session (application \"%s\") than this "
         "restore's",
@@ -122,10 +131,6 @@ void examine_leaf(Relation rel, Examined* e) {
     TupleDesc desc = RelationGetDescr(rel);
     Layout l;
     layout_leaf(desc, &l);
-    Oid pk = ms_primary_key_index(rel);
-    if (!OidIsValid(pk))
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("migrate.ddl_audit has no primary key")));
     TransactionId ext_xmin = extension_xmin_leaf();
     Datum* v = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
     bool* n = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
@@ -133,15 +138,16 @@ void examine_leaf(Relation rel, Examined* e) {
     Row* moved = static_cast<Row*>(palloc(sizeof(Row) * cap));
     ItemPointerData* tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * cap));
 
-    Relation index = index_open(pk, AccessShareLock);
-    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-    SysScanDesc scan = systable_beginscan_ordered(rel, index, snap, 0, nullptr);
+    IdScan id_scan;
+    begin_id_scan(rel, &id_scan);
+    Snapshot snap = id_scan.snap;
     HeapTuple tup;
     while (e->why == nullptr &&
-           (tup = systable_getnext_ordered(scan, ForwardScanDirection)) != nullptr) {
+           (tup = systable_getnext_ordered(id_scan.scan, ForwardScanDirection)) != nullptr) {
         CHECK_FOR_INTERRUPTS();
         heap_deform_tuple(tup, desc, v, n);
-        e->why = not_own_leaf(&l, v, n, e->moved == 0, ext_xmin);
+        e->why =
+            not_own_leaf(&l, v, n, HeapTupleHeaderGetRawXmin(tup->t_data), e->moved == 0, ext_xmin);
         if (e->why != nullptr) break;
         if (e->moved == cap) {
             cap *= 2;
@@ -153,13 +159,10 @@ void examine_leaf(Relation rel, Examined* e) {
         tids[e->moved] = tup->t_self;
         e->moved++;
     }
-    systable_endscan_ordered(scan);
-    index_close(index, AccessShareLock);
-    if (e->why == nullptr) {
+    if (e->why == nullptr)
         for (int i = 0; i < e->moved; i++) simple_table_tuple_delete(rel, &tids[i], snap);
-        prepend_rows(moved, e->moved);
-    }
-    UnregisterSnapshot(snap);
+    end_id_scan(&id_scan);
+    if (e->why == nullptr) prepend_rows(moved, e->moved);
 }
 
 }  // namespace
@@ -177,6 +180,7 @@ Datum load_check(Call& c) {
     Relation rel = trigdata->tg_relation;
     Examined e;
     guard([&] { examine_leaf(rel, &e); });
+    loaded = true;
     if (e.why != nullptr)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                     "a dumped audit can be loaded into migrate.ddl_audit only in a new database",

@@ -28,9 +28,8 @@ Datum client_addr_datum(bool* isnull) {
 void flush_leaf() {
     Oid relid = audit_table();
     if (!OidIsValid(relid)) return;  // the audit table is gone with this transaction
-    // Earlier commands of this transaction (a load that moved rows, load.cpp) become visible
-    // to the head lookup.
-    CommandCounterIncrement();
+    // A load in this transaction's last command (load.cpp) becomes visible to the head lookup.
+    if (loaded) CommandCounterIncrement();
     Relation rel = table_open(relid, RowExclusiveLock);
     lock_chain();
     TupleDesc desc = RelationGetDescr(rel);

@@ -163,9 +163,9 @@ RESET ROLE;
 -- 1d. The owner of the tables (the superuser who created the extension): history and audit
 --     rows can be neither changed nor deleted (42501), also under session_replication_role =
 --     replica. A direct INSERT into the audit is a restore loading a dumped chain: refused
---     (55000) once the audit holds rows of another session (audit_trust.sql,
---     t/001_dump_restore.pl); this session created the extension and made every row there,
---     as a plain-format restore does, so 42 is a load (of no rows here: nothing changes).
+--     (55000) once the audit holds rows that are not the restore's own (audit_trust.sql,
+--     t/001_dump_restore.pl). This session created the extension, as a plain-format restore
+--     does, but its rows record DDL of migrations, which no restore makes: 42 is refused.
 --     migrate.migrations is the owner's own table (README: "ordinary roles cannot write
 --     them"): the owner can write it, and append to the history (append-only, not
 --     insert-proof).

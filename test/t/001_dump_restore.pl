@@ -408,6 +408,27 @@ is( $node->safe_psql(
 is($node->safe_psql('ms_in_use', 'SELECT valid FROM migrate.verify_audit()'),
 	't', 'refused: the database\'s own chain still verifies');
 
+# One session that created the extension and applied a migration, then loads rows (a long
+# session, or a pooled backend handed to a restore): its rows are its own audit, not a
+# restore's, and the load is refused.
+$node->safe_psql('postgres', 'CREATE DATABASE ms_one_session');
+{
+	my $sql = join(";\n",
+		'CREATE EXTENSION migrations_schema',
+		migration_call('apply', '900', 'one', 'CREATE TABLE public.one (x int);',
+			'DROP TABLE public.one;'),
+		'INSERT INTO migrate.ddl_audit SELECT * FROM migrate.ddl_audit WHERE false')
+	  . ";\n";
+	my ($ret, $out, $err) = $node->psql('ms_one_session', $sql);
+	isnt($ret, 0, 'one session: a load after a migration is refused');
+	like($err, qr/records DDL of migration 900/, 'one session: the detail names the migration');
+	is( $node->safe_psql('ms_one_session',
+			"SELECT count(*) FROM migrate.ddl_audit WHERE migration_version = '900'"),
+		'1', 'one session: the migration\'s audit row stays where it was');
+	is($node->safe_psql('ms_one_session', 'SELECT valid FROM migrate.verify_audit()'),
+		't', 'one session: the chain still verifies');
+}
+
 # Ordinary roles cannot load, change or delete rows of a restored audit or history.
 $node->safe_psql('ms_restored', 'CREATE ROLE ms_plain LOGIN');
 $node->safe_psql('ms_restored', 'GRANT USAGE ON SCHEMA migrate TO ms_plain');
