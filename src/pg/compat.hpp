@@ -100,20 +100,17 @@ inline bool ms_exec_check_permissions(PlannedStmt* ps) {
 
 // ---- tuples ----
 
-// heap_getattr() for a user column (attnum > 0), through heap_deform_tuple(), an exported
-// function, instead of heap_getattr()'s inline body: in Debian's 15.20 and 17.12 headers it
-// calls heap_datum_check(), which older servers of the same major version (17.10) do not
-// export, so a module built with newer headers would not load into them. Used on every version
-// (one code path); the tuples it reads (a catalog row, an extension row) are small.
+// heap_getattr() for a user column (attnum > 0) of a table row, without heap_getattr()'s inline
+// body: in Debian's 15.20 and 17.12 headers it calls heap_datum_check(), which older servers of
+// the same major version (17.10) do not export, so a module built with newer headers would not
+// load into them. The check is for composite datums (a t_ctid marker a row read from a table
+// never carries); the rest is heap_getattr()'s own path: fastgetattr(), or the column's missing
+// value for a row older than the column. Used on every version (one code path), on the audit's
+// hot path too (the relation of a dropped trigger, rule, policy, constraint or default).
 inline Datum ms_heap_getattr(HeapTuple tuple, int attnum, TupleDesc desc, bool* isnull) {
-    Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
-    bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
-    heap_deform_tuple(tuple, desc, values, nulls);
-    Datum value = values[attnum - 1];
-    *isnull = nulls[attnum - 1];
-    pfree(values);
-    pfree(nulls);
-    return value;
+    if (attnum > static_cast<int>(HeapTupleHeaderGetNatts(tuple->t_data)))
+        return getmissingattr(desc, attnum, isnull);
+    return fastgetattr(tuple, attnum, desc, isnull);
 }
 
 // Runs a portal to completion (PortalRun's run_once, true, is implied since PostgreSQL 18).
