@@ -44,6 +44,11 @@ namespace {
 // right after initdb could be older; migrations are not run that way.)
 #define USER_OID(oid) oid " >= 16384"
 
+// An object of the user's (created after initdb, in a user namespace `n`, not a member of an
+// extension), for the kinds PostgreSQL ships by the thousand.
+#define USER_OBJECT(catalog, oid) \
+    USER_OID(oid) " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION(catalog, oid)
+
 // Privileges, sorted; absent when they are PostgreSQL's default for the owner, whether never
 // granted (NULL) or granted and revoked again (the default, explicit).
 #define SORTED_ACL(acl) \
@@ -288,7 +293,7 @@ const char* const kFunctions =
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     " JOIN pg_language l ON l.oid = p.prolang"
     " LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid"
-    " WHERE " USER_OID("p.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_proc", "p.oid");
+    " WHERE " USER_OBJECT("pg_proc", "p.oid");
 
 const char* const kTypes =
     "SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text,"
@@ -310,8 +315,8 @@ const char* const kTypes =
     " (SELECT format_type(g.rngsubtype, NULL) FROM pg_range g WHERE g.rngtypid = t.oid)"
     "   AS subtype"
     " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-    " WHERE " USER_OID("t.oid") " AND (t.typtype IN ('e', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined)) AND " USER_NSP("n") " AND "
-    NOT_IN_EXTENSION("pg_type", "t.oid")
+    " WHERE (t.typtype IN ('e', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined))"
+    " AND " USER_OBJECT("pg_type", "t.oid")
     // Not the array type of another type (whose typelem names that type).
     " AND NOT EXISTS (SELECT FROM pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid"
     " OFFSET 0)";
@@ -346,7 +351,7 @@ const char* const kCollations =
     " co." MS_PG_COLLATION_LOCALE " AS locale,"
     " CASE WHEN NOT co.collisdeterministic THEN 'false' END AS deterministic,"
     " " COMMENT("pg_collation", "co.oid", "0") " AS comment"
-    " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE " USER_OID("co.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_collation", "co.oid");
+    " FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace WHERE " USER_OBJECT("pg_collation", "co.oid");
 
 const char* const kOperators =
     "SELECT 'operator ' || o.oid::regoperator::text, NULL, NULL,"
@@ -358,8 +363,7 @@ const char* const kOperators =
     " CASE WHEN o.oprcanhash THEN 'hashes' END AS hashes,"
     " CASE WHEN o.oprcanmerge THEN 'merges' END AS merges,"
     " " COMMENT("pg_operator", "o.oid", "0") " AS comment"
-    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE " USER_OID("o.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_operator",
-                                                                                      "o.oid");
+    " FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE " USER_OBJECT("pg_operator", "o.oid");
 
 const char* const kTextSearch =
     "SELECT 'text search configuration ' || c.oid::regconfig::text, NULL, NULL,"
@@ -371,14 +375,14 @@ const char* const kTextSearch =
     "   AS mapping,"
     " NULL AS template, NULL AS options, " COMMENT("pg_ts_config", "c.oid", "0") " AS comment"
     " FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace"
-    " WHERE " USER_OID("c.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_config", "c.oid")
+    " WHERE " USER_OBJECT("pg_ts_config", "c.oid")
     " UNION ALL "
     "SELECT 'text search dictionary ' || td.oid::regdictionary::text, NULL, NULL,"
     " pg_get_userbyid(td.dictowner), NULL, NULL, t.tmplname::text, td.dictinitoption,"
     " " COMMENT("pg_ts_dict", "td.oid", "0")
     " FROM pg_ts_dict td JOIN pg_namespace n ON n.oid = td.dictnamespace"
     " JOIN pg_ts_template t ON t.oid = td.dicttemplate"
-    " WHERE " USER_OID("td.oid") " AND " USER_NSP("n") " AND " NOT_IN_EXTENSION("pg_ts_dict", "td.oid");
+    " WHERE " USER_OBJECT("pg_ts_dict", "td.oid");
 
 const char* const kPublications =
     "SELECT 'publication ' || quote_ident(p.pubname), NULL, NULL,"

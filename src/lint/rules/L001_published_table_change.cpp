@@ -62,8 +62,10 @@ const char* kRenameAlternative =
     "rename on the subscribers and here, then resume; or add the new column or table on the "
     "subscribers first, copy, and drop the old one later (here first)";
 
+// Nothing when no publication publishes the table.
 void report(Context& ctx, const Published& p, Severity severity, const std::string& what,
             const std::string& consequence, const std::string& order) {
+    if (p.names.empty()) return;
     ctx.add(RuleId::published_table_change, severity,
             what + ", published by " + by(p) + ": " + consequence, order);
 }
@@ -176,7 +178,6 @@ void published_table_change(Context& ctx, Node* n) {
                 return;
             if (s->renameType == OBJECT_COLUMN && s->relationType != OBJECT_TABLE) return;
             Published p = published(ctx, s->relation);
-            if (p.names.empty()) return;
             std::string what = s->renameType == OBJECT_COLUMN
                                    ? "RENAME COLUMN " + std::string(s->subname ? s->subname : "") +
                                          " on " + rel_name(s->relation)
@@ -190,9 +191,7 @@ void published_table_change(Context& ctx, Node* n) {
         case T_AlterObjectSchemaStmt: {
             auto* s = reinterpret_cast<AlterObjectSchemaStmt*>(n);
             if (s->objectType != OBJECT_TABLE || s->relation == nullptr) return;
-            Published p = published(ctx, s->relation);
-            if (p.names.empty()) return;
-            report(ctx, p, Severity::warning,
+            report(ctx, published(ctx, s->relation), Severity::warning,
                    "SET SCHEMA " + std::string(s->newschema) + " of " + rel_name(s->relation),
                    "subscribers match tables by schema-qualified name, and stop replicating at "
                    "the table's next change whichever side moves it first",
@@ -203,9 +202,7 @@ void published_table_change(Context& ctx, Node* n) {
             auto* s = reinterpret_cast<DropStmt*>(n);
             if (s->removeType != OBJECT_TABLE) return;
             for (RangeVar* rv : drop_targets(s)) {
-                Published p = published(ctx, rv);
-                if (p.names.empty()) continue;
-                report(ctx, p, Severity::warning, "DROP TABLE " + rel_name(rv),
+                report(ctx, published(ctx, rv), Severity::warning, "DROP TABLE " + rel_name(rv),
                        "a subscriber that drops it first stops replicating; after the drop "
                        "here the subscribers keep their copy, no longer updated",
                        "here first; then on each subscriber ALTER SUBSCRIPTION ... REFRESH "
@@ -228,9 +225,7 @@ void published_table_change(Context& ctx, Node* n) {
                 catalog::new_table_publications_leaf(catalog::creation_namespace_leaf(rv), parent,
                                                      &raw);
             });
-            Published p = collect(raw);
-            if (p.names.empty()) return;
-            report(ctx, p, Severity::warning, "CREATE TABLE " + rel_name(rv),
+            report(ctx, collect(raw), Severity::warning, "CREATE TABLE " + rel_name(rv),
                    "the new table is published at once, and a subscriber without it stops "
                    "replicating at its first row",
                    std::string(kSubscribersFirst) +
