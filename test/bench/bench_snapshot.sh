@@ -103,14 +103,7 @@ run_pg_dump() {
 }
 
 length=$("${MS_PSQL[@]}" -d "$DB" -At -c 'SELECT length(migrate.schema())')
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-LOADS=()
-for ((rep = 1; rep <= REPS; rep++)); do
-    LOADS+=("$(bench_load1)")
-    ms_log "repetition $rep/$REPS (load $(bench_load1))"
-    for seq in $(bench_rotate $((rep - 1)) schema pg_dump); do "run_$seq"; done
-done
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_repetitions schema pg_dump
 
 m_cold=$(bench_median "${COLD[@]}") m_warm=$(bench_median "${WARM[@]}")
 m_dump=$(bench_median "${T_DUMP[@]}")
@@ -128,4 +121,4 @@ echo "per-repetition (in repetition order): cold ms / warm ms / psql session wal
 for ((i = 0; i < REPS; i++)); do
     echo "  ${COLD[i]} / ${WARM[i]} / ${T_SESSION[i]} [${C_SESSION[i]}] / ${T_DUMP[i]}"
 done
-echo "load average: start $LOAD_START, end $LOAD_END; 1-min load at each repetition: ${LOADS[*]}"
+bench_load_line

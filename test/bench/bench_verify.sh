@@ -114,14 +114,7 @@ run_verify() {
     ms_log "  verify    ${t} s (backend CPU ${C_VERIFY[-1]} s)"
 }
 
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-LOADS=()
-for ((rep = 1; rep <= REPS; rep++)); do
-    LOADS+=("$(bench_load1)")
-    ms_log "repetition $rep/$REPS (load $(bench_load1))"
-    for seq in $(bench_rotate $((rep - 1)) baseline verify); do "run_$seq"; done
-done
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_repetitions baseline verify
 
 m_a=$(bench_median "${T_APPLY[@]}") m_r=$(bench_median "${T_ROLLBACK[@]}")
 m_b=$(bench_median "${T_BASE[@]}") m_v=$(bench_median "${T_VERIFY[@]}")
@@ -147,4 +140,4 @@ line() { local -n w=$1 c=$2; local i; for ((i = 0; i < ${#w[@]}; i++)); do print
 echo "  baseline apply    $(line T_APPLY C_APPLY)"
 echo "  baseline rollback $(line T_ROLLBACK C_ROLLBACK)"
 echo "  verify            $(line T_VERIFY C_VERIFY)"
-echo "load average: start $LOAD_START, end $LOAD_END; 1-min load at each repetition: ${LOADS[*]}"
+bench_load_line

@@ -46,6 +46,26 @@ bench_rotate() { local k=$1; shift; local a=("$@"); k=$((k % ${#a[@]})); echo "$
 # bench_load1: the 1-minute load average.
 bench_load1() { cut -d' ' -f1 /proc/loadavg; }
 
+# bench_repetitions NAME...: REPS repetitions, each calling run_NAME for every NAME, in an order
+# rotated between repetitions. Sets LOAD_START, LOAD_END (load averages) and LOADS (the 1-minute
+# load at each repetition) for bench_load_line.
+bench_repetitions() {
+    local rep seq
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    LOADS=()
+    for ((rep = 1; rep <= REPS; rep++)); do
+        LOADS+=("$(bench_load1)")
+        ms_log "repetition $rep/$REPS (load $(bench_load1))"
+        for seq in $(bench_rotate $((rep - 1)) "$@"); do "run_$seq"; done
+    done
+    LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+# bench_load_line: what bench_repetitions saw of the machine's load.
+bench_load_line() {
+    echo "load average: start $LOAD_START, end $LOAD_END; 1-min load at each repetition: ${LOADS[*]}"
+}
+
 # bench_session_files: the $WORK/pid.sql and $WORK/cpu.sql that bench_time_psql runs around a
 # script: the backend's pid, then its CPU time (/proc/PID/schedstat) into $BENCH_CPU_FILE.
 bench_session_files() {

@@ -38,7 +38,7 @@ CLIENT_BIN=/usr/lib/postgresql/15/bin
 [[ -x $CLIENT_BIN/psql ]] || ms_die "psql of PostgreSQL 15 not found in $CLIENT_BIN (run the test command once)"
 
 mkdir -p "$CACHE"
-WORK=$(mktemp -d "$CACHE/.pg${VERSION}_XXXXXX")
+WORK=$(mktemp -d --tmpdir="$CACHE")  # its own directory, removed at exit
 trap 'rm -rf "$WORK"' EXIT
 
 # ---- the headers, through a private apt configuration ----
