@@ -55,14 +55,14 @@ char* top_strdup(const char* s) {
     return s ? MemoryContextStrdup(TopTransactionContext, s) : nullptr;
 }
 
-namespace {
-
 char* top_text(Datum d) {
     MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
     char* s = TextDatumGetCString(d);
     MemoryContextSwitchTo(old);
     return s;
 }
+
+namespace {
 
 char* role_name(Oid role) {
     char* name = GetUserNameFromId(role, true);

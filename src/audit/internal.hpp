@@ -52,6 +52,8 @@ extern bool loaded;
 Common* common_leaf(const char* command_tag, Node* parsetree);
 Row* add_row(const Common* c);
 char* top_strdup(const char* s);
+// A text Datum as a C string in TopTransactionContext.
+char* top_text(Datum d);
 // The transaction ended: its rows are gone with its memory.
 void reset_transaction_state();
 // A subtransaction was rolled back: its rows (and its children's) go.

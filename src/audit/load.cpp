@@ -37,8 +37,8 @@ TransactionId extension_xmin_leaf() {
     return xmin;
 }
 
-const char* top_text(const Datum* v, const bool* n, int col) {
-    return n[col] ? nullptr : top_strdup(TextDatumGetCString(v[col]));
+const char* column_text(const Datum* v, const bool* n, int col) {
+    return n[col] ? nullptr : top_text(v[col]);
 }
 
 // Leaf: the row `v`/`n` as a Row to be written again (its Common in TopTransactionContext).
@@ -52,21 +52,21 @@ void row_from_tuple(const Layout* l, const Datum* v, const bool* n, Row* r) {
     c->backend_pid = DatumGetInt32(v[ch[3]]);
     c->session_user_name = top_strdup(NameStr(*DatumGetName(v[ch[4]])));
     c->current_user_name = top_strdup(NameStr(*DatumGetName(v[ch[5]])));
-    c->application_name = top_text(v, n, ch[6]);
+    c->application_name = column_text(v, n, ch[6]);
     c->client_addr =
         n[ch[7]] ? nullptr : top_strdup(DatumGetCString(DirectFunctionCall1(inet_out, v[ch[7]])));
-    c->command_tag = top_text(v, n, ch[9]);
-    c->statement = top_text(v, n, ch[17]);
+    c->command_tag = column_text(v, n, ch[9]);
+    c->statement = column_text(v, n, ch[17]);
     c->statement_exact = DatumGetBool(v[ch[18]]);
-    c->migration_version = top_text(v, n, ch[19]);
-    c->migration_script = top_text(v, n, ch[20]);
+    c->migration_version = column_text(v, n, ch[19]);
+    c->migration_script = column_text(v, n, ch[20]);
     memset(r, 0, sizeof(Row));
     r->common = c;
-    r->event = top_text(v, n, ch[8]);
+    r->event = column_text(v, n, ch[8]);
     r->command_tag = c->command_tag;
-    r->object_type = top_text(v, n, ch[10]);
-    r->schema_name = top_text(v, n, ch[11]);
-    r->object_identity = top_text(v, n, ch[12]);
+    r->object_type = column_text(v, n, ch[10]);
+    r->schema_name = column_text(v, n, ch[11]);
+    r->object_identity = column_text(v, n, ch[12]);
     r->has_address = !n[ch[13]] && !n[ch[14]] && !n[ch[15]];
     if (r->has_address) {
         r->classid = DatumGetObjectId(v[ch[13]]);
