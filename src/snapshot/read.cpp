@@ -189,7 +189,10 @@ const char* const kConstraints =
     " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
     " LEFT JOIN pg_class r ON r.oid = k.conrelid AND k.conrelid <> 0"
     " LEFT JOIN pg_type t ON t.oid = k.contypid AND k.contypid <> 0"
-    " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND " USER_NSP("n")
+    // NOT NULL constraints (contype 'n': domains since 17, columns since 18) are the "not null"
+    // property of the column or domain, as on 15; their generated names are not compared.
+    " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND k.contype <> 'n'"
+    " AND " USER_NSP("n")
     " AND " NOT_IN_EXTENSION("pg_class", "coalesce(r.oid, 0)") " AND "
     NOT_IN_EXTENSION("pg_type", "coalesce(t.oid, 0)");
 
