@@ -45,13 +45,19 @@ count() { # count NAME ok|fail
     fi
 }
 
-# pg_regress and pg_isolation_regress print one line per test: "test NAME ... ok|FAILED".
+# pg_regress and pg_isolation_regress print one line per test: "test NAME ... ok|FAILED" up to
+# 15, "ok N - NAME" or "not ok N - NAME" (TAP; "+" in a parallel group) since 16.
 count_pg_regress() { # count_pg_regress SUITE LOGFILE
-    local line name
+    local line
     while IFS= read -r line; do
-        name=$(awk '{print $2}' <<<"$line")
-        if [[ $line =~ \.\.\.\ ok ]]; then count "$1/$name" ok; else count "$1/$name" fail; fi
-    done < <(grep -E '^(ok|not ok|test) ' "$2" | grep -E '\.\.\. ' || true)
+        if [[ $line =~ ^test\ ([^ ]+)\ .*\.\.\.\ (ok|FAILED|failed) ]]; then
+            if [[ ${BASH_REMATCH[2]} == ok ]]; then count "$1/${BASH_REMATCH[1]}" ok; else count "$1/${BASH_REMATCH[1]}" fail; fi
+        elif [[ $line =~ ^ok\ [0-9]+\ +[-+]\ +([^ ]+) ]]; then
+            count "$1/${BASH_REMATCH[1]}" ok
+        elif [[ $line =~ ^not\ ok\ [0-9]+\ +[-+]\ +([^ ]+) ]]; then
+            count "$1/${BASH_REMATCH[1]}" fail
+        fi
+    done < <(grep -E '^(ok|not ok|test) ' "$2" || true)
 }
 
 run_make_check() { # run_make_check SUITE MAKE-ARGS...
@@ -60,7 +66,7 @@ run_make_check() { # run_make_check SUITE MAKE-ARGS...
     ms_log "suite $suite"
     make -C "$MS_ROOT" -s PG_CONFIG="$(ms_pg_config)" installcheck "$@" >"$log" 2>&1
     local rc=$?
-    grep -E '\.\.\. ' "$log" | sed 's/^/    /' >&2
+    grep -E '^(ok|not ok|test) ' "$log" | sed 's/^/    /' >&2
     local before=$((PASSED + FAILED))
     count_pg_regress "$suite" "$log"
     if [[ $rc -ne 0 ]]; then

@@ -43,8 +43,10 @@ SELECT migrate.apply('200', 'CREATE TABLE drift_mig (id int PRIMARY KEY);',
 SELECT version FROM migrate.rollback();
 SELECT migrate.apply('200', 'CREATE TABLE drift_mig (id int PRIMARY KEY);',
                      'DROP TABLE drift_mig;', 'drift 200');
+-- (not the NOT NULL constraints that 18 keeps as catalog objects and drops with the table)
 SELECT migration_version, migration_script, count(*) AS audit_rows
-  FROM migrate.ddl_audit WHERE id > :start GROUP BY 1, 2 ORDER BY 1, 2;
+  FROM migrate.ddl_audit WHERE id > :start AND object_identity NOT LIKE '%\_not\_null on %'
+ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(*) AS drift_rows FROM migrate.drift() WHERE id > :start;
 
 ------------------------------------------------------------------------------------------

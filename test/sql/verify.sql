@@ -317,8 +317,10 @@ SELECT migrate.register('180', 'CREATE OPERATOR vt.=== (LEFTARG = int, RIGHTARG 
 SELECT migrate.register('181', 'CREATE TEXT SEARCH CONFIGURATION vt.ts_x (COPY = pg_catalog.simple)',
                         '', 'text search configuration');
 SELECT migrate.register('182', 'CREATE PUBLICATION vt_pub FOR TABLE vt.def_ok', '', 'publication');
+SET client_min_messages = error;  -- not the warning about wal_level (worded otherwise since 17)
 SELECT version, reversible, pg_temp.diffs(differences) AS differences
   FROM migrate.verify() WHERE version IN ('179', '180', '181', '182');
+RESET client_min_messages;
 
 -- verify('<version>') of a pending migration runs the pending ones before it first (here 101
 -- to 103, which touch other objects): the same verdict as in the list
@@ -653,8 +655,12 @@ CREATE INDEX users_lower_email_idx ON vs.users (lower(email));
 CREATE VIEW vs.active AS SELECT id, email FROM vs.users WHERE status = 'new';
 CREATE FUNCTION vs.n_users() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM vs.users';
 GRANT SELECT ON vs.users TO vt_reader;
--- the blocks of schema vs (the database holds what earlier tests left too)
-SELECT block FROM regexp_split_to_table(migrate.schema(), E'\n\n') WITH ORDINALITY AS b(block, n)
+-- the blocks of schema vs (the database holds what earlier tests left too), the same text on
+-- every version: 17 adds the MAINTAIN privilege (m) to an owner's privileges, and 16 and later
+-- deparse a view of one table without qualifying its columns (shown here as 16 does)
+SELECT regexp_replace(regexp_replace(block, 'arwdDxtm/', 'arwdDxt/', 'g'),
+                      '(\s)users\.(id|email|status)\M', '\1\2', 'g') AS block
+  FROM regexp_split_to_table(migrate.schema(), E'\n\n') WITH ORDINALITY AS b(block, n)
  WHERE block LIKE 'CREATE SCHEMA vs;%' OR block LIKE '% vs.%' ORDER BY n;
 SELECT migrate.schema() AS first \gset
 SELECT migrate.schema() = :'first' AS same_twice;
@@ -690,9 +696,10 @@ CREATE TABLE vx.a (a_id integer);
 CREATE TABLE vx.b (b_id integer);
 CREATE TABLE vx.child (c text COLLATE "C" DEFAULT lower('X'), m vx.mood) INHERITS (vx.b, vx.a)
     WITH (fillfactor = 70);
+-- (the identity column in a table of its own: since 17 a partition has its parent's identity)
+CREATE TABLE vx.counted (n bigint GENERATED ALWAYS AS IDENTITY (START 7));
 CREATE TABLE vx.events (id serial, at date NOT NULL DEFAULT current_date,
-    n bigint GENERATED ALWAYS AS IDENTITY (START 7), half numeric GENERATED ALWAYS AS (id / 2.0) STORED,
-    note text) PARTITION BY RANGE (at);
+    half numeric GENERATED ALWAYS AS (id / 2.0) STORED, note text) PARTITION BY RANGE (at);
 CREATE TABLE vx.events_2025 PARTITION OF vx.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 ALTER TABLE vx.events ALTER COLUMN note SET STORAGE external, ALTER COLUMN note SET STATISTICS 50,
     ALTER COLUMN id SET (n_distinct = -1);
