@@ -23,6 +23,7 @@
 use strict;
 use warnings;
 
+use Cwd qw(abs_path);
 use File::Path qw(make_path);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -35,7 +36,8 @@ use MsFiles;  # put, slurp_file_raw
 my $node = PostgreSQL::Test::Cluster->new('adopt_tools');
 $node->init;
 $node->start;
-my $root = PostgreSQL::Test::Utils::tempdir;
+# absolute: the tools run in their own folders (17's tempdir is relative to the test's directory)
+my $root = abs_path(PostgreSQL::Test::Utils::tempdir);
 my $user = $node->safe_psql('postgres', 'SELECT current_user');
 my %pgenv = (PGHOST => $node->host, PGPORT => $node->port, PGUSER => $user);
 
