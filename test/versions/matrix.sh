@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs every test suite on each supported PostgreSQL version and ends with one line
+# "N passed, N failed" (the sums):
+#
+#   bash test/versions/matrix.sh              15, 17 and 18
+#   bash test/versions/matrix.sh 17           the versions given
+#
+# 15 is the README's test command itself (bash test/run_all.sh: the system's PostgreSQL 15,
+# installing what is missing). 17 and 18 come from test/versions/setup.sh (fetched once, cached
+# in MS_PG_CACHE); each builds in a throwaway copy of the work tree, installs into that cached
+# server, and runs test/run_all.sh there with its pg_config. Prints each version's time.
+# Every version runs even when one fails; the exit status is 0 only when all passed.
+set -uo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+VERSIONS=("$@")
+[[ ${#VERSIONS[@]} -gt 0 ]] || VERSIONS=(15 17 18)
+ms_workdir versions_matrix
+
+passed=0
+failed=0
+skipped=0
+summary=()
+
+# add_result VERSION LOG SECONDS: adds the counts of run_all.sh's last line.
+add_result() {
+    local line p=0 f=1 s=0
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+        p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[4]:-0}
+    else
+        line="no result (the run stopped early: 1 failure counted)"
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    summary+=("PostgreSQL $1: $line in $(($3 / 60)) min $(($3 % 60)) s")
+}
+
+for v in "${VERSIONS[@]}"; do
+    log=$WORK/pg$v.log
+    started=$SECONDS
+    ms_log "PostgreSQL $v: every suite"
+    case $v in
+        15)
+            bash "$MS_ROOT/test/run_all.sh" 2>&1 | tee "$log"
+            ;;
+        17 | 18)
+            (
+                set -e
+                ms_install_deps  # the Debian packages the suites use (psql 15 among them)
+                pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
+                tree=$WORK/tree$v
+                mkdir -p "$tree"
+                # the sources as they are in the work tree, without build products
+                (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard |
+                    xargs -0 cp --parents -t "$tree")
+                ms_log "PostgreSQL $v: building and installing into $(dirname "$(dirname "$pgc")")"
+                make -C "$tree" -s -j2 PG_CONFIG="$pgc" >/dev/null
+                make -C "$tree" -s PG_CONFIG="$pgc" install >/dev/null
+                make -C "$tree/test/selftest" -s PG_CONFIG="$pgc" install >/dev/null
+                # the corpus scripts find ../shared beside the tree they run from
+                [[ -d $MS_ROOT/../shared && ! -e $WORK/shared ]] && ln -s "$MS_ROOT/../shared" "$WORK/shared"
+                PG_CONFIG=$pgc MS_SKIP_BUILD=1 bash "$tree/test/run_all.sh"
+            ) 2>&1 | tee "$log"
+            ;;
+        *)
+            ms_log "PostgreSQL $v: not supported (15, 17 or 18)"
+            echo "0 passed, 1 failed" >"$log"
+            ;;
+    esac
+    add_result "$v" "$log" $((SECONDS - started))
+done
+
+printf '%s\n' "${summary[@]}" >&2
+if [[ $skipped -gt 0 ]]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[[ $failed -eq 0 ]]
