@@ -36,7 +36,8 @@ esac
 CACHE=${MS_PG_CACHE:-/var/cache/migrations_schema}
 ROOT=$CACHE/pg$VERSION
 PG_CONFIG_OUT=$ROOT/bin/pg_config
-if [[ -x $PG_CONFIG_OUT && -x $ROOT/bin/pgbench ]]; then
+LAYOUT=$ROOT/.layout-2  # what this script assembles; an older cache is assembled again
+if [[ -x $PG_CONFIG_OUT && -f $LAYOUT ]]; then
     echo "$PG_CONFIG_OUT"
     exit 0
 fi
@@ -123,6 +124,16 @@ for b in initdb pg_ctl postgres; do
         "$b" "$VERSION" "$N" "$N" "$b" >"$STAGE/bin/$b"
     chmod 755 "$STAGE/bin/$b"
 done
+# the isolation tester calls libpq functions of its version (PQcancelErrorMessage, 17), which
+# the system's libpq 15 lacks: a wrapper with the package's libraries (pg_isolation_regress runs
+# the isolationtester beside it)
+ISO=lib/postgresql/pgxs/src/test/isolation
+mkdir "$STAGE/server/$ISO/real"
+mv "$STAGE/server/$ISO/isolationtester" "$STAGE/server/$ISO/real/isolationtester"
+# shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper
+printf '#!/bin/sh\n# the isolationtester of PostgreSQL %s with its own libpq (test/versions/setup.sh)\nLD_LIBRARY_PATH=%s/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s/%s/real/isolationtester "$@"\n' \
+    "$VERSION" "$N" "$N" "$ISO" >"$STAGE/server/$ISO/isolationtester"
+chmod 755 "$STAGE/server/$ISO/isolationtester"
 C=$ROOT/client
 for b in pg_dump pg_restore pg_basebackup pg_isready pg_receivewal pg_recvlogical createdb dropdb \
     pgbench; do
@@ -155,6 +166,7 @@ done
 EOF
 chmod 755 "$STAGE/bin/pg_config"
 chmod -R a+rX "$STAGE"
+: >"$STAGE/${LAYOUT##*/}"
 rm -rf "$ROOT"
 mv "$STAGE" "$ROOT"
 chmod a+rX "$CACHE"
