@@ -146,6 +146,13 @@ ms_cluster_stop() {
     MS_CLUSTER_DIR=
 }
 
+# ms_copy_sources DEST: the work tree's files as they are (tracked and new, not ignored: no
+# build products) into DEST, for a build against another PostgreSQL (test/versions/).
+ms_copy_sources() {
+    mkdir -p "$1"
+    (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$1")
+}
+
 # ms_workdir NAME [FIRST]: WORK, a throwaway directory ($TMPDIR/ms_NAME_XXXXXX, mode 755 so that
 # the server's OS user can read what is written there), removed at exit with the cluster of
 # ms_cluster_start, also on failure or Ctrl-C (INT and TERM exit 130). FIRST, a command, runs

@@ -18,9 +18,7 @@ failed=0
 for v in "${VERSIONS[@]}"; do
     pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
     tree=$WORK/tree$v
-    mkdir -p "$tree"
-    # the sources as they are in the work tree, without build products
-    (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree")
+    ms_copy_sources "$tree"
     log=$WORK/build$v.log
     started=$SECONDS
     if make -C "$tree" -j2 PG_CONFIG="$pgc" >"$log" 2>&1 && ! grep -q 'warning:' "$log"; then

@@ -55,10 +55,7 @@ for v in "${VERSIONS[@]}"; do
                 ms_install_deps  # the Debian packages the suites use (psql 15 among them)
                 pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
                 tree=$WORK/tree$v
-                mkdir -p "$tree"
-                # the sources as they are in the work tree, without build products
-                (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard |
-                    xargs -0 cp --parents -t "$tree")
+                ms_copy_sources "$tree"
                 ms_log "PostgreSQL $v: building and installing into $(dirname "$(dirname "$pgc")")"
                 make -C "$tree" -s -j2 PG_CONFIG="$pgc" >/dev/null
                 make -C "$tree" -s PG_CONFIG="$pgc" install >/dev/null
