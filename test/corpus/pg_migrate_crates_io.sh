@@ -30,6 +30,7 @@ ALLOW='drop-table, drop-column -- corpus teardown: rolling everything back'
 
 T0=$SECONDS
 ms_workdir corpus_pgm  # WORK and the cluster, removed on exit (test/lib/common.sh)
+corpus_for_server  # on 17 and later a copy with one fix (lib.sh)
 PROBLEMS=0
 problem() { PROBLEMS=$((PROBLEMS + 1)); echo "  PROBLEM: $*"; }
 

@@ -102,6 +102,7 @@ NONTX_RE='^[[:space:]]*((create|drop)[[:space:]]+(unique[[:space:]]+)?index[[:sp
 
 T0=$SECONDS
 ms_workdir corpus_work  # WORK and the cluster, removed on exit (test/lib/common.sh)
+corpus_for_server  # on 17 and later a copy with one fix (lib.sh)
 
 PROBLEMS=()                     # inconsistencies; any entry makes the exit status 1
 problem() { PROBLEMS+=("$*"); echo "  PROBLEM: $*"; }

@@ -62,6 +62,7 @@ PARALLEL=${PARALLEL:-$(nproc 2>/dev/null || echo 2)}
 
 T0=$SECONDS
 ms_workdir corpus_verify  # WORK and the cluster, removed on exit (test/lib/common.sh)
+corpus_for_server  # on 17 and later a copy with one fix (lib.sh)
 PROBLEMS=()
 problem() { PROBLEMS+=("$*"); echo "  PROBLEM: $*"; }
 
