@@ -270,23 +270,47 @@ bool not_shown(Oid catalog) {
 
 // ---- which relations
 
+// The kinds of objects of a relation, as bits in the order of detail::scoped_queries(): the
+// relation itself, its columns, constraints, indexes, triggers, rules, policies.
+enum Kinds : unsigned {
+    kRelation = 1,
+    kColumns = 2,
+    kConstraints = 4,
+    kIndexes = 8,
+    kTriggers = 16,
+    kRules = 32,
+    kPolicies = 64,
+    kAll = 127
+};
+const char* const kChildKinds[] = {"column ",  "constraint ", "index ",
+                                   "trigger ", "rule ",       "policy "};
+
+// The bit of a relation's object by its key (another relation's object: 0).
+unsigned kind_bit(const std::string& key) {
+    for (unsigned k = 0; k < 6; k++)
+        if (key.rfind(kChildKinds[k], 0) == 0) return 2u << k;
+    return 0;
+}
+
 struct Written {
-    std::set<Oid> relations;
-    const char* full = nullptr;  // why a full read, if it must be one
-    Oid catalog = InvalidOid;    // the catalog that says so, if one does
-    bool functions = false;      // functions, procedures or aggregates to read again
+    std::map<Oid, unsigned> relations;  // relation -> the kinds of its objects to read again
+    const char* full = nullptr;         // why a full read, if it must be one
+    Oid catalog = InvalidOid;           // the catalog that says so, if one does
+    bool functions = false;             // functions, procedures or aggregates to read again
 };
 
-// Adds a relation, and the table of an index.
-void add_relation(Written& w, Oid rel) {
+// Adds the kinds `kinds` of a relation's objects; for an index, its table's indexes and
+// constraints (a constraint's definition shows its index's options and tablespace).
+void add_relation(Written& w, Oid rel, unsigned kinds = kAll) {
     if (rel == InvalidOid) return;
-    w.relations.insert(rel);
     Oid table = InvalidOid;
     char kind = guard([&] { return relkind_leaf(rel, &table); });
     if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX) {
         if (table == InvalidOid) w.full = "an index without its table";
-        w.relations.insert(table);
+        w.relations[table] |= kIndexes | kConstraints;
+        return;
     }
+    w.relations[rel] |= kinds;
 }
 
 void attribute_type(Written& w, const Row& r, const std::vector<Row>& rows) {
@@ -306,10 +330,25 @@ void attribute(Written& w, const Row& r, const std::vector<Row>& rows) {
     switch (r.catalog) {
         case IndexRelationId:
             add_relation(w, r.b);
-            return add_relation(w, r.a);
+            return add_relation(w, r.a, kIndexes | kConstraints);
         case ConstraintRelationId:
             if (r.a == InvalidOid) w.full = "a constraint of a domain";
-            return add_relation(w, r.a);
+            return add_relation(w, r.a, kConstraints | kIndexes);
+        case AttributeRelationId:
+            return add_relation(w, r.a, kColumns | kRelation);
+        case AttrDefaultRelationId:
+            return add_relation(w, r.a, kColumns);
+        case TriggerRelationId:
+            return add_relation(w, r.a, kTriggers);
+        case RewriteRelationId:  // a view's definition is its _RETURN rule
+            return add_relation(w, r.a, kRules | kRelation);
+        case PolicyRelationId:
+            return add_relation(w, r.a, kPolicies);
+        case InheritsRelationId:
+        case SequenceRelationId:
+        case PartitionedRelationId:
+        case ForeignTableRelationId:
+            return add_relation(w, r.a, kRelation);
         case DescriptionRelationId: {
             if (r.b == RelationRelationId) return add_relation(w, r.a);
             if (r.b == ProcedureRelationId) {
@@ -420,34 +459,47 @@ bool patch(Tracked& out, const Written& w, const char*& why) {
                 return why = "a function's key", false;
     }
     if (w.relations.empty()) return true;
-    std::vector<Oid> oids(w.relations.begin(), w.relations.end());
-    Datum param = guard([&] { return oid_array_leaf(oids.data(), (int)oids.size()); });
+    std::vector<Oid> oids;
+    for (const auto& [oid, kinds] : w.relations) oids.push_back(oid);
     Snapshot fresh;
     std::set<std::string> bases;
     std::map<std::uint32_t, std::string> keys;
     pg::PinnedSearchPath pinned;
     pinned.enter();
     std::vector<spi::Query>& queries = detail::scoped_queries();
-    for (size_t q = 0; q + 1 < queries.size(); q++)
+    // Each kind's query for the relations that need it.
+    for (size_t q = 0; q + 1 < queries.size(); q++) {
+        std::vector<Oid> some;
+        for (const auto& [oid, kinds] : w.relations)
+            if (kinds & (1u << q)) some.push_back(oid);
+        if (some.empty()) continue;
+        Datum param = guard([&] { return oid_array_leaf(some.data(), (int)some.size()); });
         detail::read_into(fresh, queries[q], &param, false, &bases);
+    }
+    Datum param = guard([&] { return oid_array_leaf(oids.data(), (int)oids.size()); });
     uint64 n = spi::run(queries.back(), &param, nullptr);
     for (uint64 r = 0; r < n; r++) keys[(std::uint32_t)spi::get_int64(r, 1)] = *spi::get_text(r, 2);
     spi::release();
     pinned.leave();
     if (!bases.empty()) return why = "a generated name with a number appended", false;
 
-    // What the relations held before (a relation whose key changed: renamed or moved).
-    std::set<std::string> parents, removed;
-    for (Oid oid : oids) {
+    // What the relations held before, of the kinds read again (a relation whose key changed:
+    // renamed or moved).
+    std::map<std::string, unsigned> parents;
+    std::set<std::string> removed;
+    for (const auto& [oid, kinds] : w.relations) {
         auto old = out.relations.find(oid);
         if (old == out.relations.end()) continue;
         auto now = keys.find(oid);
         if (now != keys.end() && now->second != old->second) return why = "a rename", false;
-        parents.insert(old->second);
-        removed.insert(old->second);
+        parents[old->second] = kinds;
+        if (kinds & kRelation) removed.insert(old->second);
     }
-    for (const auto& [key, o] : out.objects)
-        if (!o.parent.empty() && parents.count(o.parent)) removed.insert(key);
+    for (const auto& [key, o] : out.objects) {
+        if (o.parent.empty()) continue;
+        auto p = parents.find(o.parent);
+        if (p != parents.end() && (p->second & kind_bit(key))) removed.insert(key);
+    }
 
     // A column or constraint gone and another new in one relation may be a rename (other
     // objects show column names; a rule's ON CONFLICT ON CONSTRAINT shows a constraint's).
