@@ -148,6 +148,8 @@ suite_corpus() {
     run_corpus crates_io_pg_migrate pg_migrate_crates_io.sh
     # migrate.verify() of every migration against pg_dump around its up and down scripts
     run_corpus crates_io_verify verify_crates_io.sh
+    # verify() with incremental snapshots against full ones (corpus and the regress cases)
+    run_corpus verify_incremental verify_incremental.sh
 }
 
 # run_corpus NAME SCRIPT: one corpus script; skipped when it says the corpus is absent.

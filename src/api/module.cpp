@@ -4,6 +4,7 @@
 #include "lint/lint.hpp"
 #include "migrate/lockwait.hpp"
 #include "safety/check.hpp"
+#include "snapshot/snapshot.hpp"
 #include "worker/worker.hpp"
 
 extern "C" {
@@ -20,6 +21,7 @@ void _PG_init(void) {
     ms::safety::init();
     ms::migrate::lockwait::define_settings();
     ms::worker::init();
+    ms::snapshot::define_settings();
     // Only now: reserving the prefix removes placeholders of settings not defined yet.
     MarkGUCPrefixReserved("migrations_schema");
 }

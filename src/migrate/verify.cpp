@@ -75,14 +75,21 @@ Verdict verdict(const store::Migration& m, std::optional<bool> reversible,
     return v;
 }
 
+// A script in a subtransaction of its own, begun after the snapshot's mark (so that every row
+// it writes has a transaction id the incremental snapshot recognizes).
+void run_in_subtransaction(const store::Migration& m, Direction dir, bool again = false) {
+    pg::in_subtransaction([&] { run_script(m, dir, again); });
+}
+
 void run_up(const store::Migration& m) {
-    pg::in_subtransaction([&] { run_script(m, Direction::up); });
+    run_in_subtransaction(m, Direction::up);
 }
 
 // A pending migration on the schema `now` (its snapshot), which becomes the schema after its
 // up script (the next pending migration builds on it).
-Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
+Verdict check_pending(const store::Migration& m, snapshot::Tracked& now) {
     Verdict v = verdict(m, false, std::nullopt);
+    snapshot::Mark before_up = snapshot::mark();
     try {
         run_up(m);
     } catch (const Failed& f) {
@@ -90,18 +97,22 @@ Verdict check_pending(const store::Migration& m, snapshot::Snapshot& now) {
         v.up_failed = true;
         return v;
     }
-    snapshot::Snapshot after_up = snapshot::take();
+    snapshot::Tracked after_up = snapshot::refresh(now, before_up);
     if (!m.down_sql) {
         v.error = "no down script";
     } else {
         try {
             pg::in_discarded_subtransaction([&] {
-                run_script(m, Direction::down);
-                v.down = snapshot::compare(now, snapshot::take());
+                snapshot::Mark before_down = snapshot::mark();
+                run_in_subtransaction(m, Direction::down);
+                snapshot::Tracked after_down = snapshot::refresh(after_up, before_down);
+                v.down = snapshot::compare(now.objects, after_down.objects);
                 v.reversible = v.down.empty();
                 v.rerunnable = false;
-                run_script(m, Direction::up, true);
-                v.rerun = snapshot::compare(after_up, snapshot::take());
+                snapshot::Mark before_rerun = snapshot::mark();
+                run_in_subtransaction(m, Direction::up, true);
+                v.rerun = snapshot::compare(after_up.objects,
+                                            snapshot::refresh(after_down, before_rerun).objects);
                 v.rerunnable = v.rerun.empty();
             });
         } catch (const Failed& f) {
@@ -121,7 +132,7 @@ std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size
     std::vector<Verdict> verdicts;
     for (const auto& s : list) verdicts.push_back(verdict(s.migration, std::nullopt, std::nullopt));
     pg::in_discarded_subtransaction([&] {
-        snapshot::Snapshot now = snapshot::take();
+        snapshot::Tracked now = snapshot::take_tracked();
         std::set<std::string> reported;  // objects of the differences found so far
         size_t back = 0;
         for (; back < std::min(report, list.size()); back++) {
@@ -134,17 +145,20 @@ std::vector<Verdict> check_applied(const std::vector<store::Scripts>& list, size
                                                  : std::string("no down script");
                 break;
             }
+            snapshot::Mark before_down = snapshot::mark();
             try {
-                pg::in_subtransaction([&] { run_script(s.migration, Direction::down); });
+                run_in_subtransaction(s.migration, Direction::down);
             } catch (const Failed& f) {
                 v.error = f.text;
                 break;
             }
-            snapshot::Snapshot below = snapshot::take();
+            snapshot::Tracked below = snapshot::refresh(now, before_down);
             try {
                 pg::in_discarded_subtransaction([&] {
-                    run_script(s.migration, Direction::up);
-                    for (auto& d : snapshot::compare(now, snapshot::take()))
+                    snapshot::Mark before_up = snapshot::mark();
+                    run_in_subtransaction(s.migration, Direction::up);
+                    snapshot::Tracked up = snapshot::refresh(below, before_up);
+                    for (auto& d : snapshot::compare(now.objects, up.objects))
                         if (!reported.count(d.object)) v.roundtrip.push_back(std::move(d));
                 });
                 v.reversible = v.roundtrip.empty();
@@ -189,7 +203,7 @@ std::vector<Verdict> verify_version(const std::string& version) {
                 } catch (const Failed&) {
                 }
             }
-            snapshot::Snapshot now = snapshot::take();
+            snapshot::Tracked now = snapshot::take_tracked();
             out.push_back(check_pending(m, now));
         });
         return out;
@@ -296,7 +310,7 @@ std::vector<Verdict> verify(const std::optional<std::string>& version, bool appl
         std::vector<store::Migration> pending = db.pending(std::nullopt);
         db.close();
         pg::in_discarded_subtransaction([&] {
-            snapshot::Snapshot now = snapshot::take();
+            snapshot::Tracked now = snapshot::take_tracked();
             for (const auto& m : pending) out.push_back(check_pending(m, now));
         });
     }
@@ -309,7 +323,7 @@ Verdict verify_next(const store::Migration& m) {
     lockwait::Bound bound;
     bound.enter();
     pg::in_discarded_subtransaction([&] {
-        snapshot::Snapshot now = snapshot::take();
+        snapshot::Tracked now = snapshot::take_tracked();
         v = check_pending(m, now);
     });
     bound.leave();

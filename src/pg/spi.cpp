@@ -7,7 +7,9 @@ namespace ms::spi {
 namespace {
 
 void prepare_leaf(Query* q) {
-    SPIPlanPtr plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+    SPIPlanPtr plan =
+        q->generic ? SPI_prepare_cursor(q->sql, q->nargs, q->argtypes, CURSOR_OPT_GENERIC_PLAN)
+                   : SPI_prepare(q->sql, q->nargs, q->argtypes);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed for \"%s\": %s", q->sql,
              SPI_result_code_string(SPI_result));

@@ -19,6 +19,9 @@ struct Query {
     int nargs;
     Oid argtypes[20];
     SPIPlanPtr plan;
+    // Always the generic plan, never one planned for the parameters' values (each run would
+    // be planned again: for a query run thousands of times on few rows).
+    bool generic = false;
 };
 
 void connect();

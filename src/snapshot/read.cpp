@@ -9,6 +9,7 @@
 
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
+#include "snapshot/internal.hpp"
 
 namespace ms::snapshot {
 
@@ -83,10 +84,17 @@ const char* const kSchemas =
     " AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = '" deptype \
     "' LIMIT 1)"
 
+// The key of a relation c, and which relations are in the snapshot (namespace alias n).
+#define RELATION_KEY                                                                               \
+    "CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view '"           \
+    " WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence ' WHEN 'f' THEN 'foreign table '" \
+    " ELSE 'type ' END || c.oid::regclass::text"
+#define RELATION_FILTER \
+    "c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " USER_NSP("n") " AND " NOT_IN_EXTENSION( \
+        "pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION("pg_type", "c.reltype") ")"
+
 const char* const kRelations =
-    "SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view '"
-    " WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence ' WHEN 'f' THEN 'foreign table '"
-    " ELSE 'type ' END || c.oid::regclass::text, NULL, NULL,"
+    "SELECT " RELATION_KEY ", NULL, NULL,"
     " pg_get_userbyid(c.relowner) AS owner,"
     " CASE WHEN c.relkind <> 'c' THEN " PRIVS("c.relacl",
                                               "(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\"",
@@ -130,9 +138,12 @@ const char* const kRelations =
     " LEFT JOIN (SELECT i.inhrelid, string_agg(i.inhparent::regclass::text, ', '"
     "   ORDER BY i.inhseqno) AS parents FROM pg_inherits i GROUP BY i.inhrelid) ih"
     "   ON ih.inhrelid = c.oid"
-    " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " USER_NSP("n") " AND "
-    NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR " NOT_IN_EXTENSION(
-        "pg_type", "c.reltype") ")";
+    " WHERE " RELATION_FILTER;
+
+// Relation OID -> key, for the incremental snapshot (incremental.cpp).
+const char* const kRelationKeys = "SELECT c.oid, " RELATION_KEY
+                                  " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                  " WHERE " RELATION_FILTER;
 
 const char* const kColumns =
     "SELECT 'column ' || c.name || '.' || quote_ident(a.attname), c.parent, NULL,"
@@ -439,9 +450,75 @@ void free_row_leaf(int columns, char** values) {
         if (values[c] != nullptr) pfree(values[c]);
 }
 
-// Rows in key order: of two generated names, the one without a number keeps its own key.
-void read_into(Snapshot& out, spi::Query& query) {
-    uint64 n = spi::run(query, nullptr, nullptr);
+// The queries of the objects of relations (relations, columns, constraints, indexes, triggers,
+// rules, policies) restricted to the relations of $1 (oid[]): the filter goes in before the
+// anchor, the query's first WHERE on relations.
+// For the columns, their type is a probe per column (joined, the plan hashed all of pg_type for
+// each relation).
+struct Scoped {
+    const char* query;
+    const char* anchor;
+    const char* filter;
+};
+const char* const kColumnType = " JOIN pg_type t ON t.oid = a.atttypid";
+const char* const kColumnTypeProbe =
+    " CROSS JOIN LATERAL (SELECT t.typcollation, t.typstorage FROM pg_type t"
+    " WHERE t.oid = a.atttypid OFFSET 0) t";
+const Scoped kScoped[] = {
+    {kRelations, " WHERE c.relkind IN", " WHERE c.oid = ANY($1) AND"},
+    {kColumns, " WHERE c.relkind IN", " WHERE c.oid = ANY($1) AND"},
+    {kConstraints, " WHERE (r.oid IS NOT NULL", " WHERE k.conrelid = ANY($1) AND"},
+    {kIndexes, " WHERE r.relkind IN", " WHERE x.indrelid = ANY($1) AND"},
+    {kTriggers, " WHERE NOT g.tgisinternal", " WHERE g.tgrelid = ANY($1) AND"},
+    {kRules, " WHERE w.rulename", " WHERE w.ev_class = ANY($1) AND"},
+    {kPolicies, " WHERE (n.nspname", " WHERE p.polrelid = ANY($1) AND"},
+    {kRelationKeys, " WHERE c.relkind IN", " WHERE c.oid = ANY($1) AND"}};
+
+std::string scoped_text(const Scoped& q) {
+    std::string text = q.query;
+    size_t at = text.find(q.anchor);
+    if (at == std::string::npos) throw std::logic_error("snapshot: no anchor for a scoped query");
+    text.replace(at, std::string(" WHERE").size(), q.filter);
+    if (q.query == kColumns) {
+        at = text.find(kColumnType);
+        if (at == std::string::npos) throw std::logic_error("snapshot: no column type join");
+        text.replace(at, std::string(kColumnType).size(), kColumnTypeProbe);
+    }
+    return text + " ORDER BY 1";
+}
+
+}  // namespace
+
+namespace detail {
+
+std::vector<spi::Query>& scoped_queries() {
+    static std::vector<std::string> texts;
+    static std::vector<spi::Query> prepared;
+    if (prepared.empty()) {
+        for (const Scoped& q : kScoped) texts.push_back(scoped_text(q));
+        for (const auto& text : texts)
+            prepared.push_back(spi::Query{text.c_str(), 1, {OIDARRAYOID}, nullptr, true});
+    }
+    return prepared;
+}
+
+spi::Query& functions_query() {
+    if (kQueries[8] != kFunctions)
+        throw std::logic_error("snapshot: kQueries[8] is not kFunctions");
+    return queries()[8];
+}
+
+spi::Query& relation_keys() {
+    static std::string text = std::string(kRelationKeys) + " ORDER BY 1";
+    static spi::Query q{text.c_str(), 0, {}, nullptr};
+    return q;
+}
+
+// Rows in key order: of two generated names, the one without a number keeps its own key
+// (`rekey`; otherwise every row keeps its own). The bases of such names go to `bases`.
+void read_into(Snapshot& out, spi::Query& query, const Datum* params, bool rekey,
+               std::set<std::string>* bases) {
+    uint64 n = spi::run(query, params, nullptr);
     int columns = spi::column_count();
     if (columns > kMaxColumns) throw std::logic_error("snapshot query with too many columns");
     std::vector<std::string> names;
@@ -450,8 +527,9 @@ void read_into(Snapshot& out, spi::Query& query) {
     for (uint64 r = 0; r < n; r++) {
         guard([&] { row_leaf(r, columns, values); });
         std::string key = values[0];
+        if (values[2] != nullptr && bases != nullptr) bases->insert(values[2]);
         // A generated name with a number appended takes its base name, unless that is taken.
-        if (values[2] != nullptr && out.find(values[2]) == out.end()) key = values[2];
+        if (rekey && values[2] != nullptr && out.find(values[2]) == out.end()) key = values[2];
         Object& o = out[key];
         if (values[1] != nullptr) o.parent = values[1];
         for (int c = 3; c < columns; c++)
@@ -461,13 +539,17 @@ void read_into(Snapshot& out, spi::Query& query) {
     spi::release();
 }
 
-}  // namespace
+void read_all(Snapshot& out, std::set<std::string>* bases) {
+    for (auto& q : queries()) read_into(out, q, nullptr, true, bases);
+}
+
+}  // namespace detail
 
 Snapshot take() {
     Snapshot s;
     pg::PinnedSearchPath pinned;
     pinned.enter();
-    for (auto& q : queries()) read_into(s, q);
+    detail::read_all(s, nullptr);
     pinned.leave();
     return s;
 }

@@ -20,7 +20,9 @@
 #pragma once
 
 #include <map>
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,38 @@ using Snapshot = std::map<std::string, Object>;
 // Reads the catalogs of the current database as the current role, with its own search_path
 // pinned (names come out schema-qualified). Needs an SPI connection.
 Snapshot take();
+
+// A snapshot that verify() can bring up to date after a script without reading everything
+// again (incremental.cpp; docs/performance.md). `relations` maps the OID of each relation in
+// the snapshot to its key, and `bases` holds the bases of every generated name with a number
+// appended seen so far; both are empty and unused when incremental snapshots are off.
+struct Tracked {
+    Snapshot objects;
+    std::map<std::uint32_t, std::string> relations;
+    std::set<std::string> bases;
+    bool incremental = false;
+};
+
+// What the catalogs were before a script: the next transaction id, the transaction's write
+// counters of every catalog, and the settings that change how the snapshot's text is written.
+struct Mark {
+    std::uint32_t next_xid = 0;
+    std::vector<std::int64_t> writes;
+    std::string settings;
+    bool valid = false;
+};
+
+// A full read (take()), with what refresh() needs when migrations_schema.snapshot_incremental
+// is on. Needs an SPI connection.
+Tracked take_tracked();
+// Before a script: what refresh() compares with.
+Mark mark();
+// After a script run since `since` (in a subtransaction begun after the mark): `before` with
+// the relations the script wrote read again, or a full read when that cannot be sure. The
+// objects are the same as take()'s.
+Tracked refresh(const Tracked& before, const Mark& since);
+// Defines migrations_schema.snapshot_incremental (from _PG_init).
+void define_settings();
 
 struct Difference {
     std::string object;    // the key
