@@ -141,6 +141,28 @@ inline Oid ms_primary_key_index(Relation rel) {
 #endif
 }
 
+// ---- statistics ----
+
+// The rows of a relation the current transaction has inserted, updated and deleted so far, its
+// subtransactions' included (the backend's pending statistics, behind pg_stat_get_xact_tuples_*):
+// they only grow within a transaction. 16 renamed the counters (t_counts.t_tuples_* became
+// counts.tuples_*); since 17 find_tabstat_entry() returns a copy with the subtransactions' counts
+// already added and no chain (trans is NULL), so the loop adds nothing there. The copy is left
+// to the caller's memory context: whether 16's is a copy too is not something to rely on.
+inline int64 ms_xact_tuples_written(Oid rel) {
+    PgStat_TableStatus* t = find_tabstat_entry(rel);
+    if (t == nullptr) return 0;
+#if PG_VERSION_NUM >= 160000
+    int64 n = t->counts.tuples_inserted + t->counts.tuples_updated + t->counts.tuples_deleted;
+#else
+    int64 n =
+        t->t_counts.t_tuples_inserted + t->t_counts.t_tuples_updated + t->t_counts.t_tuples_deleted;
+#endif
+    for (PgStat_TableXactStatus* x = t->trans; x != nullptr; x = x->upper)
+        n += x->tuples_inserted + x->tuples_updated + x->tuples_deleted;
+    return n;
+}
+
 // ---- settings ----
 
 // Memory for the `extra` of a setting's check hook: PostgreSQL 15 frees it with free(), 16 and

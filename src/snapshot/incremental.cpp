@@ -1,17 +1,9 @@
 // The incremental snapshot of verify(): after a script, only the relations whose catalog rows
-// it wrote are read again, and the snapshot before it is patched. See snapshot.hpp and
-// docs/performance.md ("Incremental snapshots in verify").
-//
-// Which rows a script wrote: the transaction's write counters of every catalog
-// (find_tabstat_entry: they only grow within a transaction) say which catalogs it wrote;
-// a catalog that holds no row of a relation's (types, functions, schemas, roles, ...) means a
-// full read. The catalogs of relations are scanned with SnapshotAny for rows whose xmin (new
-// rows, new versions) or xmax (deleted rows, old versions) is a transaction id of the current
-// transaction at or after the mark (taken before the script, which runs in a subtransaction
-// begun after it): each such row names its relation. Anything a row cannot attribute to one
-// relation means a full read, and so do a relation or column whose name changed (other
-// objects' text shows names) and a generated name with a number appended (its key depends on
-// the other names of its group).
+// it wrote are read again, and the snapshot before it is patched. The catalogs' write counters
+// say which catalogs a script wrote; the rows of the relations' catalogs whose xmin or xmax is
+// one of the script's transaction ids name the relations; whatever cannot be attributed to one
+// relation, renames and generated names with a number appended mean a full read. See
+// snapshot.hpp and docs/performance.md ("Incremental snapshots in verify").
 #include <algorithm>
 
 #include "pg/scope.hpp"
@@ -26,18 +18,23 @@ bool incremental_on = true;
 
 // ---- leaves (PostgreSQL calls; trivial locals only)
 
-int64 writes_leaf(Oid rel) {
-    PgStat_TableStatus* t = find_tabstat_entry(rel);
-    if (t == nullptr) return 0;
-    int64 n =
-        t->t_counts.t_tuples_inserted + t->t_counts.t_tuples_updated + t->t_counts.t_tuples_deleted;
-    for (PgStat_TableXactStatus* x = t->trans; x != nullptr; x = x->upper)
-        n += x->tuples_inserted + x->tuples_updated + x->tuples_deleted;
-    return n;
-}
-
 TransactionId next_xid_leaf() {
     return XidFromFullTransactionId(ReadNextFullTransactionId());
+}
+
+// The write counters of n catalogs into out[] (ms_xact_tuples_written(), compat.hpp), in a
+// memory context of its own: since 16 find_tabstat_entry() pallocs a copy at every call.
+void writes_leaf(const Oid* catalogs, size_t n, int64* out) {
+    MemoryContext tmp =
+        AllocSetContextCreate(CurrentMemoryContext, "ms snapshot counters", ALLOCSET_SMALL_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(tmp);
+    for (size_t i = 0; i < n; i++) out[i] = ms_xact_tuples_written(catalogs[i]);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(tmp);
+}
+
+bool exists_leaf(Oid rel) {  // (it may have left what the snapshot shows)
+    return get_rel_relkind(rel) != '\0';
 }
 
 bool counting_leaf() {
@@ -199,7 +196,8 @@ const char* const kSettings[] = {"DateStyle",
                                  "extra_float_digits",
                                  "quote_all_identifiers",
                                  "bytea_output",
-                                 "standard_conforming_strings"};
+                                 "standard_conforming_strings",
+                                 "lc_monetary"};
 
 const char* setting_leaf(const char* name) {
     return GetConfigOption(name, true, false);
@@ -399,10 +397,12 @@ Written written_since(const Mark& since) {
         return w;
     }
     const std::vector<Oid>& list = catalogs();
+    std::vector<int64> now(list.size());
+    guard([&] { writes_leaf(list.data(), list.size(), now.data()); });
     std::vector<Oid> scan;
     for (size_t i = 0; i < list.size() && i < since.writes.size(); i++) {
         Oid catalog = list[i];
-        if (guard([&] { return writes_leaf(catalog); }) == since.writes[i]) continue;
+        if (now[i] == since.writes[i]) continue;
         if (scanned(catalog)) {
             scan.push_back(catalog);
         } else if (catalog == AggregateRelationId) {
@@ -492,6 +492,9 @@ bool patch(Tracked& out, const Written& w, const char*& why) {
         if (old == out.relations.end()) continue;
         auto now = keys.find(oid);
         if (now != keys.end() && now->second != old->second) return why = "a rename", false;
+        // gone from the snapshot but there: moved out of it (other objects may show its name)
+        if (now == keys.end() && guard([&] { return exists_leaf(oid); }))
+            return why = "a relation left the snapshot", false;
         parents[old->second] = kinds;
         if (kinds & kRelation) removed.insert(old->second);
     }
@@ -563,7 +566,9 @@ Tracked take_tracked() {
 Mark mark() {
     Mark m;
     if (!incremental_on || !guard([] { return counting_leaf(); })) return m;
-    for (Oid catalog : catalogs()) m.writes.push_back(guard([&] { return writes_leaf(catalog); }));
+    const std::vector<Oid>& list = catalogs();
+    m.writes.resize(list.size());
+    guard([&] { writes_leaf(list.data(), list.size(), m.writes.data()); });
     m.settings = settings();
     m.next_xid = guard([] { return next_xid_leaf(); });
     m.valid = true;
