@@ -56,6 +56,8 @@ count_pg_regress() { # count_pg_regress SUITE LOGFILE
             count "$1/${BASH_REMATCH[1]}" ok
         elif [[ $line =~ ^not\ ok\ [0-9]+\ +[-+]\ +([^ ]+) ]]; then
             count "$1/${BASH_REMATCH[1]}" fail
+        elif [[ $line =~ \.\.\.\  ]]; then
+            count "$1/$(awk '{print $2}' <<<"$line")" fail  # a result line of another form
         fi
     done < <(grep -E '^(ok|not ok|test) ' "$2" || true)
 }
@@ -67,7 +69,7 @@ run_make_check() { # run_make_check SUITE MAKE-ARGS...
     make -C "$MS_ROOT" -s PG_CONFIG="$(ms_pg_config)" installcheck "$@" >"$log" 2>&1
     local rc=$?
     grep -E '^(ok|not ok|test) ' "$log" | sed 's/^/    /' >&2
-    local before=$((PASSED + FAILED))
+    local before=$((PASSED + FAILED)) failed_before=$FAILED
     count_pg_regress "$suite" "$log"
     if [[ $rc -ne 0 ]]; then
         # show what differed
@@ -75,8 +77,12 @@ run_make_check() { # run_make_check SUITE MAKE-ARGS...
         for diffs in "$MS_ROOT/regression.diffs" "$MS_ROOT/output_iso/regression.diffs"; do
             [[ -s $diffs ]] && head -150 "$diffs" >&2
         done
-        # a failure before any test ran (no server, build problem) counts as one failure
-        [[ $((PASSED + FAILED)) -eq $before ]] && { tail -20 "$log" >&2; count "$suite" fail; }
+        # a failure before any test ran (no server, build problem), or one that no test line
+        # shows, counts as one failure
+        if [[ $((PASSED + FAILED)) -eq $before || $FAILED -eq $failed_before ]]; then
+            tail -20 "$log" >&2
+            count "$suite" fail
+        fi
     fi
 }
 

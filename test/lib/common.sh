@@ -150,7 +150,9 @@ ms_cluster_stop() {
 # build products) into DEST, for a build against another PostgreSQL (test/versions/).
 ms_copy_sources() {
     mkdir -p "$1"
-    (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$1")
+    (cd "$MS_ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+        [[ -e $f ]] && printf '%s\0' "$f"  # not a file deleted in the work tree
+    done | xargs -0 cp --parents -t "$1")
 }
 
 # ms_workdir NAME [FIRST]: WORK, a throwaway directory ($TMPDIR/ms_NAME_XXXXXX, mode 755 so that

@@ -288,7 +288,8 @@ DROP TABLE cap_c CASCADE;
 -- (since 18 a table's NOT NULL constraints are catalog objects, "<table>_<column>_not_null",
 -- dropped with it: recorded, and left out here and below for one output on every version)
 SELECT event, command_tag, object_type, schema_name, object_identity, detail, statement
-  FROM migrate.ddl_audit WHERE id > :start AND object_identity NOT LIKE '%\_not\_null on %'
+  FROM migrate.ddl_audit WHERE id > :start
+   AND (object_type = 'table constraint' AND object_identity LIKE '%\_not\_null on %') IS NOT TRUE
  ORDER BY object_type, object_identity;
 
 -- DROP SCHEMA ... CASCADE
@@ -300,7 +301,8 @@ CREATE TYPE cap_sc.e AS ENUM ('x');
 SELECT coalesce(max(id), 0) AS start FROM migrate.ddl_audit \gset
 DROP SCHEMA cap_sc CASCADE;
 SELECT event, command_tag, object_type, schema_name, object_identity, detail, statement
-  FROM migrate.ddl_audit WHERE id > :start AND object_identity NOT LIKE '%\_not\_null on %'
+  FROM migrate.ddl_audit WHERE id > :start
+   AND (object_type = 'table constraint' AND object_identity LIKE '%\_not\_null on %') IS NOT TRUE
  ORDER BY object_type, object_identity;
 
 ------------------------------------------------------------------------------------------
@@ -481,7 +483,8 @@ SELECT coalesce(max(id), 0) AS start FROM migrate.ddl_audit \gset
 SELECT version FROM migrate.rollback();
 SELECT event, command_tag, object_type, object_identity, statement_exact, statement,
        migration_version, migration_script
-  FROM migrate.ddl_audit WHERE id > :start AND object_identity NOT LIKE '%\_not\_null on %'
+  FROM migrate.ddl_audit WHERE id > :start
+   AND (object_type = 'table constraint' AND object_identity LIKE '%\_not\_null on %') IS NOT TRUE
  ORDER BY object_type, object_identity;
 -- DDL after the migration, in the same transaction, is not part of it
 SELECT coalesce(max(id), 0) AS start FROM migrate.ddl_audit \gset

@@ -151,16 +151,18 @@ SELECT pg_total_relation_size('en_big') > 64 * 1024 AS big_enough;
 -- is not the same on every PostgreSQL version: refused() shows the error with it as <size>.
 CREATE FUNCTION pg_temp.refused(call text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    state text; message text; detail text; hint text;
+    state text; message text; detail text; hint text; context text;
 BEGIN
     EXECUTE call;
     RAISE NOTICE 'not refused';
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RAISE NOTICE E'%: %\nDETAIL: %\nHINT: %', state,
-        regexp_replace(message, '\(\d+ kB\)', '(<size>)'),
-        detail, hint;
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT,
+                            context = PG_EXCEPTION_CONTEXT;
+    RAISE NOTICE E'%: %\nDETAIL: %\nHINT: %\nCONTEXT: %', state,
+        regexp_replace(message, '\(\d+ kB\)', '(<size>)'), detail, hint,
+        (SELECT string_agg(line, E'\n') FROM regexp_split_to_table(context, E'\n') AS line
+          WHERE line LIKE 'migration %');
 END $$;
 SELECT pg_temp.refused($$SELECT migrate.apply('011', 'ALTER TABLE en_big ALTER COLUMN id TYPE numeric')$$);
 SELECT pg_typeof(id) FROM en_big LIMIT 1;

@@ -5,7 +5,7 @@
 #   bash test/versions/build.sh [17] [18]
 #
 # The servers and headers come from test/versions/setup.sh (cached). Nothing is installed.
-# docs/versions.md says what the suites do on those versions so far.
+# test/versions/matrix.sh runs every suite there too; docs/versions.md says what differs.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh

