@@ -200,9 +200,5 @@ fi
 if [[ ${#FAILURES[@]} -gt 0 ]]; then
     ms_log "failed: ${FAILURES[*]}"
 fi
-if [[ $SKIPPED -gt 0 ]]; then
-    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-else
-    echo "$PASSED passed, $FAILED failed"
-fi
+ms_summary "$PASSED" "$FAILED" "$SKIPPED"
 [[ $FAILED -eq 0 ]]

@@ -146,6 +146,26 @@ ms_cluster_stop() {
     MS_CLUSTER_DIR=
 }
 
+# ms_build_version VERSION DIR: the work tree copied into DIR and built there against
+# PostgreSQL VERSION (fetched once by test/versions/setup.sh); prints that version's pg_config.
+# Fails on a compiler warning or error, showing them (the whole log: DIR/build.log).
+ms_build_version() {
+    local pgc
+    pgc=$(ms_as_root bash "$MS_ROOT/test/versions/setup.sh" "$1") || return 1
+    ms_copy_sources "$2"
+    if ! make -C "$2" -j2 PG_CONFIG="$pgc" >"$2/build.log" 2>&1 || grep -q 'warning:' "$2/build.log"; then
+        grep -E 'warning:|error:|Error' "$2/build.log" >&2 || tail -20 "$2/build.log" >&2
+        return 1
+    fi
+    echo "$pgc"
+}
+
+# ms_summary PASSED FAILED SKIPPED: a test run's last line ("N passed, N failed", and
+# ", N skipped" when some were).
+ms_summary() {
+    if [[ $3 -gt 0 ]]; then echo "$1 passed, $2 failed, $3 skipped"; else echo "$1 passed, $2 failed"; fi
+}
+
 # ms_copy_sources DEST: the work tree's files as they are (tracked and new, not ignored: no
 # build products) into DEST, for a build against another PostgreSQL (test/versions/).
 ms_copy_sources() {

