@@ -36,18 +36,20 @@ const char* const kKinds[] = {"extension",
 // Kinds of objects that belong to another, in the order they follow it.
 const char* const kChildren[] = {"constraint", "index", "trigger", "rule", "policy"};
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.compare(0, prefix.size(), prefix) == 0;
+// Whether `key` starts with `kind` followed by a space.
+bool has_kind(const std::string& key, const char* kind) {
+    size_t n = std::char_traits<char>::length(kind);
+    return key.size() > n && key.compare(0, n, kind) == 0 && key[n] == ' ';
 }
 
 // The kind of a key (the longest known kind it starts with) and the name after it.
 std::pair<std::string, std::string> split_key(const std::string& key) {
     std::string kind;
     for (const char* k : kKinds)
-        if (starts_with(key, std::string(k) + " ") && std::string(k).size() > kind.size()) kind = k;
+        if (has_kind(key, k) && std::char_traits<char>::length(k) > kind.size()) kind = k;
     for (const char* k : kChildren)
-        if (starts_with(key, std::string(k) + " ")) kind = k;
-    if (starts_with(key, "column ")) kind = "column";
+        if (has_kind(key, k)) kind = k;
+    if (has_kind(key, "column")) kind = "column";
     return {kind, kind.empty() ? key : key.substr(kind.size() + 1)};
 }
 
@@ -262,46 +264,60 @@ std::string child_statement(const std::string& kind, const std::string& name,
 }  // namespace
 
 std::string render(const Snapshot& s) {
-    // Children by parent: columns by position, then the other kinds by key.
-    std::map<std::string, std::vector<std::pair<int, std::string>>> columns;
-    std::map<std::string, std::vector<std::string>> children;
+    // One pass over the snapshot, each key split once: the top-level objects by kind (in key
+    // order within a kind), the columns of each parent by position, its other children by key.
+    struct Named {
+        const std::string* key;
+        std::string kind, name;
+    };
+    constexpr size_t kKindCount = sizeof(kKinds) / sizeof(kKinds[0]);
+    std::vector<std::vector<Named>> tops(kKindCount);
+    std::map<std::string, std::vector<std::pair<int, const std::string*>>> columns;
+    std::map<std::string, std::vector<Named>> children;
     for (const auto& [key, o] : s) {
-        if (o.parent.empty()) continue;
         auto [kind, name] = split_key(key);
-        if (kind == "column") {
+        if (o.parent.empty()) {
+            for (size_t i = 0; i < kKindCount; i++)
+                if (kind == kKinds[i]) tops[i].push_back({&key, kind, name});
+        } else if (kind == "column") {
             auto pos = o.props.find("position");
-            columns[o.parent].push_back({pos == o.props.end() ? 0 : std::stoi(pos->second), key});
+            columns[o.parent].push_back({pos == o.props.end() ? 0 : std::stoi(pos->second), &key});
         } else {
-            children[o.parent].push_back(key);
+            children[o.parent].push_back({&key, kind, name});
         }
     }
+    const std::vector<std::pair<int, const std::string*>> no_columns;
+    const std::vector<Named> no_children;
     std::string out;
-    for (const char* wanted : kKinds) {
-        for (const auto& [key, o] : s) {
-            if (!o.parent.empty()) continue;
-            auto [kind, name] = split_key(key);
-            if (kind != wanted) continue;
+    for (const auto& list : tops)
+        for (const Named& top : list) {
+            const std::string& key = *top.key;
+            const std::string &kind = top.kind, &name = top.name;
+            auto c = columns.find(key);
+            auto& cols_of = c == columns.end() ? no_columns : c->second;
+            std::vector<std::pair<int, std::string>> sorted;
+            for (const auto& [pos, ckey] : cols_of) sorted.push_back({pos, *ckey});
+            std::sort(sorted.begin(), sorted.end());
             std::string cols;
-            auto& list = columns[key];
-            std::sort(list.begin(), list.end());
-            for (size_t i = 0; i < list.size(); i++) {
-                const std::string& ckey = list[i].second;
+            for (size_t i = 0; i < sorted.size(); i++) {
+                const std::string& ckey = sorted[i].second;
                 cols += column_line(ckey.substr(7 + name.size() + 1), s.at(ckey)) +
-                        (i + 1 < list.size() ? ",\n" : "\n");
+                        (i + 1 < sorted.size() ? ",\n" : "\n");
             }
+            const Object& o = s.at(key);
             Props p(o);
             out += "\n" + top_statement(kind, name, o, p, cols);
             out += trailer(kind, name, p);
             out += p.rest("");
+            auto ch = children.find(key);
+            auto& kids = ch == children.end() ? no_children : ch->second;
             for (const char* child : kChildren)
-                for (const auto& ckey : children[key]) {
-                    auto [ckind, cname] = split_key(ckey);
-                    if (ckind != child) continue;
-                    Props cp(s.at(ckey));
-                    out += child_statement(ckind, cname, kind, name, cp);
+                for (const Named& kid : kids) {
+                    if (kid.kind != child) continue;
+                    Props cp(s.at(*kid.key));
+                    out += child_statement(kid.kind, kid.name, kind, name, cp);
                 }
         }
-    }
     return out.empty() ? out : out.substr(1);
 }
 
