@@ -1,6 +1,7 @@
 // pg_migrate: the options of one run and what the commands share.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -87,6 +88,15 @@ std::map<std::string, int> register_all(Db& db, const Options& o, const Folder& 
 
 // counts[key], 0 when it is not there (the counts of register_all, of adopt's results).
 int count_of(const std::map<std::string, int>& counts, const std::string& key);
+
+// Time and progress, for the commands that show it.
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t);
+std::string fmt_ms(double ms);  // "12.3 ms", "1.23 s"
+// One line on a terminal (standard error), rewritten: "[n/m] what  elapsed" (no counter when
+// n is 0); nothing unless o.progress. progress_end clears it.
+void progress(const Options& o, size_t i, size_t n, const std::string& what, Clock::time_point t0);
+void progress_end(const Options& o);
 
 // JSON string literal.
 std::string json_str(const std::string& s);

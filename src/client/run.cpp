@@ -9,10 +9,6 @@
 
 namespace pgm {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -26,11 +22,6 @@ std::string fmt_ms(double ms) {
     return b;
 }
 
-std::string label(const Migration& m) {
-    return m.name.empty() ? m.version : m.version + " " + m.name;
-}
-
-// One line on a terminal, rewritten: "[n/m] what  elapsed" (no counter when n is 0).
 void progress(const Options& o, size_t i, size_t n, const std::string& what, Clock::time_point t0) {
     if (!o.progress) return;
     if (n == 0)
@@ -41,6 +32,12 @@ void progress(const Options& o, size_t i, size_t n, const std::string& what, Clo
 }
 void progress_end(const Options& o) {
     if (o.progress) std::fprintf(stderr, "\r\033[K");
+}
+
+namespace {
+
+std::string label(const Migration& m) {
+    return m.name.empty() ? m.version : m.version + " " + m.name;
 }
 
 }  // namespace
