@@ -33,6 +33,7 @@ struct Options {
     std::vector<std::string> allow;    // --allow: overrides passed to apply and rollback (allow =>)
     bool json = false, quiet = false, dry_run = false, per_migration = false, wait = true;
     bool natural_order = false;  // register without order keys (--natural-order)
+    bool applied = false;        // verify --applied: the applied migrations, not the pending
     double wait_timeout = 0;     // seconds; 0: no limit
     bool progress = false;       // standard error is a terminal
 };
@@ -50,6 +51,11 @@ int cmd_down(const Options& o);
 int cmd_lint(const Options& o);
 int cmd_new(const Options& o);
 int cmd_adopt(const Options& o);  // o.args[0]: the source, one adopt_source_known() knows
+// In a transaction that is always rolled back (inspect.cpp): verify [V] [--applied], plan
+// [--to V]; and schema, which reads no folder.
+int cmd_verify(const Options& o);
+int cmd_plan(const Options& o);
+int cmd_schema(const Options& o);
 
 // The tools whose bookkeeping adopt reads (flyway, dbmate, ...).
 bool adopt_source_known(const std::string& name);

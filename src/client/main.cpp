@@ -25,6 +25,14 @@ Usage:
                                             (flyway, dbmate, golang-migrate, sqlx, diesel,
                                             alembic, node-pg-migrate, sqitch, prisma), from
                                             its own table; nothing runs
+  pg_migrate [OPTION]... verify [V | --applied]
+                                            does each down script undo its up script? the
+                                            pending migrations (or V, or the applied ones),
+                                            run and rolled back (exit 1 when one is not)
+  pg_migrate [OPTION]... plan [--to V]      run the pending migrations (up to V) and roll
+                                            back: per statement its locks, rewrites, rows,
+                                            findings and the sessions it would wait for
+  pg_migrate [OPTION]... schema             print the schema (migrate.schema()), to diff
 
 Options:
   -d, --dbname=CONNINFO  connection string or URI (else $DATABASE_URL, else PGHOST, PGPORT,
@@ -32,7 +40,9 @@ Options:
   --dir=DIR              the folder (default: ./migrations)
   --layout=LAYOUT        plain, timestamp, updown (sqlx, golang-migrate), diesel, dbmate,
                          flyway, alembic (default: detected from the folder)
-  --to=V                 up: apply up to and including V; down: roll back down to V
+  --to=V                 up: apply up to and including V; down: roll back down to V;
+                         plan: plan up to and including V
+  --applied              verify: the applied migrations (down, then up again)
   --allow='RULE[, RULE] [-- REASON]'
                          up, down: override these lint rules for this run (recorded with
                          the migrations, as migrate.apply(allow => ...)); may be repeated
@@ -48,9 +58,12 @@ Options:
   --help, --version
 
 Exit status: 0 done; 1 the database refused or a migration failed (or lint found an
-error, or status found a migration edited, missing or out of order); 2 bad usage, folder
-or file; 3 no connection, or no usable migrations_schema extension in the database.
+error, status found a migration edited, missing or out of order, verify found one not
+reversible or not rerunnable, plan a statement that failed); 2 bad usage, folder or file;
+3 no connection, or no usable migrations_schema extension in the database.
 )";
+
+constexpr const char* kCommands = "status, up, down, lint, new, adopt, verify, plan, schema";
 
 [[noreturn]] void usage_error(const std::string& m) {
     std::fprintf(stderr, "pg_migrate: %s (pg_migrate --help)\n", m.c_str());
@@ -103,6 +116,8 @@ pgm::Options parse(int argc, char** argv) {
                 usage_error("--wait-timeout needs a number of seconds above 0");
         } else if (a == "--dry-run") {
             o.dry_run = true;
+        } else if (a == "--applied") {
+            o.applied = true;
         } else if (a == "--natural-order") {
             o.natural_order = true;
         } else if (a == "--per-migration") {
@@ -121,14 +136,18 @@ pgm::Options parse(int argc, char** argv) {
             o.args.push_back(a);
         }
     }
-    if (o.command.empty()) usage_error("no command (status, up, down, lint, new, adopt)");
+    if (o.command.empty()) usage_error("no command (" + std::string(kCommands) + ")");
     if (o.dir.empty()) {
-        // (adopt of a tool whose files pg_migrate does not read needs no folder)
-        if (!std::filesystem::is_directory("migrations") && o.command != "adopt")
+        // (adopt of a tool whose files pg_migrate does not read needs no folder; schema none)
+        if (!std::filesystem::is_directory("migrations") && o.command != "adopt" &&
+            o.command != "schema")
             usage_error("no folder: give --dir DIR (./migrations does not exist)");
         o.dir = "migrations";
     }
     if (o.table && o.command != "adopt") usage_error("--table is an option of adopt");
+    if (o.to && o.command != "up" && o.command != "down" && o.command != "plan")
+        usage_error("--to is an option of up, down and plan");
+    if (o.applied && o.command != "verify") usage_error("--applied is an option of verify");
     if (o.dry_run && o.per_migration)
         usage_error(
             "--dry-run runs in one transaction: it cannot be combined with --per-migration");
@@ -171,7 +190,14 @@ int main(int argc, char** argv) {
                 usage_error("adopt needs one SOURCE: " + pgm::adopt_sources());
             return pgm::cmd_adopt(o);
         }
-        usage_error("unknown command " + o.command + " (status, up, down, lint, new, adopt)");
+        if (o.command == "verify") {
+            if (o.args.size() > 1 || (o.args.size() == 1 && o.applied))
+                usage_error("verify takes one version V or --applied, not both");
+            return pgm::cmd_verify(o);
+        }
+        if (o.command == "plan") return no_args(), pgm::cmd_plan(o);
+        if (o.command == "schema") return no_args(), pgm::cmd_schema(o);
+        usage_error("unknown command " + o.command + " (" + kCommands + ")");
     } catch (const pgm::InputError& e) {
         return fail(o, e.what(), pgm::kBadInput);
     } catch (const std::filesystem::filesystem_error& e) {
