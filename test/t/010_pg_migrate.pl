@@ -11,6 +11,8 @@
 # out-of-order file, --json, DATABASE_URL and the libpq environment, steps after commit waited
 # for, and every bad input: a missing folder, an unknown layout, two files for one version, a
 # down without its up, a file that is not UTF-8, no connection, no extension, an older one.
+# verify, plan and schema: a down script that does not undo its up script (exit 1, the
+# differences), a plan with its locks and rewrites, the schema; nothing of them remains.
 #
 # Needs pg_migrate on PATH (make install puts it in PostgreSQL's bindir). MS_DBMATE: the dbmate
 # binary (test/run_all.sh installs it from npm); PG_MIGRATE_ALEMBIC: how to run Alembic.
@@ -493,6 +495,114 @@ SQL
 	is($rc, 0, 'a deploy role: down') or diag($err);
 }
 
+# ---- verify, plan, schema: scripts run, then rolled back; nothing remains --------------
+{
+	new_db('inspect');
+	$node->safe_psql('inspect',
+		'CREATE TABLE base (id int); INSERT INTO base SELECT generate_series(1, 1000)');
+	my $d = "$root/inspect";
+	put("$d/1_good.up.sql", "CREATE TABLE good (id int PRIMARY KEY, note text DEFAULT 'x');\n");
+	put("$d/1_good.down.sql", "DROP TABLE good;\n");
+	# the down script forgets the index and restores the default wrongly
+	put("$d/2_bad.up.sql",
+		"CREATE INDEX base_id ON base (id);\nALTER TABLE base ALTER COLUMN id SET DEFAULT 0;\n");
+	put("$d/2_bad.down.sql", "ALTER TABLE base ALTER COLUMN id SET DEFAULT 1;\n");
+	my $schema = $node->safe_psql('inspect', 'SELECT migrate.schema()');
+	my $h = history_count('inspect');
+	my $left = sub {
+		my ($what) = @_;
+		is($node->safe_psql('inspect', 'SELECT count(*) FROM migrate.migrations'), '0',
+			"$what: no migration registered");
+		is(history_count('inspect'), $h, "$what: no history row");
+		is($node->safe_psql('inspect', 'SELECT migrate.schema()'), $schema,
+			"$what: the schema is the same");
+	};
+	my ($rc, $out, $err) = pgm('inspect', '--dir', $d, 'verify');
+	is($rc, 1, 'verify: exits 1 when a down script does not undo its up script') or diag($err);
+	like($out, qr/^1 +reversible, rerunnable +good$/m, 'verify: the reversible one');
+	like($out, qr/^2 +not reversible\b.* bad\b/m, 'verify: names the bad one');
+	like($out, qr/^    down: index \S*base_id exists: false -> true$/m,
+		'verify: the index the down script forgot');
+	like($out, qr/^    down: column \S*base\.id default: \(none\) -> 1$/m,
+		'verify: the default it restored wrongly');
+	like($out, qr/^2 migrations verified, 1 with a problem; rolled back/m, 'verify: the summary');
+	$left->('verify');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--json', 'verify');
+	is($rc, 1, '--json verify: exits 1 too');
+	my $j = decode_json($out);
+	my %v = map { $_->{version} => $_ } @{ $j->{migrations} };
+	ok($v{1}{reversible} && $v{1}{rerunnable} && !$v{1}{problem}, '--json verify: 1 is reversible');
+	ok(!$v{2}{reversible} && $v{2}{problem}, '--json verify: 2 is not');
+	like($v{2}{file}, qr{2_bad\.up\.sql$}, '--json verify: the file');
+	ok((grep { ($_->{object} // '') =~ /base_id/ } @{ $v{2}{differences} }),
+		'--json verify: the differences, as the database gives them');
+	is($j->{problems}, 1, '--json verify: one problem');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--quiet', 'verify');
+	unlike($out, qr/good|verified/, '--quiet verify: only the problems');
+	like($out, qr/^2 +not reversible/m, '--quiet verify: the problem');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, 'verify', '1');
+	is($rc, 0, 'verify V: exits 0 for a reversible one') or diag($err);
+	is(scalar(() = $out =~ /^\S+ +(?:not )?reversible/mg), 1, 'verify V: that one only');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, 'verify', '2');
+	is($rc, 1, 'verify V: exits 1 for the bad one');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, 'verify', '9');
+	is($rc, 1, 'verify V: a version that is not known exits 1');
+	like($err, qr/ERROR 42704: /, "verify V: the database's error, with its SQLSTATE");
+	$left->('verify V');
+
+	# plan: a volatile default on a table with rows rewrites it under ACCESS EXCLUSIVE
+	my $p = "$root/plan";
+	put("$p/1_col.up.sql", "SELECT 1;\n\nALTER TABLE base ADD COLUMN r float8 DEFAULT random();\n");
+	put("$p/1_col.down.sql", "ALTER TABLE base DROP COLUMN r;\n");
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, 'plan');
+	is($rc, 0, 'plan exits 0') or diag($err);
+	like($out, qr{1_col\.up\.sql:3: ALTER TABLE \(}, 'plan: file:line of the statement');
+	like($out, qr/^    locks: .*\bbase (?:AccessExclusiveLock|ACCESS EXCLUSIVE)/m,
+		'plan: the ACCESS EXCLUSIVE lock');
+	like($out, qr/^    rewrites: \S*base$/m, 'plan: the rewrite');
+	like($out, qr/^2 statements of 1 migration planned in .*rolled back/m, 'plan: the summary');
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, '--json', 'plan');
+	$j = decode_json($out);
+	my ($alter) = grep { $_->{command} eq 'ALTER TABLE' } @{ $j->{statements} };
+	ok((grep { $_->{relation} =~ /base/ && $_->{mode} =~ /AccessExclusive|ACCESS EXCLUSIVE/ }
+			@{ $alter->{locks} }), '--json plan: the lock');
+	ok((grep { /base/ } @{ $alter->{rewrites} }), '--json plan: the rewrite');
+	is($alter->{file_line}, 3, '--json plan: the line in the file');
+	is($node->safe_psql('inspect',
+			"SELECT count(*) FROM pg_attribute WHERE attrelid = 'base'::regclass AND attname = 'r'"),
+		'0', 'plan: the column is not there');
+	$left->('plan');
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, 'plan', '--to', '7');
+	is($rc, 1, 'plan --to a version that is not known: exits 1');
+	like($err, qr/ERROR 42704: /, 'plan --to: the database says why');
+	put("$p/2_broken.up.sql", "CREATE TABLE broken (id intt);\n");
+	put("$p/2_broken.down.sql", "DROP TABLE broken;\n");
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, 'plan');
+	is($rc, 1, 'plan: exits 1 when a statement fails');
+	like($out, qr{2_broken\.up\.sql:1: CREATE TABLE .*\n    error: 42704: type "intt" does not exist}m,
+		'plan: the failing statement and its error');
+	$left->('a failed plan');
+
+	# schema: exactly migrate.schema(), and needs no folder
+	($rc, $out, $err) = pgm('inspect', 'schema');
+	is($rc, 0, 'schema exits 0') or diag($err);
+	is($out, $schema, 'schema prints migrate.schema()');
+
+	# verify --applied: the applied migrations, down then up, rolled back
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--to', '1', 'up');
+	$schema = $node->safe_psql('inspect', 'SELECT migrate.schema()');
+	$h = history_count('inspect');
+	my $states = states('inspect');
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--applied', 'verify');
+	is($rc, 0, 'verify --applied: exits 0') or diag($err);
+	like($out, qr/^1 +reversible +good$/m, 'verify --applied: the applied one');
+	unlike($out, qr/^2 /m, 'verify --applied: not the pending one');
+	is(states('inspect'), $states, 'verify --applied: nothing registered or rolled back');
+	is(history_count('inspect'), $h, 'verify --applied: no history row');
+	is($node->safe_psql('inspect', 'SELECT migrate.schema()'), $schema,
+		'verify --applied: the schema is the same');
+}
+
 # ---- bad input: one line naming the cause, a non-zero status, nothing applied ---------
 {
 	my $h = history_count('shared');
@@ -520,6 +630,18 @@ SQL
 		"$root/latin1", 'up');
 	$bad->('no command', 2, qr/no command/, '--dir', $shared);
 	$bad->('down N not a number', 2, qr/N must be a whole number/, '--dir', $shared, 'down', 'x');
+	$bad->('schema with an argument', 2, qr/schema: unexpected argument x/, 'schema', 'x');
+	$bad->('plan with an argument', 2, qr/plan: unexpected argument 3/, '--dir', $shared,
+		'plan', '3');
+	$bad->('--to of status', 2, qr/--to is an option of up, down and plan/, '--dir', $shared,
+		'--to', '1', 'status');
+	$bad->('--to of verify', 2, qr/--to is an option of up, down and plan/, '--dir', $shared,
+		'--to', '1', 'verify');
+	$bad->('--applied of plan', 2, qr/--applied is an option of verify/, '--dir', $shared,
+		'--applied', 'plan');
+	$bad->('verify V --applied', 2, qr/verify takes one version V or --applied, not both/,
+		'--dir', $shared, 'verify', '1', '--applied');
+	$bad->('verify V W', 2, qr/verify takes one version V/, '--dir', $shared, 'verify', '1', '2');
 	is(history_count('shared'), $h, 'bad input: nothing applied');
 
 	my ($rc, $out, $err) = pgm(undef, '-d', 'host=/nonexistent port=1 dbname=x', '--dir', $shared, 'up');
