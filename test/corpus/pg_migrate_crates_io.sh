@@ -16,6 +16,11 @@
 #      empty; `pg_migrate down 285` rolls everything back (the CONCURRENTLY down steps waited
 #      for), `pg_migrate status` shows every migration rolled back;
 #   4. `pg_migrate up` again: the same schema as in 1.
+#   5. `pg_migrate verify` in a new database where the folder is registered and its first
+#      migration applied (`up --to`; the 8 down scripts of 3 stay empty): exit status 1 (some down scripts do not undo their up),
+#      the same verdicts per version (reversible, rerunnable, an error or not) as
+#      `migrate.verify()` called through SQL on the same database, and nothing remains (status,
+#      history, the schema).
 # Exit status 0 when all of that holds (or the corpus is absent: skipped), 1 otherwise.
 set -euo pipefail
 
@@ -121,6 +126,43 @@ echo "  applied in $((SECONDS - t)) s: $(states)"
 corpus_schema_dump corpus >"$WORK/up2.schema"
 diff -q "$WORK/up1.schema" "$WORK/up2.schema" >/dev/null \
     || problem "the schema after the second up differs from the first: $(diff "$WORK/up1.schema" "$WORK/up2.schema" | head -5)"
+
+echo "== 5. pg_migrate verify: the verdicts of migrate.verify(), nothing remains"
+"${MS_PSQL[@]}" -c 'CREATE DATABASE verify'
+"${MS_PSQL[@]}" -d verify -c 'CREATE EXTENSION migrations_schema'
+PGV=(pg_migrate -d "dbname=verify" --dir "$WORK/migrations")
+first=${DIR_OF_SEQ[0001]}
+"${PGV[@]}" --quiet up --to "${first%%_*}" 2>"$WORK/up_first.err" \
+    || problem "up --to ${first%%_*} failed: $(cat "$WORK/up_first.err")"
+vstate() {
+    "${MS_PSQL[@]}" -d verify -Atc "SELECT state || ' ' || count(*) FROM migrate.status() GROUP BY state
+        UNION ALL SELECT 'history ' || count(*) FROM migrate.history ORDER BY 1" | paste -sd' ' -
+}
+before=$(vstate)
+corpus_schema_dump verify >"$WORK/verify_before.schema"
+PGOPTIONS='-c client_min_messages=warning' "${MS_PSQL[@]}" -d verify -F ' ' -Atc "SELECT version, coalesce(reversible::text, 'null'),
+    coalesce(rerunnable::text, 'null'), (error IS NOT NULL)::text FROM migrate.verify()
+    ORDER BY version" >"$WORK/verify_sql.out"
+t=$SECONDS
+rc=0
+"${PGV[@]}" --json verify >"$WORK/verify_client.json" 2>"$WORK/verify_client.err" || rc=$?
+[[ $rc -eq 1 ]] || problem "pg_migrate verify exit status $rc, expected 1 (some down scripts do not undo their up): $(head -3 "$WORK/verify_client.err")"
+python3 -c '
+import json, sys
+for m in sorted(json.load(open(sys.argv[1]))["migrations"], key=lambda m: m["version"]):
+    print(m["version"], json.dumps(m["reversible"]), json.dumps(m["rerunnable"]),
+          json.dumps(m["error"] is not None))
+' "$WORK/verify_client.json" >"$WORK/verify_client.out" || problem "pg_migrate verify --json: not JSON"
+v_all=$(wc -l <"$WORK/verify_sql.out") v_bad=$(grep -cv ' true true false$' "$WORK/verify_sql.out" || true)
+echo "  $v_all migrations verified in $((SECONDS - t)) s, $v_bad with a problem (not reversible, not rerunnable or failed)"
+[[ $v_all -eq $((n - 1)) ]] || problem "migrate.verify() gave $v_all rows, expected $((n - 1))"
+[[ $v_bad -gt 0 ]] || problem "no migration with a problem: the corpus has down scripts that do not undo their up"
+diff -q "$WORK/verify_sql.out" "$WORK/verify_client.out" >/dev/null \
+    || problem "pg_migrate verify and migrate.verify() differ: $(diff "$WORK/verify_sql.out" "$WORK/verify_client.out" | head -5)"
+[[ $(vstate) == "$before" ]] || problem "after verify: $(vstate), before: $before"
+corpus_schema_dump verify >"$WORK/verify_after.schema"
+diff -q "$WORK/verify_before.schema" "$WORK/verify_after.schema" >/dev/null \
+    || problem "the schema changed during pg_migrate verify: $(diff "$WORK/verify_before.schema" "$WORK/verify_after.schema" | head -5)"
 
 corpus_server_log_check
 echo
