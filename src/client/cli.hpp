@@ -17,7 +17,8 @@ namespace pgm {
 enum Exit {
     kOk = 0,
     kRefused = 1,     // the database refused, a migration or step failed, lint found an error,
-                      // status found an edited, missing or out-of-order migration
+                      // status found an edited, missing or out-of-order migration, verify one
+                      // not reversible, not rerunnable or failed, plan a statement that failed
     kBadInput = 2,    // usage, the folder, a file
     kNoDatabase = 3,  // no connection, no extension, an extension too old
 };

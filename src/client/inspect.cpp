@@ -28,6 +28,27 @@ std::string indented(const std::string& s, const std::string& indent) {
     return out;
 }
 
+// Until released: the progress line ended and the transaction rolled back, on every way out
+// (a C++ exception too). A ROLLBACK that fails (the connection is gone) changes nothing: the
+// server rolls back an open transaction when its connection closes.
+class RollbackGuard {
+  public:
+    RollbackGuard(Db& db, const Options& o) : db_(db), o_(o) {}
+    ~RollbackGuard() {
+        progress_end(o_);
+        try {
+            db_.exec("ROLLBACK");
+        } catch (...) {
+        }
+    }
+    RollbackGuard(const RollbackGuard&) = delete;
+    RollbackGuard& operator=(const RollbackGuard&) = delete;
+
+  private:
+    Db& db_;
+    const Options& o_;
+};
+
 // The folder registered (the migrations in `only` when given) in a transaction that stays
 // open, then `sql` with `params`, then ROLLBACK whatever happened: nothing remains. A
 // database error is reported and gives std::nullopt.
@@ -36,27 +57,24 @@ std::optional<Rows> in_rolled_back(Db& db, const Options& o, const Folder& f,
                                    const std::string& what,
                                    const std::function<std::set<std::string>(Db&)>& only = {}) {
     Clock::time_point t0 = Clock::now();
-    try {
-        db.exec("BEGIN");
-        std::set<std::string> versions;
-        if (only) versions = only(db);
-        if (!only || !versions.empty()) register_all(db, o, f, versions);
-        std::function<void()> tick;
-        if (o.progress) tick = [&] { progress(o, 0, 0, what, t0); };
-        Rows r = db.query(sql, params, tick);
-        progress_end(o);
-        db.exec("ROLLBACK");
-        return r;
-    } catch (const DbError& e) {
-        progress_end(o);
-        // (the connection closes at exit, which rolls back too; ROLLBACK says so now)
+    std::optional<DbError> failed;
+    {
+        RollbackGuard guard(db, o);
         try {
-            db.exec("ROLLBACK");
-        } catch (const DbError&) {
+            db.exec("BEGIN");
+            std::set<std::string> versions;
+            if (only) versions = only(db);
+            if (!only || !versions.empty()) register_all(db, o, f, versions);
+            std::function<void()> tick;
+            if (o.progress) tick = [&] { progress(o, 0, 0, what, t0); };
+            return db.query(sql, params, tick);
+        } catch (const DbError& e) {
+            failed = e;
         }
-        report_error(o, e, f, "nothing changed (rolled back)");
-        return std::nullopt;
     }
+    // (reported after the ROLLBACK, which the guard sent leaving the block)
+    report_error(o, *failed, f, "nothing changed (rolled back)");
+    return std::nullopt;
 }
 
 std::map<std::string, const Migration*> by_version(const Folder& f) {

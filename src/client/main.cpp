@@ -1,6 +1,6 @@
 // pg_migrate: a folder of migration files, applied through the migrations_schema extension.
-// A transport: it reads files and calls migrate.register / apply / rollback / status / lint;
-// every rule is the database's.
+// A transport: it reads files and calls migrate.register / apply / rollback / status / lint /
+// verify / plan / schema; every rule is the database's.
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -59,8 +59,8 @@ Options:
 
 Exit status: 0 done; 1 the database refused or a migration failed (or lint found an
 error, status found a migration edited, missing or out of order, verify found one not
-reversible or not rerunnable, plan a statement that failed); 2 bad usage, folder or file;
-3 no connection, or no usable migrations_schema extension in the database.
+reversible, not rerunnable or failed, plan a statement that failed); 2 bad usage, folder or
+file; 3 no connection, or no usable migrations_schema extension in the database.
 )";
 
 constexpr const char* kCommands = "status, up, down, lint, new, adopt, verify, plan, schema";

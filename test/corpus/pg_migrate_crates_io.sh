@@ -17,10 +17,10 @@
 #      for), `pg_migrate status` shows every migration rolled back;
 #   4. `pg_migrate up` again: the same schema as in 1.
 #   5. `pg_migrate verify` in a new database where the folder is registered and its first
-#      migration applied (`up --to`; the 8 down scripts of 3 stay empty): exit status 1 (some down scripts do not undo their up),
-#      the same verdicts per version (reversible, rerunnable, an error or not) as
-#      `migrate.verify()` called through SQL on the same database, and nothing remains (status,
-#      history, the schema).
+#      migration applied (`up --to`; the 8 down scripts of 3 stay empty): exit status 1 (some
+#      down scripts do not undo their up), the same verdicts per version (reversible,
+#      rerunnable, an error or not) as `migrate.verify()` called through SQL on the same
+#      database, and nothing remains (status, history, the schema).
 # Exit status 0 when all of that holds (or the corpus is absent: skipped), 1 otherwise.
 set -euo pipefail
 
@@ -142,17 +142,21 @@ before=$(vstate)
 corpus_schema_dump verify >"$WORK/verify_before.schema"
 PGOPTIONS='-c client_min_messages=warning' "${MS_PSQL[@]}" -d verify -F ' ' -Atc "SELECT version, coalesce(reversible::text, 'null'),
     coalesce(rerunnable::text, 'null'), (error IS NOT NULL)::text FROM migrate.verify()
-    ORDER BY version" >"$WORK/verify_sql.out"
+    ORDER BY version COLLATE \"C\"" >"$WORK/verify_sql.out"
 t=$SECONDS
 rc=0
 "${PGV[@]}" --json verify >"$WORK/verify_client.json" 2>"$WORK/verify_client.err" || rc=$?
 [[ $rc -eq 1 ]] || problem "pg_migrate verify exit status $rc, expected 1 (some down scripts do not undo their up): $(head -3 "$WORK/verify_client.err")"
 python3 -c '
 import json, sys
-for m in sorted(json.load(open(sys.argv[1]))["migrations"], key=lambda m: m["version"]):
+out = json.load(open(sys.argv[1]))
+if "migrations" not in out:
+    sys.exit("no verdicts: %s" % json.dumps(out.get("error", out)))
+for m in sorted(out["migrations"], key=lambda m: m["version"].encode()):
     print(m["version"], json.dumps(m["reversible"]), json.dumps(m["rerunnable"]),
           json.dumps(m["error"] is not None))
-' "$WORK/verify_client.json" >"$WORK/verify_client.out" || problem "pg_migrate verify --json: not JSON"
+' "$WORK/verify_client.json" >"$WORK/verify_client.out" 2>"$WORK/verify_client.py.err" \
+    || problem "pg_migrate verify --json: $(tail -1 "$WORK/verify_client.py.err")"
 v_all=$(wc -l <"$WORK/verify_sql.out") v_bad=$(grep -cv ' true true false$' "$WORK/verify_sql.out" || true)
 echo "  $v_all migrations verified in $((SECONDS - t)) s, $v_bad with a problem (not reversible, not rerunnable or failed)"
 [[ $v_all -eq $((n - 1)) ]] || problem "migrate.verify() gave $v_all rows, expected $((n - 1))"

@@ -538,6 +538,7 @@ SQL
 		'--json verify: the differences, as the database gives them');
 	is($j->{problems}, 1, '--json verify: one problem');
 	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--quiet', 'verify');
+	is($rc, 1, '--quiet verify: exits 1 too');
 	unlike($out, qr/good|verified/, '--quiet verify: only the problems');
 	like($out, qr/^2 +not reversible/m, '--quiet verify: the problem');
 	($rc, $out, $err) = pgm('inspect', '--dir', $d, 'verify', '1');
@@ -579,17 +580,45 @@ SQL
 	put("$p/2_broken.down.sql", "DROP TABLE broken;\n");
 	($rc, $out, $err) = pgm('inspect', '--dir', $p, 'plan');
 	is($rc, 1, 'plan: exits 1 when a statement fails');
-	like($out, qr{2_broken\.up\.sql:1: CREATE TABLE .*\n    error: 42704: type "intt" does not exist}m,
+	like($out,
+		qr{2_broken\.up\.sql:1: CREATE TABLE .*\n(?:    .*\n)*?    error: 42704: type "intt" does not exist}m,
 		'plan: the failing statement and its error');
 	$left->('a failed plan');
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, '--quiet', 'plan');
+	is($rc, 1, '--quiet plan: exits 1');
+	like($out, qr{\A\S*2_broken\.up\.sql:1: CREATE TABLE \([^\n]*\)\n    error: 42704: [^\n]*\n\z},
+		'--quiet plan: the failing statement and its error only');
+	($rc, $out, $err) = pgm('inspect', '--dir', $p, 'plan', '--to', '1');
+	is($rc, 0, 'plan --to a version of the folder: exits 0') or diag($err);
+	like($out, qr/^2 statements of 1 migration planned in /m, 'plan --to: up to that one only');
+	unlike($out, qr/broken/, 'plan --to: not the one after it');
+	$left->('plan --to');
 
 	# schema: exactly migrate.schema(), and needs no folder
 	($rc, $out, $err) = pgm('inspect', 'schema');
 	is($rc, 0, 'schema exits 0') or diag($err);
 	is($out, $schema, 'schema prints migrate.schema()');
+	# from a directory with no ./migrations
+	my $cwd = "$root/no_folder_here";
+	mkdir $cwd or die "mkdir $cwd: $!";
+	my ($sout, $serr) = ('', '');
+	IPC::Run::run([ 'pg_migrate', '-d', $node->connstr('inspect'), 'schema' ],
+		'<', \undef, '>', \$sout, '2>', \$serr, init => sub { chdir $cwd or die "chdir: $!" });
+	is($? >> 8, 0, 'schema needs no folder') or diag($serr);
+	is($sout, $schema, 'schema without a folder: the same text');
+	($rc, $out, $err) = pgm('inspect', '--json', 'schema');
+	is($rc, 0, '--json schema exits 0') or diag($err);
+	is(decode_json($out)->{schema}, $schema, '--json schema: the text');
+
+	# verify --applied with nothing applied: nothing to verify, nothing registered
+	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--applied', 'verify');
+	is($rc, 0, 'verify --applied, nothing applied: exits 0') or diag($err);
+	like($out, qr/^0 migrations verified, 0 with a problem/m, 'verify --applied, nothing applied: none');
+	$left->('verify --applied of nothing');
 
 	# verify --applied: the applied migrations, down then up, rolled back
 	($rc, $out, $err) = pgm('inspect', '--dir', $d, '--to', '1', 'up');
+	is($rc, 0, 'up --to 1 before verify --applied') or diag($err);
 	$schema = $node->safe_psql('inspect', 'SELECT migrate.schema()');
 	$h = history_count('inspect');
 	my $states = states('inspect');
