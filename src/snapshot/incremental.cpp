@@ -33,10 +33,6 @@ void writes_leaf(const Oid* catalogs, size_t n, int64* out) {
     MemoryContextDelete(tmp);
 }
 
-bool exists_leaf(Oid rel) {  // (it may have left what the snapshot shows)
-    return get_rel_relkind(rel) != '\0';
-}
-
 bool counting_leaf() {
     return pgstat_track_counts;
 }
@@ -492,8 +488,10 @@ bool patch(Tracked& out, const Written& w, const char*& why) {
         if (old == out.relations.end()) continue;
         auto now = keys.find(oid);
         if (now != keys.end() && now->second != old->second) return why = "a rename", false;
-        // gone from the snapshot but there: moved out of it (other objects may show its name)
-        if (now == keys.end() && guard([&] { return exists_leaf(oid); }))
+        // gone from the snapshot but there (a relkind): moved out of it (other objects may show
+        // its name)
+        Oid table = InvalidOid;
+        if (now == keys.end() && guard([&] { return relkind_leaf(oid, &table); }) != '\0')
             return why = "a relation left the snapshot", false;
         parents[old->second] = kinds;
         if (kinds & kRelation) removed.insert(old->second);

@@ -503,9 +503,9 @@ std::vector<spi::Query>& scoped_queries() {
 }
 
 spi::Query& functions_query() {
-    if (kQueries[8] != kFunctions)
-        throw std::logic_error("snapshot: kQueries[8] is not kFunctions");
-    return queries()[8];
+    for (size_t i = 0; i < sizeof kQueries / sizeof kQueries[0]; i++)
+        if (kQueries[i] == kFunctions) return queries()[i];
+    throw std::logic_error("snapshot: kFunctions is not among the queries");
 }
 
 spi::Query& relation_keys() {
