@@ -131,6 +131,16 @@ inline bool ms_portal_run(Portal portal, bool top_level, DestReceiver* dest, Que
 #define MS_PG_COLLATION_LOCALE "colliculocale"
 #endif
 
+// A column's statistics target (pg_attribute.attstattarget, read with ms_heap_getattr): int4 and
+// -1 for the default until 16, int2 and NULL for the default since 17.
+inline int ms_attstattarget(Datum d) {
+#if PG_VERSION_NUM >= 170000
+    return DatumGetInt16(d);
+#else
+    return DatumGetInt32(d);
+#endif
+}
+
 // The OID of a relation's primary key index, or InvalidOid (a deferrable one does not count:
 // PostgreSQL 18's parameter, the behaviour of earlier versions).
 inline Oid ms_primary_key_index(Relation rel) {

@@ -178,12 +178,6 @@ bool type_leaf(Oid type, Oid* rel, Oid* array) {
     return true;
 }
 
-Datum oid_array_leaf(const Oid* oids, int n) {
-    Datum* d = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
-    for (int i = 0; i < n; i++) d[i] = ObjectIdGetDatum(oids[i]);
-    return PointerGetDatum(construct_array(d, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-}
-
 // Settings that change the text of the snapshot (constants in deparsed expressions, quoted
 // names): a script may SET them, and a patch would keep text written with the old values.
 const char* const kSettings[] = {"DateStyle",
@@ -264,7 +258,7 @@ bool not_shown(Oid catalog) {
 
 // ---- which relations
 
-// The kinds of objects of a relation, as bits in the order of detail::scoped_queries(): the
+// The kinds of objects of a relation, as bits as detail::read_relations() takes them: the
 // relation itself, its columns, constraints, indexes, triggers, rules, policies.
 enum Kinds : unsigned {
     kRelation = 1,
@@ -462,20 +456,7 @@ bool patch(Tracked& out, const Written& w, const char*& why) {
     std::map<std::uint32_t, std::string> keys;
     pg::PinnedSearchPath pinned;
     pinned.enter();
-    std::vector<spi::Query>& queries = detail::scoped_queries();
-    // Each kind's query for the relations that need it.
-    for (size_t q = 0; q + 1 < queries.size(); q++) {
-        std::vector<Oid> some;
-        for (const auto& [oid, kinds] : w.relations)
-            if (kinds & (1u << q)) some.push_back(oid);
-        if (some.empty()) continue;
-        Datum param = guard([&] { return oid_array_leaf(some.data(), (int)some.size()); });
-        detail::read_into(fresh, queries[q], &param, false, &bases);
-    }
-    Datum param = guard([&] { return oid_array_leaf(oids.data(), (int)oids.size()); });
-    uint64 n = spi::run(queries.back(), &param, nullptr);
-    for (uint64 r = 0; r < n; r++) keys[(std::uint32_t)spi::get_int64(r, 1)] = *spi::get_text(r, 2);
-    spi::release();
+    detail::read_relations(fresh, w.relations, &bases, keys);
     pinned.leave();
     if (!bases.empty()) return why = "a generated name with a number appended", false;
 

@@ -1,15 +1,19 @@
 // Reading the snapshot from the catalogs. See snapshot.hpp.
 //
-// One query per kind of object. Each returns the object's key, the key of its parent (or
-// NULL), the key it takes when its name is one PostgreSQL generated with a number appended
-// (or NULL), then one column per property, named as the property (NULL: absent). The queries
-// run as the caller with search_path pinned to pg_catalog, so regclass, regtype, format_type
-// and the pg_get_*def functions qualify every name of the user's schemas.
+// Columns, constraints and indexes, the most numerous objects, are read in C++ (columns.cpp,
+// objects.cpp: the catalogs scanned directly, PostgreSQL's deparsers called without SQL; a
+// new session no longer plans and runs their queries, and no plan depends on the catalogs'
+// statistics). Every other kind has one query here. Each returns the object's key, the key of
+// its parent (or NULL), the key it takes when its name is one PostgreSQL generated with a
+// number appended (or NULL), then one column per property, named as the property (NULL:
+// absent). Both run as the caller with search_path pinned to pg_catalog, so regclass, regtype,
+// format_type and the pg_get_*def functions qualify every name of the user's schemas.
 #include "snapshot/snapshot.hpp"
 
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
 #include "snapshot/internal.hpp"
+#include "snapshot/reader.hpp"
 
 namespace ms::snapshot {
 
@@ -59,14 +63,6 @@ namespace {
     "CASE WHEN " acl            \
     " IS NOT NULL THEN nullif(" SORTED_ACL(acl) ", " SORTED_ACL(ACL_DEFAULT(kind, owner)) ") END"
 #define PRIVILEGES(acl, kind, owner) PRIVS(acl, "'" kind "'::\"char\"", owner) " AS privileges"
-
-// The name without the number PostgreSQL appends to a name it generated, when it did:
-// <table>_..._<suffix><digits>.
-#define GENERATED_BASE(name, table)                                                \
-    "CASE WHEN " name " ~ '[0-9]$' AND rtrim(" name                                \
-    ", '0123456789') ~ "                                                           \
-    "'_(pkey|key|fkey|check|excl|idx|not_null)$' AND left(" name ", length(" table \
-    ") + 1) = " table " || '_' THEN rtrim(" name ", '0123456789') END"
 
 const char* const kSchemas =
     "SELECT 'schema ' || quote_ident(n.nspname), NULL, NULL,"
@@ -144,92 +140,6 @@ const char* const kRelations =
 const char* const kRelationKeys = "SELECT c.oid, " RELATION_KEY
                                   " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                                   " WHERE " RELATION_FILTER;
-
-const char* const kColumns =
-    "SELECT 'column ' || c.name || '.' || quote_ident(a.attname), c.parent, NULL,"
-    " (row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text AS position,"
-    " format_type(a.atttypid, a.atttypmod) AS type,"
-    " CASE WHEN a.attnotnull THEN 'not null' END AS \"not null\","
-    // A default has no column reference: deparsed without opening the table.
-    " CASE WHEN a.atthasdef AND a.attgenerated = '' THEN (SELECT pg_get_expr(ad.adbin, 0)"
-    "   FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END AS default,"
-    " CASE WHEN a.atthasdef AND a.attgenerated = 's' THEN (SELECT pg_get_expr(ad.adbin,"
-    "   ad.adrelid) FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)"
-    "   END AS generated,"
-    " CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity,"
-    " CASE WHEN a.attcollation <> t.typcollation THEN (SELECT quote_ident(cn.nspname) || '.' ||"
-    "   quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn"
-    "   ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,"
-    " CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,"
-    " CASE WHEN a.attcompression <> '' THEN a.attcompression::text END AS compression,"
-    // the default statistics target: -1, NULL since PostgreSQL 17
-    " CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END AS statistics,"
-    " " COMMENT("pg_class", "a.attrelid", "a.attnum") " AS comment,"
-    " CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ' ' ORDER BY x::text)"
-    "   FROM unnest(a.attacl) AS x) END AS privileges,"
-    " CASE WHEN a.attoptions IS NOT NULL THEN nullif(array_to_string(ARRAY(SELECT o"
-    "   FROM unnest(a.attoptions) AS o WHERE o NOT LIKE 'pg\\_attver=%' ORDER BY o), ', '), '')"
-    "   END AS options"
-    // The relations first, each one's name once (OFFSET 0: not for each of its columns).
-    " FROM (SELECT c.oid, c.oid::regclass::text AS name, CASE c.relkind WHEN 'f' THEN"
-    "   'foreign table ' WHEN 'c' THEN 'type ' WHEN 'v' THEN 'view ' WHEN 'm' THEN"
-    "   'materialized view ' ELSE 'table ' END || c.oid::regclass::text AS parent"
-    "   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "   WHERE c.relkind IN ('r', 'p', 'f', 'c', 'v', 'm') AND " USER_NSP("n") " AND "
-    NOT_IN_EXTENSION("pg_class", "c.oid") " AND (c.relkind <> 'c' OR "
-    NOT_IN_EXTENSION("pg_type", "c.reltype") ") OFFSET 0) c"
-    // Its columns by index (OFFSET 0: never a scan of all of pg_attribute).
-    " CROSS JOIN LATERAL (SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod,"
-    "   a.attnotnull, a.atthasdef, a.attgenerated, a.attidentity, a.attcollation, a.attstorage,"
-    "   a.attcompression, a.attstattarget, a.attacl, a.attoptions FROM pg_attribute a"
-    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a"
-    " JOIN pg_type t ON t.oid = a.atttypid";
-
-const char* const kConstraints =
-    "SELECT 'constraint ' || coalesce(r.oid::regclass::text, t.oid::regtype::text) || '.' ||"
-    "   quote_ident(k.conname),"
-    " CASE WHEN r.oid IS NOT NULL THEN CASE r.relkind WHEN 'f' THEN 'foreign table ' ELSE"
-    "   'table ' END || r.oid::regclass::text ELSE 'domain ' || t.oid::regtype::text END,"
-    " 'constraint ' || coalesce(r.oid::regclass::text, t.oid::regtype::text) || '.' ||"
-    "   quote_ident(" GENERATED_BASE("k.conname", "coalesce(r.relname, t.typname)") "),"
-    " pg_get_constraintdef(k.oid) AS definition,"
-    " CASE WHEN NOT k.convalidated THEN 'not valid' END AS validated,"
-    " CASE WHEN k.condeferrable THEN CASE WHEN k.condeferred THEN 'initially deferred'"
-    "   ELSE 'initially immediate' END END AS deferrable,"
-    " " COMMENT("pg_constraint", "k.oid", "0") " AS comment"
-    " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
-    " LEFT JOIN pg_class r ON r.oid = k.conrelid AND k.conrelid <> 0"
-    " LEFT JOIN pg_type t ON t.oid = k.contypid AND k.contypid <> 0"
-    // NOT NULL constraints (contype 'n': domains since 17, columns since 18) are the "not null"
-    // property of the column or domain, as on 15; their generated names are not compared.
-    " WHERE (r.oid IS NOT NULL OR t.oid IS NOT NULL) AND k.conparentid = 0 AND k.contype <> 'n'"
-    " AND " USER_NSP("n")
-    " AND " NOT_IN_EXTENSION("pg_class", "coalesce(r.oid, 0)") " AND "
-    NOT_IN_EXTENSION("pg_type", "coalesce(t.oid, 0)");
-
-const char* const kIndexes =
-    "SELECT 'index ' || quote_ident(n.nspname) || '.' || quote_ident(i.relname),"
-    " CASE r.relkind WHEN 'm' THEN 'materialized view ' ELSE 'table ' END ||"
-    "   r.oid::regclass::text,"
-    " 'index ' || quote_ident(n.nspname) || '.' ||"
-    "   quote_ident(" GENERATED_BASE("i.relname", "r.relname") "),"
-    // The index of a constraint is what the constraint's definition says.
-    " CASE WHEN k.oid IS NULL THEN substr(pg_get_indexdef(i.oid), length(CASE WHEN"
-    "   x.indisunique THEN 'CREATE UNIQUE INDEX ' ELSE 'CREATE INDEX ' END ||"
-    "   quote_ident(i.relname)) + 2) END AS definition,"
-    " CASE WHEN x.indisunique THEN 'unique' END AS \"unique\","
-    " quote_ident(k.conname) AS \"constraint\","
-    " CASE WHEN NOT x.indisvalid THEN 'invalid' END AS valid,"
-    " CASE WHEN x.indisclustered THEN 'clustered' END AS cluster,"
-    " CASE WHEN x.indisreplident THEN 'replica identity' END AS \"replica identity\","
-    " " TABLESPACE("i.reltablespace") " AS tablespace,"
-    " " COMMENT("pg_class", "i.oid", "0") " AS comment"
-    " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class r ON r.oid ="
-    " x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace"
-    " LEFT JOIN pg_constraint k ON k.conindid = i.oid AND k.conrelid = r.oid"
-    "   AND k.contype IN ('p', 'u', 'x')"
-    " WHERE r.relkind IN ('r', 'p', 'm') AND " USER_NSP("n") " AND "
-    NOT_IN_EXTENSION("pg_class", "r.oid");
 
 const char* const kTriggers =
     "SELECT 'trigger ' || g.tgrelid::regclass::text || '.' || quote_ident(g.tgname),"
@@ -417,11 +327,11 @@ const char* const kPublications =
     " " COMMENT("pg_publication", "p.oid", "0") " AS comment"
     " FROM pg_publication p" ;
 
-const char* const kQueries[] = {kSchemas,           kRelations,  kColumns,    kConstraints,
-                                kIndexes,           kTriggers,   kRules,      kPolicies,
-                                kFunctions,         kTypes,      kExtensions, kStatistics,
-                                kDefaultPrivileges, kCollations, kOperators,  kTextSearch,
-                                kPublications};
+// (Columns, constraints and indexes are read in C++: columns.cpp, objects.cpp.)
+const char* const kQueries[] = {kSchemas,    kRelations,         kTriggers,   kRules,
+                                kPolicies,   kFunctions,         kTypes,      kExtensions,
+                                kStatistics, kDefaultPrivileges, kCollations, kOperators,
+                                kTextSearch, kPublications};
 
 // Up to this many columns a query (read_into).
 constexpr int kMaxColumns = 32;
@@ -450,25 +360,16 @@ void free_row_leaf(int columns, char** values) {
         if (values[c] != nullptr) pfree(values[c]);
 }
 
-// The queries of the objects of relations (relations, columns, constraints, indexes, triggers,
-// rules, policies) restricted to the relations of $1 (oid[]): the filter goes in before the
-// anchor, the query's first WHERE on relations.
-// For the columns, their type is a probe per column (joined, the plan hashed all of pg_type for
-// each relation).
+// The queries of the objects of relations (relations, triggers, rules, policies; columns,
+// constraints and indexes are read in C++) restricted to the relations of $1 (oid[]): the filter
+// goes in before the anchor, the query's first WHERE on relations.
 struct Scoped {
     const char* query;
     const char* anchor;
     const char* filter;
 };
-const char* const kColumnType = " JOIN pg_type t ON t.oid = a.atttypid";
-const char* const kColumnTypeProbe =
-    " CROSS JOIN LATERAL (SELECT t.typcollation, t.typstorage FROM pg_type t"
-    " WHERE t.oid = a.atttypid OFFSET 0) t";
 const Scoped kScoped[] = {
     {kRelations, " WHERE c.relkind IN", " WHERE c.oid = ANY($1) AND"},
-    {kColumns, " WHERE c.relkind IN", " WHERE c.oid = ANY($1) AND"},
-    {kConstraints, " WHERE (r.oid IS NOT NULL", " WHERE k.conrelid = ANY($1) AND"},
-    {kIndexes, " WHERE r.relkind IN", " WHERE x.indrelid = ANY($1) AND"},
     {kTriggers, " WHERE NOT g.tgisinternal", " WHERE g.tgrelid = ANY($1) AND"},
     {kRules, " WHERE w.rulename", " WHERE w.ev_class = ANY($1) AND"},
     {kPolicies, " WHERE (n.nspname", " WHERE p.polrelid = ANY($1) AND"},
@@ -479,17 +380,14 @@ std::string scoped_text(const Scoped& q) {
     size_t at = text.find(q.anchor);
     if (at == std::string::npos) throw std::logic_error("snapshot: no anchor for a scoped query");
     text.replace(at, std::string(" WHERE").size(), q.filter);
-    if (q.query == kColumns) {
-        at = text.find(kColumnType);
-        if (at == std::string::npos) throw std::logic_error("snapshot: no column type join");
-        text.replace(at, std::string(kColumnType).size(), kColumnTypeProbe);
-    }
     return text + " ORDER BY 1";
 }
 
-}  // namespace
-
-namespace detail {
+Datum oid_array_leaf(const Oid* oids, int n) {
+    Datum* d = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; i++) d[i] = ObjectIdGetDatum(oids[i]);
+    return PointerGetDatum(construct_array(d, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
 
 std::vector<spi::Query>& scoped_queries() {
     static std::vector<std::string> texts;
@@ -500,6 +398,37 @@ std::vector<spi::Query>& scoped_queries() {
             prepared.push_back(spi::Query{text.c_str(), 1, {OIDARRAYOID}, nullptr, true});
     }
     return prepared;
+}
+
+}  // namespace
+
+namespace detail {
+
+void read_relations(Snapshot& out, const std::map<Oid, unsigned>& relations,
+                    std::set<std::string>* bases, std::map<std::uint32_t, std::string>& keys) {
+    std::vector<spi::Query>& queries = scoped_queries();
+    // Kinds 1 to 3 (columns, constraints, indexes) in C++, the others with their query.
+    Lookups lookups(false);
+    for (unsigned kind = 0, q = 0; kind < 7; kind++) {
+        std::vector<Oid> some;
+        for (const auto& [oid, kinds] : relations)
+            if (kinds & (1u << kind)) some.push_back(oid);
+        spi::Query* query = kind >= 1 && kind <= 3 ? nullptr : &queries[q++];
+        if (some.empty()) continue;
+        if (kind == 1) read_columns(out, &some, lookups);
+        if (kind == 2) read_constraints(out, &some, false, bases, lookups);
+        if (kind == 3) read_indexes(out, &some, false, bases, lookups);
+        if (query == nullptr) continue;
+        Datum param = guard([&] { return oid_array_leaf(some.data(), (int)some.size()); });
+        read_into(out, *query, &param, false, bases);
+    }
+    lookups.finish();
+    std::vector<Oid> oids;
+    for (const auto& [oid, kinds] : relations) oids.push_back(oid);
+    Datum param = guard([&] { return oid_array_leaf(oids.data(), (int)oids.size()); });
+    uint64 n = spi::run(queries.back(), &param, nullptr);
+    for (uint64 r = 0; r < n; r++) keys[(std::uint32_t)spi::get_int64(r, 1)] = *spi::get_text(r, 2);
+    spi::release();
 }
 
 spi::Query& functions_query() {
@@ -540,6 +469,13 @@ void read_into(Snapshot& out, spi::Query& query, const Datum* params, bool rekey
 }
 
 void read_all(Snapshot& out, std::set<std::string>* bases) {
+    {
+        Lookups lookups(true);
+        read_columns(out, nullptr, lookups);
+        read_constraints(out, nullptr, true, bases, lookups);
+        read_indexes(out, nullptr, true, bases, lookups);
+        lookups.finish();
+    }
     for (auto& q : queries()) read_into(out, q, nullptr, true, bases);
 }
 

@@ -710,6 +710,38 @@ SELECT block FROM regexp_split_to_table(migrate.schema(), E'\n\n') WITH ORDINALI
 SET client_min_messages = warning;
 DROP SCHEMA vx CASCADE;
 RESET client_min_messages;
+-- what the C++ readers of columns, constraints and indexes (src/snapshot/columns.cpp,
+-- objects.cpp) read besides the object's own row: column privileges of two roles and options,
+-- sorted; a compression method; the comments of a constraint and an index; an index that
+-- clusters the table and one that is its replica identity; constraints of a domain and of a
+-- table, one of each not valid, a deferrable one; two unique constraints on one column, the second named by PostgreSQL with a number
+-- (t_a_key1: keyed as its own while t_a_key exists, as t_a_key once that is dropped)
+CREATE SCHEMA vy;
+CREATE DOMAIN vy.pos AS integer CONSTRAINT pos_check CHECK (VALUE > 0);
+ALTER DOMAIN vy.pos ADD CONSTRAINT pos_small CHECK (VALUE < 1000) NOT VALID;
+COMMENT ON CONSTRAINT pos_check ON DOMAIN vy.pos IS 'positive';
+CREATE TABLE vy.t (a integer UNIQUE, b text COMPRESSION pglz, c vy.pos NOT NULL,
+    CONSTRAINT t_b_check CHECK (b <> ''));
+ALTER TABLE vy.t ADD UNIQUE (a);
+CREATE UNIQUE INDEX t_c_idx ON vy.t (c) WHERE c > 10;
+CREATE UNIQUE INDEX t_c_full ON vy.t (c);
+CREATE INDEX t_b_idx ON vy.t (b);
+ALTER TABLE vy.t CLUSTER ON t_b_idx, REPLICA IDENTITY USING INDEX t_c_full,
+    ADD CONSTRAINT t_c_fkey FOREIGN KEY (c) REFERENCES vy.t (c) DEFERRABLE INITIALLY DEFERRED,
+    ADD CONSTRAINT t_a_check CHECK (a > 0) NOT VALID;
+ALTER TABLE vy.t ALTER COLUMN b SET (n_distinct_inherited = 5, n_distinct = -0.5);
+GRANT UPDATE (b), SELECT (b) ON vy.t TO vt_reader;
+GRANT SELECT (b) ON vy.t TO vt_owner1;
+COMMENT ON CONSTRAINT t_b_check ON vy.t IS 'not empty';
+COMMENT ON INDEX vy.t_c_idx IS 'partial';
+SELECT regexp_replace(block, 'arwdDxtm/', 'arwdDxt/', 'g') AS block
+  FROM regexp_split_to_table(migrate.schema(), E'\n\n') WITH ORDINALITY AS b(block, n)
+ WHERE block LIKE 'CREATE SCHEMA vy;%' OR block LIKE '% vy.%' ORDER BY n;
+ALTER TABLE vy.t DROP CONSTRAINT t_a_key;
+SELECT line FROM regexp_split_to_table(migrate.schema(), E'\n') AS line WHERE line LIKE '%t_a_key%';
+SET client_min_messages = warning;
+DROP SCHEMA vy CASCADE;
+RESET client_min_messages;
 DROP ROLE vt_owner1, vt_owner2, vt_reader;
 DROP EXTENSION migrations_schema;
 CREATE EXTENSION migrations_schema;
