@@ -260,7 +260,8 @@ std::uint64_t Lookups::key(Oid classid, Oid objid, int subid) {
 
 Lookups::Lookups(bool bulk) : bulk_(bulk) {
     own_ = guard([] { return own_namespace_leaf(); });
-    current_read = guard([] { return RegisterSnapshot(GetTransactionSnapshot()); });
+    snapshot_ = guard([] { return RegisterSnapshot(GetTransactionSnapshot()); });
+    current_read = snapshot_;
     if (!bulk) return;
     Rows<CommentRow> comments;
     scratch([&] { comments_leaf(&comments); },
@@ -277,9 +278,14 @@ Lookups::Lookups(bool bulk) : bulk_(bulk) {
 }
 
 void Lookups::finish() {
-    ::Snapshot snapshot = current_read;
-    current_read = nullptr;
-    guard([&] { UnregisterSnapshot(snapshot); });
+    ::Snapshot snapshot = snapshot_;
+    snapshot_ = nullptr;
+    if (current_read == snapshot) current_read = nullptr;
+    if (snapshot != nullptr) guard([&] { UnregisterSnapshot(snapshot); });
+}
+
+Lookups::~Lookups() {
+    if (snapshot_ != nullptr && current_read == snapshot_) current_read = nullptr;
 }
 
 bool Lookups::member(Oid classid, Oid objid) {

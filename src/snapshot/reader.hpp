@@ -70,6 +70,11 @@ class Lookups {
     // Registers the read's snapshot (read_snapshot()); finish() releases it, after the read.
     explicit Lookups(bool bulk);
     void finish();
+    // (Without finish(), after an error: the snapshot is released with the transaction's
+    // resources; the readers' pointer to it is cleared here.)
+    ~Lookups();
+    Lookups(const Lookups&) = delete;
+    Lookups& operator=(const Lookups&) = delete;
     Oid own() const { return own_; }
     bool bulk() const { return bulk_; }
     // Whether the objects of relation `relid` are shown: in a user's namespace, not a member of
@@ -92,6 +97,7 @@ class Lookups {
     void read_index_constraints(Oid table);  // of one table, or every one
     Oid own_;
     bool bulk_;
+    ::Snapshot snapshot_ = nullptr;
     std::map<Oid, bool> shown_, namespaces_;
     std::unordered_map<std::uint64_t, std::string> comments_;
     std::unordered_set<std::uint64_t> members_;
