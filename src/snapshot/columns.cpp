@@ -143,7 +143,7 @@ void column(HeapTuple tup, TupleDesc desc, Column* c) {
     if (a->attidentity == ATTRIBUTE_IDENTITY_BY_DEFAULT)
         c->props[kIdentity] = pstrdup("by default");
     HeapTuple type = SearchSysCache1(TYPEOID, ObjectIdGetDatum(a->atttypid));
-    if (HeapTupleIsValid(type)) {  // (the SQL joined pg_type: a column of no type is none)
+    if (HeapTupleIsValid(type)) {
         Form_pg_type t = (Form_pg_type)GETSTRUCT(type);
         if (a->attcollation != t->typcollation)
             c->props[kCollation] = collation_name(a->attcollation);
@@ -244,6 +244,7 @@ void columns_leaf(const RelationRow& relation, bool with_comments, Columns* out)
             out->rows = static_cast<Column*>(repalloc(out->rows, size * sizeof(Column)));
             generated = static_cast<char*>(repalloc(generated, size));
         }
+        // (the SQL joined pg_type: a column of no type is none)
         if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(a->atttypid))) continue;
         int i = out->count++;
         column(tup, RelationGetDescr(rel), &out->rows[i]);

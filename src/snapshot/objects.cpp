@@ -15,6 +15,8 @@ namespace {
 // A constraint row as pg_constraint has it (a candidate: not yet filtered).
 struct ConstraintRow {
     Oid oid, rel, type, nsp;
+    NameData name;
+    bool validated, deferrable, deferred;
 };
 
 // The constraints of `scope`'s relations (or every constraint when scope is null) that are
@@ -33,7 +35,8 @@ void constraint_rows_leaf(const Oid* scope, int nscope, Rows<ConstraintRow>* out
             // not compared.
             if (k->conparentid != InvalidOid || k->contype == 'n') continue;
             if (scope != nullptr && k->conrelid == InvalidOid) continue;
-            out->add(ConstraintRow{k->oid, k->conrelid, k->contypid, k->connamespace});
+            out->add(ConstraintRow{k->oid, k->conrelid, k->contypid, k->connamespace, k->conname,
+                                   k->convalidated, k->condeferrable, k->condeferred});
         }
         systable_endscan(scan);
     }
@@ -52,40 +55,32 @@ struct ConstraintText {
     char* comment;
 };
 
-// False when the constraint, its table or its domain is gone. `with_comment`: probe its comment.
+// False when its table or its domain is gone. `with_comment`: probe its comment. (Its own
+// fields come from the row read with the read's snapshot; the deparser, the names of its table
+// or domain, as PostgreSQL's deparsers always do, from the latest catalog rows.)
 bool constraint_leaf(const ConstraintRow& row, bool with_comment, ConstraintText* out) {
-    HeapTuple tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(row.oid));
-    if (!HeapTupleIsValid(tup)) return false;
-    Form_pg_constraint k = (Form_pg_constraint)GETSTRUCT(tup);
     memset(out, 0, sizeof *out);
     char* owner_name = nullptr;
     if (row.rel != InvalidOid) {
         char kind = get_rel_relkind(row.rel);
         owner_name = get_rel_name(row.rel);
-        if (owner_name == nullptr) {
-            ReleaseSysCache(tup);
-            return false;
-        }
+        if (owner_name == nullptr) return false;
         out->owner = relation_name_leaf(row.rel);
         out->parent_kind = pstrdup(kind == RELKIND_FOREIGN_TABLE ? "foreign table " : "table ");
     } else {
         HeapTuple t = SearchSysCache1(TYPEOID, ObjectIdGetDatum(row.type));
-        if (!HeapTupleIsValid(t)) {
-            ReleaseSysCache(tup);
-            return false;
-        }
+        if (!HeapTupleIsValid(t)) return false;
         owner_name = pstrdup(NameStr(((Form_pg_type)GETSTRUCT(t))->typname));
         ReleaseSysCache(t);
         out->owner = DatumGetCString(DirectFunctionCall1(regtypeout, ObjectIdGetDatum(row.type)));
         out->parent_kind = pstrdup("domain ");
     }
-    out->name = pstrdup(quote_identifier(NameStr(k->conname)));
-    char* base = generated_base_leaf(NameStr(k->conname), owner_name);
+    out->name = pstrdup(quote_identifier(NameStr(row.name)));
+    char* base = generated_base_leaf(NameStr(row.name), owner_name);
     if (base != nullptr) out->base = pstrdup(quote_identifier(base));
-    if (!k->convalidated) out->validated = pstrdup("not valid");
-    if (k->condeferrable)
-        out->deferrable = pstrdup(k->condeferred ? "initially deferred" : "initially immediate");
-    ReleaseSysCache(tup);
+    if (!row.validated) out->validated = pstrdup("not valid");
+    if (row.deferrable)
+        out->deferrable = pstrdup(row.deferred ? "initially deferred" : "initially immediate");
     out->definition = call_text_leaf(pg_get_constraintdef, ObjectIdGetDatum(row.oid));
     if (with_comment) out->comment = comment_leaf(ConstraintRelationId, row.oid, 0);
     return true;

@@ -260,32 +260,38 @@ std::uint64_t Lookups::key(Oid classid, Oid objid, int subid) {
 
 Lookups::Lookups(bool bulk) : bulk_(bulk) {
     own_ = guard([] { return own_namespace_leaf(); });
+    previous_ = current_read;
     snapshot_ = guard([] { return RegisterSnapshot(GetTransactionSnapshot()); });
     current_read = snapshot_;
     if (!bulk) return;
-    Rows<CommentRow> comments;
-    scratch([&] { comments_leaf(&comments); },
-            [&] {
-                for (const CommentRow& c : comments)
-                    comments_.emplace(key(c.classid, c.objid, c.subid), c.text);
-            });
-    Rows<MemberRow> members;
-    scratch([&] { members_leaf(&members); },
-            [&] {
-                for (const MemberRow& m : members) members_.insert(key(m.classid, m.objid, 0));
-            });
-    read_index_constraints(InvalidOid);
+    try {
+        Rows<CommentRow> comments;
+        scratch([&] { comments_leaf(&comments); },
+                [&] {
+                    for (const CommentRow& c : comments)
+                        comments_.emplace(key(c.classid, c.objid, c.subid), c.text);
+                });
+        Rows<MemberRow> members;
+        scratch([&] { members_leaf(&members); },
+                [&] {
+                    for (const MemberRow& m : members) members_.insert(key(m.classid, m.objid, 0));
+                });
+        read_index_constraints(InvalidOid);
+    } catch (...) {
+        current_read = previous_;  // (no destructor runs for a constructor that throws)
+        throw;
+    }
 }
 
 void Lookups::finish() {
     ::Snapshot snapshot = snapshot_;
     snapshot_ = nullptr;
-    if (current_read == snapshot) current_read = nullptr;
+    current_read = previous_;
     if (snapshot != nullptr) guard([&] { UnregisterSnapshot(snapshot); });
 }
 
 Lookups::~Lookups() {
-    if (snapshot_ != nullptr && current_read == snapshot_) current_read = nullptr;
+    if (snapshot_ != nullptr) current_read = previous_;
 }
 
 bool Lookups::member(Oid classid, Oid objid) {

@@ -67,11 +67,12 @@ char* generated_base_leaf(const char* name, const char* table);
 // (verify's incremental snapshot) probes the catalogs' indexes for each object instead.
 class Lookups {
   public:
-    // Registers the read's snapshot (read_snapshot()); finish() releases it, after the read.
+    // Registers the read's snapshot (read_snapshot()); finish() releases it, after the read,
+    // and gives read_snapshot() the one of an enclosing read back, if any.
     explicit Lookups(bool bulk);
     void finish();
     // (Without finish(), after an error: the snapshot is released with the transaction's
-    // resources; the readers' pointer to it is cleared here.)
+    // resources; read_snapshot() is given back here.)
     ~Lookups();
     Lookups(const Lookups&) = delete;
     Lookups& operator=(const Lookups&) = delete;
@@ -97,7 +98,7 @@ class Lookups {
     void read_index_constraints(Oid table);  // of one table, or every one
     Oid own_;
     bool bulk_;
-    ::Snapshot snapshot_ = nullptr;
+    ::Snapshot snapshot_ = nullptr, previous_ = nullptr;
     std::map<Oid, bool> shown_, namespaces_;
     std::unordered_map<std::uint64_t, std::string> comments_;
     std::unordered_set<std::uint64_t> members_;
