@@ -6,6 +6,7 @@
 
 #include "migrate/store.hpp"
 #include "pg/boundary.hpp"
+#include "pg/scope.hpp"
 
 #ifndef MS_EXTENSION_VERSION
 #error "MS_EXTENSION_VERSION (default_version of migrations_schema.control) must be defined"
@@ -28,35 +29,13 @@ void lock_leaf() {
     (void)LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-// Leaf: the installed version of the extension (a palloc'd string), or nullptr. A direct
-// catalog lookup: it runs on every call.
-char* installed_version_leaf() {
-    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
-    ScanKeyData key;
-    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-                CStringGetDatum("migrations_schema"));
-    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
-    HeapTuple tup = systable_getnext(scan);
-    char* version = nullptr;
-    if (HeapTupleIsValid(tup)) {
-        bool isnull = true;
-        Datum d =
-            ms_heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
-        if (!isnull) version = TextDatumGetCString(d);
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-    return version;
-}
-
 // A library newer than the installed extension (installed, but ALTER EXTENSION ... UPDATE not
 // yet run) would write columns the tables do not have yet: refuse with the fix.
 void check_installed_version() {
-    std::optional<std::string> v;
-    if (const char* found = guard([] { return installed_version_leaf(); })) v = found;
-    if (v && *v != MS_EXTENSION_VERSION)
+    std::optional<pg::InstalledExtension> ext = pg::installed_extension();
+    if (ext && ext->version != MS_EXTENSION_VERSION)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "extension migrations_schema is installed at version " + *v +
+                    "extension migrations_schema is installed at version " + ext->version +
                         " but its library is version " MS_EXTENSION_VERSION,
                     "The library was upgraded; the extension's tables and functions were not.",
                     "ALTER EXTENSION migrations_schema UPDATE;");

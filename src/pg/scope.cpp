@@ -21,6 +21,28 @@ Oid bookkeeping_owner_leaf() {
     return owner;
 }
 
+// This extension's pg_extension row, by a scan of its unique name index: false when there is
+// none. *version is palloc'd (nullptr if the column is null).
+bool extension_row_leaf(Oid* schema, char** version) {
+    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+                CStringGetDatum("migrations_schema"));
+    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tup = systable_getnext(scan);
+    bool found = HeapTupleIsValid(tup);
+    if (found) {
+        *schema = ((Form_pg_extension)GETSTRUCT(tup))->extnamespace;
+        bool isnull = true;
+        Datum d =
+            ms_heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+        *version = isnull ? nullptr : TextDatumGetCString(d);
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return found;
+}
+
 void end_subtransaction_leaf(bool commit, MemoryContext cxt, ResourceOwner owner) {
     if (commit)
         ReleaseCurrentSubTransaction();
@@ -115,6 +137,19 @@ bool uses_transaction_snapshot() {
 
 std::string current_user_name() {
     return guard([] { return (const char*)GetUserNameFromId(GetUserId(), false); });
+}
+
+std::optional<InstalledExtension> installed_extension() {
+    Oid schema = InvalidOid;
+    char* version = nullptr;
+    if (!guard([&] { return extension_row_leaf(&schema, &version); })) return std::nullopt;
+    InstalledExtension ext;
+    ext.schema = schema;
+    if (version != nullptr) {
+        ext.version = version;
+        guard([&] { pfree(version); });
+    }
+    return ext;
 }
 
 TimestampTz now() {

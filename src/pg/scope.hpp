@@ -57,6 +57,15 @@ bool uses_transaction_snapshot();
 // The role that called the SQL function (current_user at entry).
 std::string current_user_name();
 
+// This extension's row in pg_extension, read from the catalog on every call (no cache): the
+// schema it is installed in and its version. nullopt while it is not installed (CREATE
+// EXTENSION has not run, or DROP EXTENSION is under way).
+struct InstalledExtension {
+    Oid schema = InvalidOid;
+    std::string version;
+};
+std::optional<InstalledExtension> installed_extension();
+
 // The current time (GetCurrentTimestamp: not the transaction's start).
 TimestampTz now();
 

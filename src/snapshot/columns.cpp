@@ -41,7 +41,6 @@ struct Column {
 // One relation's columns (in the reader's memory context).
 struct Columns {
     char* name;  // the relation's name as regclass prints it
-    char kind;   // relkind
     int count;
     Column* rows;
 };
@@ -193,33 +192,19 @@ void defaults(Oid relid, Columns* out, const int* by_attnum, int max, const char
     table_close(rel, AccessShareLock);
 }
 
+// The comments of a relation's columns (by_attnum, max: as for defaults()).
 void comments(Oid relid, Columns* out, const int* by_attnum, int max) {
-    Relation rel = table_open(DescriptionRelationId, AccessShareLock);
-    ScanKeyData keys[2];
-    ScanKeyInit(&keys[0], Anum_pg_description_objoid, BTEqualStrategyNumber, F_OIDEQ,
-                ObjectIdGetDatum(relid));
-    ScanKeyInit(&keys[1], Anum_pg_description_classoid, BTEqualStrategyNumber, F_OIDEQ,
-                ObjectIdGetDatum(RelationRelationId));
-    SysScanDesc scan =
-        systable_beginscan(rel, DescriptionObjIndexId, true, read_snapshot(), 2, keys);
-    HeapTuple tup;
-    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
-        int sub = ((Form_pg_description)GETSTRUCT(tup))->objsubid;
-        if (sub < 1 || sub > max || by_attnum[sub] == 0) continue;
-        bool isnull;
-        Datum value =
-            ms_heap_getattr(tup, Anum_pg_description_description, RelationGetDescr(rel), &isnull);
-        if (!isnull) out->rows[by_attnum[sub] - 1].props[kComment] = TextDatumGetCString(value);
-    }
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
+    Rows<CommentRow> found;
+    object_comments_leaf(RelationRelationId, relid, -1, &found);
+    for (const CommentRow& c : found)
+        if (c.subid >= 1 && c.subid <= max && by_attnum[c.subid] != 0)
+            out->rows[by_attnum[c.subid] - 1].props[kComment] = c.text;
 }
 
 // The columns of a relation the snapshot shows (`comments`: with their comments).
 void columns_leaf(const RelationRow& relation, bool with_comments, Columns* out) {
     Oid relid = relation.oid;
     out->name = relation_name_leaf(relid);
-    out->kind = relation.kind;
     out->count = 0;
     int size = 16, max = 0;
     out->rows = static_cast<Column*>(palloc(size * sizeof(Column)));
@@ -284,10 +269,7 @@ const char* parent_kind(char relkind) {
 void read_columns(Snapshot& out, const std::vector<Oid>* scope, Lookups& lookups) {
     // Each leaf allocates in `cxt` (switched to inside the guard: an error gives the caller's
     // context back), emptied after each relation.
-    MemoryContext cxt = guard([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "snapshot columns",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
+    MemoryContext cxt = reader_context();
     std::vector<RelationRow> relations;
     if (scope != nullptr) {
         for (Oid relid : *scope) {
@@ -296,11 +278,7 @@ void read_columns(Snapshot& out, const std::vector<Oid>* scope, Lookups& lookups
         }
     } else {
         Rows<RelationRow> rows;
-        guard([&] {
-            MemoryContext back = MemoryContextSwitchTo(cxt);
-            relations_leaf(&rows);
-            MemoryContextSwitchTo(back);
-        });
+        in_context(cxt, [&] { relations_leaf(&rows); });
         relations.assign(rows.items, rows.items + rows.n);
     }
     bool bulk = lookups.bulk();
@@ -310,13 +288,9 @@ void read_columns(Snapshot& out, const std::vector<Oid>* scope, Lookups& lookups
              lookups.member(TypeRelationId, relation.rowtype)))
             continue;
         Columns cols;
-        guard([&] {
-            MemoryContext back = MemoryContextSwitchTo(cxt);
-            columns_leaf(relation, !bulk, &cols);
-            MemoryContextSwitchTo(back);
-        });
+        in_context(cxt, [&] { columns_leaf(relation, !bulk, &cols); });
         std::string name = cols.name;
-        std::string parent = parent_kind(cols.kind) + name;
+        std::string parent = parent_kind(relation.kind) + name;
         for (int i = 0; i < cols.count; i++) {
             const Column& c = cols.rows[i];
             Object& o = out["column " + name + "." + c.name];

@@ -9,6 +9,7 @@
 #include "pg/scope.hpp"
 #include "pg/spi.hpp"
 #include "snapshot/internal.hpp"
+#include "snapshot/reader.hpp"
 
 namespace ms::snapshot {
 
@@ -150,15 +151,6 @@ void scan_leaf(Oid catalog, TransactionId mark, Rows* out) {
     table_close(rel, AccessShareLock);
 }
 
-// The relkind of a relation ('\0': there is none) and, for an index, its table.
-char relkind_leaf(Oid rel, Oid* table) {
-    char kind = get_rel_relkind(rel);
-    *table = InvalidOid;
-    if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
-        *table = IndexGetRelation(rel, true);
-    return kind;
-}
-
 // The relation of a constraint: false when there is no such constraint.
 bool constraint_leaf(Oid con, Oid* rel) {
     HeapTuple t = SearchSysCache1(CONSTROID, ObjectIdGetDatum(con));
@@ -292,7 +284,7 @@ struct Written {
 void add_relation(Written& w, Oid rel, unsigned kinds = kAll) {
     if (rel == InvalidOid) return;
     Oid table = InvalidOid;
-    char kind = guard([&] { return relkind_leaf(rel, &table); });
+    char kind = guard([&] { return detail::relkind_leaf(rel, &table); });
     if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX) {
         if (table == InvalidOid) w.full = "an index without its table";
         w.relations[table] |= kIndexes | kConstraints;
@@ -472,7 +464,7 @@ bool patch(Tracked& out, const Written& w, const char*& why) {
         // gone from the snapshot but there (a relkind): moved out of it (other objects may show
         // its name)
         Oid table = InvalidOid;
-        if (now == keys.end() && guard([&] { return relkind_leaf(oid, &table); }) != '\0')
+        if (now == keys.end() && guard([&] { return detail::relkind_leaf(oid, &table); }) != '\0')
             return why = "a relation left the snapshot", false;
         parents[old->second] = kinds;
         if (kinds & kRelation) removed.insert(old->second);

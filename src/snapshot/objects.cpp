@@ -119,10 +119,6 @@ struct IndexText {
 };
 
 // The relkind of a relation, '\0' when it is gone.
-char relkind_of_leaf(Oid relid) {
-    return get_rel_relkind(relid);
-}
-
 // False when the index or its table is gone. `constraint`: whether it is a constraint's (which
 // shows its definition); `with_comment`: probe its comment.
 bool index_leaf(const IndexRow& row, char table_kind, bool constraint, bool with_comment,
@@ -195,19 +191,9 @@ void add_rows(Snapshot& out, std::vector<Row>& rows, bool rekey, std::set<std::s
 
 void read_constraints(Snapshot& out, const std::vector<Oid>* scope, bool rekey,
                       std::set<std::string>* bases, Lookups& lookups) {
-    MemoryContext cxt = guard([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "snapshot constraints",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
-    Rows<ConstraintRow> list;
-    guard([&] {
-        MemoryContext back = MemoryContextSwitchTo(cxt);
-        constraint_rows_leaf(scope ? scope->data() : nullptr, scope ? (int)scope->size() : 0,
-                             &list);
-        MemoryContextSwitchTo(back);
-    });
-    std::vector<ConstraintRow> candidates(list.begin(), list.end());
-    guard([&] { MemoryContextReset(cxt); });
+    MemoryContext cxt = reader_context();
+    std::vector<ConstraintRow> candidates =
+        candidate_rows<ConstraintRow>(cxt, scope, constraint_rows_leaf);
     bool bulk = lookups.bulk();
     std::vector<Row> rows;
     for (const ConstraintRow& c : candidates) {
@@ -216,12 +202,7 @@ void read_constraints(Snapshot& out, const std::vector<Oid>* scope, bool rekey,
             (c.rel == InvalidOid && lookups.member(TypeRelationId, c.type)))
             continue;
         ConstraintText t;
-        bool shown = guard([&] {
-            MemoryContext back = MemoryContextSwitchTo(cxt);
-            bool found = constraint_leaf(c, !bulk, &t);
-            MemoryContextSwitchTo(back);
-            return found;
-        });
+        bool shown = in_context(cxt, [&] { return constraint_leaf(c, !bulk, &t); });
         if (!shown) continue;
         Row r;
         std::string owner = t.owner;
@@ -243,34 +224,21 @@ void read_constraints(Snapshot& out, const std::vector<Oid>* scope, bool rekey,
 
 void read_indexes(Snapshot& out, const std::vector<Oid>* scope, bool rekey,
                   std::set<std::string>* bases, Lookups& lookups) {
-    MemoryContext cxt = guard([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "snapshot indexes",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
-    Rows<IndexRow> list;
-    guard([&] {
-        MemoryContext back = MemoryContextSwitchTo(cxt);
-        index_rows_leaf(scope ? scope->data() : nullptr, scope ? (int)scope->size() : 0, &list);
-        MemoryContextSwitchTo(back);
-    });
-    std::vector<IndexRow> candidates(list.begin(), list.end());
-    guard([&] { MemoryContextReset(cxt); });
+    MemoryContext cxt = reader_context();
+    std::vector<IndexRow> candidates = candidate_rows<IndexRow>(cxt, scope, index_rows_leaf);
     bool bulk = lookups.bulk();
     std::vector<Row> rows;
     for (const IndexRow& x : candidates) {
-        char kind = guard([&] { return relkind_of_leaf(x.table); });
+        Oid unused;
+        char kind = guard([&] { return relkind_leaf(x.table, &unused); });
         if ((kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
              kind != RELKIND_MATVIEW) ||
             !lookups.shown(x.table))
             continue;
         const std::string* constraint = lookups.index_constraint(x.table, x.index);
         IndexText t;
-        bool shown = guard([&] {
-            MemoryContext back = MemoryContextSwitchTo(cxt);
-            bool found = index_leaf(x, kind, constraint != nullptr, !bulk, &t);
-            MemoryContextSwitchTo(back);
-            return found;
-        });
+        bool shown =
+            in_context(cxt, [&] { return index_leaf(x, kind, constraint != nullptr, !bulk, &t); });
         if (!shown) continue;
         Row r;
         r.key = std::string("index ") + t.name;

@@ -407,22 +407,24 @@ namespace detail {
 void read_relations(Snapshot& out, const std::map<Oid, unsigned>& relations,
                     std::set<std::string>* bases, std::map<std::uint32_t, std::string>& keys) {
     std::vector<spi::Query>& queries = scoped_queries();
-    // Kinds 1 to 3 (columns, constraints, indexes) in C++, the others with their query.
-    Lookups lookups(false);
+    // Kinds 1 to 3 (columns, constraints, indexes) in C++, the others with their query. The
+    // C++ readers' lookups are set up for the first of those this patch reads, if any.
+    std::optional<Lookups> lookups;
     for (unsigned kind = 0, q = 0; kind < 7; kind++) {
         std::vector<Oid> some;
         for (const auto& [oid, kinds] : relations)
             if (kinds & (1u << kind)) some.push_back(oid);
         spi::Query* query = kind >= 1 && kind <= 3 ? nullptr : &queries[q++];
         if (some.empty()) continue;
-        if (kind == 1) read_columns(out, &some, lookups);
-        if (kind == 2) read_constraints(out, &some, false, bases, lookups);
-        if (kind == 3) read_indexes(out, &some, false, bases, lookups);
+        if (query == nullptr && !lookups) lookups.emplace(false);
+        if (kind == 1) read_columns(out, &some, *lookups);
+        if (kind == 2) read_constraints(out, &some, false, bases, *lookups);
+        if (kind == 3) read_indexes(out, &some, false, bases, *lookups);
         if (query == nullptr) continue;
         Datum param = guard([&] { return oid_array_leaf(some.data(), (int)some.size()); });
         read_into(out, *query, &param, false, bases);
     }
-    lookups.finish();
+    if (lookups) lookups->finish();
     std::vector<Oid> oids;
     for (const auto& [oid, kinds] : relations) oids.push_back(oid);
     Datum param = guard([&] { return oid_array_leaf(oids.data(), (int)oids.size()); });

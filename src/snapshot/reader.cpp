@@ -1,6 +1,10 @@
 // Helpers of the snapshot's C++ readers. See reader.hpp.
 #include "snapshot/reader.hpp"
 
+#include <optional>
+
+#include "pg/scope.hpp"
+
 namespace ms::snapshot::detail {
 
 namespace {
@@ -17,6 +21,13 @@ int compare_text(const void* a, const void* b, void* collation) {
 
 }  // namespace
 
+MemoryContext reader_context() {
+    return guard([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "snapshot reader",
+                                     ALLOCSET_DEFAULT_SIZES);
+    });
+}
+
 ::Snapshot read_snapshot() {
     return current_read;
 }
@@ -27,20 +38,6 @@ SysScanDesc scan_leaf(Relation rel, Oid index, AttrNumber column, Oid value) {
     ScanKeyData key;
     ScanKeyInit(&key, column, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
     return systable_beginscan(rel, index, true, read_snapshot(), 1, &key);
-}
-
-Oid own_namespace_leaf() {
-    Oid nsp = InvalidOid;
-    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
-    ScanKeyData key;
-    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-                CStringGetDatum("migrations_schema"));
-    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
-    HeapTuple tup = systable_getnext(scan);
-    if (HeapTupleIsValid(tup)) nsp = ((Form_pg_extension)GETSTRUCT(tup))->extnamespace;
-    systable_endscan(scan);
-    table_close(rel, AccessShareLock);
-    return nsp;
 }
 
 bool user_namespace_leaf(Oid nsp, Oid own) {
@@ -73,7 +70,7 @@ bool in_extension_leaf(Oid classid, Oid objid) {
     return member;
 }
 
-char* comment_leaf(Oid classid, Oid objid, int subid) {
+void object_comments_leaf(Oid classid, Oid objid, int subid, Rows<CommentRow>* out) {
     Relation rel = table_open(DescriptionRelationId, AccessShareLock);
     ScanKeyData keys[3];
     ScanKeyInit(&keys[0], Anum_pg_description_objoid, BTEqualStrategyNumber, F_OIDEQ,
@@ -82,19 +79,25 @@ char* comment_leaf(Oid classid, Oid objid, int subid) {
                 ObjectIdGetDatum(classid));
     ScanKeyInit(&keys[2], Anum_pg_description_objsubid, BTEqualStrategyNumber, F_INT4EQ,
                 Int32GetDatum(subid));
-    SysScanDesc scan =
-        systable_beginscan(rel, DescriptionObjIndexId, true, read_snapshot(), 3, keys);
-    char* comment = nullptr;
-    HeapTuple tup = systable_getnext(scan);
-    if (HeapTupleIsValid(tup)) {
+    SysScanDesc scan = systable_beginscan(rel, DescriptionObjIndexId, true, read_snapshot(),
+                                          subid < 0 ? 2 : 3, keys);
+    HeapTuple tup;
+    while (HeapTupleIsValid(tup = systable_getnext(scan))) {
         bool isnull;
         Datum value =
             ms_heap_getattr(tup, Anum_pg_description_description, RelationGetDescr(rel), &isnull);
-        if (!isnull) comment = TextDatumGetCString(value);
+        if (isnull) continue;
+        int sub = ((Form_pg_description)GETSTRUCT(tup))->objsubid;
+        out->add(CommentRow{classid, objid, sub, TextDatumGetCString(value)});
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
-    return comment;
+}
+
+char* comment_leaf(Oid classid, Oid objid, int subid) {
+    Rows<CommentRow> found;
+    object_comments_leaf(classid, objid, subid, &found);
+    return found.n > 0 ? found.items[0].text : nullptr;
 }
 
 char* sorted_join_leaf(char** items, int n, const char* sep, Oid collation) {
@@ -109,24 +112,12 @@ char* sorted_join_leaf(char** items, int n, const char* sep, Oid collation) {
     return s.data;
 }
 
-char* call_text_leaf(PGFunction f, Datum a, Datum b) {
-    LOCAL_FCINFO(fcinfo, 2);
-    InitFunctionCallInfoData(*fcinfo, nullptr, 2, InvalidOid, nullptr, nullptr);
-    fcinfo->args[0].value = a;
-    fcinfo->args[0].isnull = false;
-    fcinfo->args[1].value = b;
-    fcinfo->args[1].isnull = false;
-    Datum result = f(fcinfo);
-    return fcinfo->isnull ? nullptr : TextDatumGetCString(result);
-}
-
-char* call_text_leaf(PGFunction f, Datum a) {
-    LOCAL_FCINFO(fcinfo, 1);
-    InitFunctionCallInfoData(*fcinfo, nullptr, 1, InvalidOid, nullptr, nullptr);
-    fcinfo->args[0].value = a;
-    fcinfo->args[0].isnull = false;
-    Datum result = f(fcinfo);
-    return fcinfo->isnull ? nullptr : TextDatumGetCString(result);
+char relkind_leaf(Oid rel, Oid* table) {
+    char kind = get_rel_relkind(rel);
+    *table = InvalidOid;
+    if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
+        *table = IndexGetRelation(rel, true);
+    return kind;
 }
 
 char* relation_name_leaf(Oid relid) {
@@ -158,12 +149,6 @@ char* generated_base_leaf(const char* name, const char* table) {
 // ---- Lookups
 
 namespace {
-
-struct CommentRow {
-    Oid classid, objid;
-    int subid;
-    char* text;
-};
 
 struct MemberRow {
     Oid classid, objid;
@@ -238,15 +223,8 @@ Oid relation_namespace_leaf(Oid relid) {
 // Runs `leaf` in a memory context of its own, deleted after `use` has read what it left.
 template <typename Leaf, typename Use>
 void scratch(Leaf&& leaf, Use&& use) {
-    MemoryContext cxt = guard([] {
-        return AllocSetContextCreate(CurrentMemoryContext, "snapshot lookups",
-                                     ALLOCSET_DEFAULT_SIZES);
-    });
-    guard([&] {
-        MemoryContext back = MemoryContextSwitchTo(cxt);
-        leaf();
-        MemoryContextSwitchTo(back);
-    });
+    MemoryContext cxt = reader_context();
+    in_context(cxt, leaf);
     use();
     guard([&] { MemoryContextDelete(cxt); });
 }
@@ -259,7 +237,7 @@ std::uint64_t Lookups::key(Oid classid, Oid objid, int subid) {
 }
 
 Lookups::Lookups(bool bulk) : bulk_(bulk) {
-    own_ = guard([] { return own_namespace_leaf(); });
+    if (std::optional<pg::InstalledExtension> ext = pg::installed_extension()) own_ = ext->schema;
     previous_ = current_read;
     snapshot_ = guard([] { return RegisterSnapshot(GetTransactionSnapshot()); });
     current_read = snapshot_;

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "pg/boundary.hpp"
 #include "snapshot/internal.hpp"
@@ -31,6 +33,40 @@ struct Rows {
     const T* end() const { return items + n; }
 };
 
+// A memory context for a reader's leaves, a child of the current one: empty it with
+// MemoryContextReset and delete it with MemoryContextDelete (through guard()); after an error it
+// goes with its parent.
+MemoryContext reader_context();
+
+// Runs leaf `f` through guard() with `cxt` current (an error gives the caller's context back
+// with the transaction's abort); returns what f returns.
+template <typename F>
+auto in_context(MemoryContext cxt, F&& f) -> decltype(f()) {
+    return guard([&] {
+        MemoryContext back = MemoryContextSwitchTo(cxt);
+        if constexpr (std::is_void_v<decltype(f())>) {
+            f();
+            MemoryContextSwitchTo(back);
+        } else {
+            auto result = f();
+            MemoryContextSwitchTo(back);
+            return result;
+        }
+    });
+}
+
+// The rows `leaf(scope, nscope, &rows)` collects (of the relations of `scope`, or of every one
+// when it is null), read in `cxt` and copied out; `cxt` is emptied afterwards.
+template <typename T, typename Leaf>
+std::vector<T> candidate_rows(MemoryContext cxt, const std::vector<Oid>* scope, Leaf leaf) {
+    Rows<T> list;
+    in_context(
+        cxt, [&] { leaf(scope ? scope->data() : nullptr, scope ? (int)scope->size() : 0, &list); });
+    std::vector<T> rows(list.begin(), list.end());
+    guard([&] { MemoryContextReset(cxt); });
+    return rows;
+}
+
 // The snapshot the readers scan the catalogs with: the transaction's, registered by Lookups
 // until its finish() (the syscache, and so the deparsers, see the latest catalog rows).
 ::Snapshot read_snapshot();
@@ -39,20 +75,37 @@ struct Rows {
 // or of every row when `value` is InvalidOid.
 SysScanDesc scan_leaf(Relation rel, Oid index, AttrNumber column, Oid value);
 
-// The schema of this extension (not shown), or InvalidOid.
-Oid own_namespace_leaf();
-// Whether a namespace is one of the user's (MS_USER_NAMESPACE; `own`: own_namespace_leaf()).
+// Whether a namespace is one of the user's (MS_USER_NAMESPACE; `own`: the schema of this
+// extension, not shown, or InvalidOid).
 bool user_namespace_leaf(Oid nsp, Oid own);
 // Whether an object (not a column of one) is a member of an extension.
 bool in_extension_leaf(Oid classid, Oid objid);
+struct CommentRow {
+    Oid classid, objid;
+    int subid;
+    char* text;
+};
+// The comments of object `objid` of catalog `classid` (pg_description, by its index): the one
+// of `subid` (0: the object's, > 0: a column's), or every one when subid is -1.
+void object_comments_leaf(Oid classid, Oid objid, int subid, Rows<CommentRow>* out);
 // The comment of an object (subid 0) or of a column (subid > 0), or nullptr.
 char* comment_leaf(Oid classid, Oid objid, int subid);
 // items[0..n) sorted by `collation` and joined with `sep`; nullptr when there are none.
 char* sorted_join_leaf(char** items, int n, const char* sep, Oid collation);
-// A PostgreSQL SQL-callable function of one or two arguments called directly, its text result
+// A PostgreSQL SQL-callable function called directly with non-null arguments, its text result
 // as a C string (NULL: nullptr).
-char* call_text_leaf(PGFunction f, Datum a);
-char* call_text_leaf(PGFunction f, Datum a, Datum b);
+template <typename... D>
+char* call_text_leaf(PGFunction f, D... args) {
+    constexpr int n = sizeof...(D);
+    LOCAL_FCINFO(fcinfo, n);
+    InitFunctionCallInfoData(*fcinfo, nullptr, n, InvalidOid, nullptr, nullptr);
+    const Datum values[] = {args...};
+    for (int i = 0; i < n; i++) fcinfo->args[i] = NullableDatum{values[i], false};
+    Datum result = f(fcinfo);
+    return fcinfo->isnull ? nullptr : TextDatumGetCString(result);
+}
+// A relation's relkind ('\0': gone); an index's table goes to *table (else InvalidOid).
+char relkind_leaf(Oid rel, Oid* table);
 // The name of a relation as regclass prints it (the search_path pinned: schema-qualified).
 char* relation_name_leaf(Oid relid);
 // The tablespace's quoted name, nullptr for 0 (the database's default) or none.
@@ -96,7 +149,7 @@ class Lookups {
   private:
     static std::uint64_t key(Oid classid, Oid objid, int subid);
     void read_index_constraints(Oid table);  // of one table, or every one
-    Oid own_;
+    Oid own_ = InvalidOid;                   // this extension's schema
     bool bulk_;
     ::Snapshot snapshot_ = nullptr, previous_ = nullptr;
     std::map<Oid, bool> shown_, namespaces_;
