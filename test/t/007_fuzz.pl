@@ -451,7 +451,8 @@ sub check_consistency
 	diag "$db after chunk $chunks: CALL migrate.wait(): $werr"
 	  if $rc != 0 && $werr !~ /failed (at step|queued behind)/;
 	# the lifecycle events: apply and rollback (update_down, apply_done, rollback_done,
-	# step_failed and retry come between them)
+	# step_failed and retry come between them). A migration whose last event is an apply may be
+	# queued to roll back behind a down step that failed (docs/steps.md), its table still there.
 	my $q = $node->safe_psql($db, <<'SQL');
 WITH last AS (
   SELECT DISTINCT ON (version) version, action FROM migrate.history
@@ -463,7 +464,10 @@ SELECT (SELECT valid FROM migrate.verify_audit())::text,
  (SELECT count(*) FROM last l
    WHERE l.action = 'apply'
      AND NOT EXISTS (SELECT FROM migrate.migrations m
-                    WHERE m.version = l.version AND m.state IN ('applied', 'failed'))),
+                    WHERE m.version = l.version
+                      AND (m.state IN ('applied', 'failed')
+                           OR (m.state = 'queued'
+                               AND EXISTS (SELECT FROM migrate.steps WHERE state = 'failed'))))),
  (SELECT count(*) FROM migrate.ddl_audit a WHERE a.migration_version IS NOT NULL
    AND NOT EXISTS (SELECT FROM migrate.history h
                     WHERE h.version = a.migration_version AND h.txid = a.txid)
@@ -482,21 +486,31 @@ SQL
 	if (%$versions)
 	{
 		my $values = join ',', map { "('$_', '$versions->{$_}')" } sort keys %$versions;
+		# its table exists when it is applied, or queued to roll back behind a down step that
+		# failed (its last lifecycle event an apply: a migration queued to apply ran nothing)
+		my $up_ran = <<'SQL';
+EXISTS (SELECT FROM migrate.migrations m WHERE m.version = f.version
+         AND (m.state = 'applied'
+              OR (m.state = 'queued'
+                  AND (SELECT h.action FROM migrate.history h
+                        WHERE h.version = f.version AND h.action IN ('apply', 'rollback')
+                        ORDER BY h.id DESC LIMIT 1) = 'apply')))
+SQL
+		chomp $up_ran;
 		my $wrong = $node->safe_psql($db, <<SQL);
 SELECT count(*) FROM (VALUES $values) AS f(version, tbl)
- WHERE (to_regclass(f.tbl) IS NOT NULL)
-       <> EXISTS (SELECT FROM migrate.migrations m WHERE m.version = f.version AND m.state = 'applied')
+ WHERE (to_regclass(f.tbl) IS NOT NULL) <> $up_ran
 SQL
 		if ($wrong)
 		{
 			push @bad, "$wrong fuzz tables whose existence disagrees with migrate.migrations";
 			diag $node->safe_psql($db, <<SQL);
 SELECT f.version, f.tbl, to_regclass(f.tbl) IS NOT NULL AS table_exists,
-       EXISTS (SELECT FROM migrate.migrations m WHERE m.version = f.version AND m.state = 'applied') AS applied,
+       $up_ran AS up_ran,
+       (SELECT m.state FROM migrate.migrations m WHERE m.version = f.version) AS state,
        (SELECT string_agg(h.action, ',' ORDER BY h.id) FROM migrate.history h WHERE h.version = f.version)
   FROM (VALUES $values) AS f(version, tbl)
- WHERE (to_regclass(f.tbl) IS NOT NULL)
-       <> EXISTS (SELECT FROM migrate.migrations m WHERE m.version = f.version AND m.state = 'applied')
+ WHERE (to_regclass(f.tbl) IS NOT NULL) <> $up_ran
  LIMIT 5
 SQL
 		}
