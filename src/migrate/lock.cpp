@@ -33,9 +33,9 @@ void lock_leaf() {
 // yet run) would write columns the tables do not have yet: refuse with the fix.
 void check_installed_version() {
     std::optional<pg::InstalledExtension> ext = pg::installed_extension();
-    if (ext && ext->version != MS_EXTENSION_VERSION)
+    if (ext && ext->version && *ext->version != MS_EXTENSION_VERSION)
         throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    "extension migrations_schema is installed at version " + ext->version +
+                    "extension migrations_schema is installed at version " + *ext->version +
                         " but its library is version " MS_EXTENSION_VERSION,
                     "The library was upgraded; the extension's tables and functions were not.",
                     "ALTER EXTENSION migrations_schema UPDATE;");

@@ -146,7 +146,7 @@ std::optional<InstalledExtension> installed_extension() {
     InstalledExtension ext;
     ext.schema = schema;
     if (version != nullptr) {
-        ext.version = version;
+        ext.version.emplace(version);
         guard([&] { pfree(version); });
     }
     return ext;

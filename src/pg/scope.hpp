@@ -62,7 +62,7 @@ std::string current_user_name();
 // EXTENSION has not run, or DROP EXTENSION is under way).
 struct InstalledExtension {
     Oid schema = InvalidOid;
-    std::string version;
+    std::optional<std::string> version;  // (never null in pg_extension)
 };
 std::optional<InstalledExtension> installed_extension();
 

@@ -118,7 +118,6 @@ struct IndexText {
     char* comment;
 };
 
-// The relkind of a relation, '\0' when it is gone.
 // False when the index or its table is gone. `constraint`: whether it is a constraint's (which
 // shows its definition); `with_comment`: probe its comment.
 bool index_leaf(const IndexRow& row, char table_kind, bool constraint, bool with_comment,

@@ -1,5 +1,5 @@
-// Shared by the snapshot's C++ readers (columns.cpp, objects.cpp): the relations the snapshot
-// shows, comments, and PostgreSQL's deparsers called without SQL. Leaves (boundary.hpp): call
+// Shared by the snapshot's C++ readers (columns.cpp, objects.cpp; incremental.cpp uses
+// relkind_leaf): the relations the snapshot shows, comments, and PostgreSQL's deparsers called without SQL. Leaves (boundary.hpp): call
 // them through guard(), in a memory context the caller empties. Not for other rooms.
 #pragma once
 
@@ -80,6 +80,7 @@ SysScanDesc scan_leaf(Relation rel, Oid index, AttrNumber column, Oid value);
 bool user_namespace_leaf(Oid nsp, Oid own);
 // Whether an object (not a column of one) is a member of an extension.
 bool in_extension_leaf(Oid classid, Oid objid);
+// A comment as pg_description has it (palloc'd text).
 struct CommentRow {
     Oid classid, objid;
     int subid;
@@ -129,7 +130,6 @@ class Lookups {
     ~Lookups();
     Lookups(const Lookups&) = delete;
     Lookups& operator=(const Lookups&) = delete;
-    Oid own() const { return own_; }
     bool bulk() const { return bulk_; }
     // Whether the objects of relation `relid` are shown: in a user's namespace, not a member of
     // an extension (remembered).
