@@ -135,22 +135,32 @@ spi::Query q_activity{
     {INT4OID},
     nullptr};
 
-std::string blockers(const LOCKTAG& tag, LOCKMODE mode) {
+std::optional<Blocked> last;
+
+// Who holds `tag` in a mode that conflicts with `mode` (at most 16 sessions).
+std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode) {
     Holder found[16];
     const LOCKTAG* t = &tag;
     int n = guard([&] { return holders_leaf(t, mode, found, 16); });
+    std::vector<Blocked::Holder> out;
+    for (int i = 0; i < n; i++) out.push_back({found[i].pid, found[i].modes});
+    return out;
+}
+
+// The holders described, a line each, with what pg_stat_activity shows of them.
+std::string blockers(const std::vector<Blocked::Holder>& found) {
     std::string out;
-    for (int i = 0; i < n; i++) {
+    for (const Blocked::Holder& h : found) {
         spi::Params p;
-        p.int4(found[i].pid);
-        std::string line = "pid " + std::to_string(found[i].pid);
+        p.int4(h.pid);
+        std::string line = "pid " + std::to_string(h.pid);
         if (spi::run(q_activity, p.values(), p.nulls()) > 0) {
             auto app = spi::get_text(0, 1), user = spi::get_text(0, 2), state = spi::get_text(0, 3),
                  query = spi::get_text(0, 4), since = spi::get_text(0, 5);
             line += " (application \"" + app.value_or("") + "\", user " + user.value_or("?") +
                     ", " + state.value_or("state unknown") +
                     (since ? ", transaction started " + *since : "") + ")";
-            line += " holds " + std::string(found[i].modes);
+            line += " holds " + h.modes;
             if (query && !query->empty()) {
                 std::string q = *query;
                 for (char& ch : q)
@@ -159,7 +169,7 @@ std::string blockers(const LOCKTAG& tag, LOCKMODE mode) {
                 line += "; its last query: " + q;
             }
         } else {
-            line += " holds " + std::string(found[i].modes);
+            line += " holds " + h.modes;
         }
         spi::release();
         out += (out.empty() ? "" : "\n") + line;
@@ -205,7 +215,12 @@ void Bound::leave() {
     nest_ = -1;
 }
 
+const std::optional<Blocked>& last_blocked() {
+    return last;
+}
+
 void run(const std::function<void()>& statement, const std::string& where) {
+    last.reset();
     for (int attempt = 1;; attempt++) {
         // A script may set its own lock_timeout, but not lift the bound.
         if (LockTimeout == 0) {
@@ -225,12 +240,19 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     LOCKTAG tag = sampled_tag;
                     LOCKMODE mode = sampled_mode;
                     const LOCKTAG* t = &tag;
+                    Blocked b;
+                    b.mode = guard([&] { return mode_name_leaf(t, mode); });
                     std::optional<std::string> rel;
                     if (tag.locktag_type == LOCKTAG_RELATION && tag.locktag_field1 == MyDatabaseId)
                         rel = pg::relation_name(tag.locktag_field2);
-                    object = std::string(guard([&] { return mode_name_leaf(t, mode); })) + " on " +
-                             (rel ? "relation " + *rel : guard([&] { return describe_leaf(t); }));
-                    held = blockers(tag, mode);
+                    if (rel)
+                        b.relation = tag.locktag_field2;
+                    else
+                        b.lock = guard([&] { return describe_leaf(t); });
+                    object = b.mode + " on " + (rel ? "relation " + *rel : b.lock);
+                    b.holders = holders(tag, mode);
+                    held = blockers(b.holders);
+                    last = std::move(b);
                 }
                 throw Error(
                     ERRCODE_LOCK_NOT_AVAILABLE,

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pg/boundary.hpp"
 
@@ -42,6 +44,21 @@ long retry_delay(const Settings& s, int attempt);
 
 // Sleeps, waking up for interrupts (a cancel ends it with an error).
 void sleep_ms(long ms);
+
+// The lock that the last statement run() gave up on waited for (sampled while it waited), and
+// the sessions that held it in a conflicting mode when it gave up.
+struct Blocked {
+    std::string mode;           // the mode it waited for (pg_locks.mode)
+    Oid relation = InvalidOid;  // a relation of this database, or InvalidOid
+    std::string lock;           // otherwise PostgreSQL's description ("transaction 731")
+    struct Holder {
+        int pid;
+        std::string modes;  // the conflicting modes it held, comma-separated
+    };
+    std::vector<Holder> holders;
+};
+// nullopt when the last run() succeeded, failed otherwise, or no wait was sampled.
+const std::optional<Blocked>& last_blocked();
 
 // Runs `statement` (one statement of a migration) in a subtransaction under the bound, with
 // the retries. `where` names it for messages: "migration 005 up script, statement 2".

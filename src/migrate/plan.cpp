@@ -49,6 +49,14 @@ const char* const kRowCounts =
     " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') "
     "AND " USER_RELATION;
 
+// What pg_stat_activity shows of one session.
+spi::Query q_session{
+    "SELECT a.usename::text, a.application_name, a.state, left(a.query, 200),"
+    " to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS') FROM pg_stat_activity a WHERE a.pid = $1",
+    1,
+    {INT4OID},
+    nullptr};
+
 struct Relation {
     std::string name;
     int64 file;
@@ -155,6 +163,34 @@ void fill(Planned& p, const State& before, const State& after, bool truncate) {
     p.deleted = after.deleted - before.deleted;
 }
 
+// The sessions a statement whose lock was not granted waited for, as `waits_for` describes
+// them (what pg_stat_activity shows of each one now), with the relation (or the lock) and the
+// conflicting modes each held.
+std::string waits_json(const lockwait::Blocked& b, const State& now) {
+    std::string out;
+    pg::PinnedSearchPath pinned;
+    pinned.enter();
+    for (const lockwait::Blocked::Holder& h : b.holders) {
+        spi::Params params;
+        params.int4(h.pid);
+        bool found = spi::run(q_session, params.values(), params.nulls()) > 0;
+        auto text = [&](int c) {
+            return pg::json_string(found ? spi::get_text(0, c).value_or("") : "");
+        };
+        out += std::string(out.empty() ? "" : ", ") + "{\"pid\": " + std::to_string(h.pid) +
+               ", \"user\": " + text(1) + ", \"application\": " + text(2) +
+               ", \"state\": " + text(3) + ", \"query\": " + text(4) +
+               ", \"transaction_start\": " + text(5) + ", \"mode\": " + pg::json_string(h.modes) +
+               (b.relation != InvalidOid
+                    ? ", \"relation\": " + pg::json_string(relation_name(now, now, b.relation))
+                    : ", \"lock\": " + pg::json_string(b.lock)) +
+               "}";
+        spi::release();
+    }
+    pinned.leave();
+    return "[" + out + "]";
+}
+
 std::string findings_json(const std::vector<lint::Finding>& all, int statement, const Planned& p) {
     std::string out;
     auto add = [&](const std::string& id, const std::string& rule, const std::string& severity,
@@ -170,15 +206,16 @@ std::string findings_json(const std::vector<lint::Finding>& all, int statement, 
             add(f.rule_id, f.rule, f.severity, f.message, f.safe_alternative);
     // Judged by the real counts: a data change larger than lint_warning_rows.
     int64 changed = p.updated + p.deleted;
+    bool error = static_cast<double>(changed) > lint::settings::error_rows;
     if ((p.command == "UPDATE" || p.command == "DELETE") &&
         static_cast<double>(changed) > lint::settings::warning_rows)
         add(lint::rule(lint::RuleId::large_data_change).id,
-            lint::rule(lint::RuleId::large_data_change).name,
-            static_cast<double>(changed) > lint::settings::error_rows ? "error" : "warning",
+            lint::rule(lint::RuleId::large_data_change).name, error ? "error" : "warning",
             p.command + " changed " + std::to_string(changed) +
-                " rows, more than migrations_schema.lint_warning_rows",
-            "change the rows in batches (UPDATE ... WHERE id BETWEEN ...), each in its own "
-            "transaction");
+                " rows, more than migrations_schema." +
+                (error ? "lint_error_rows" : "lint_warning_rows"),
+            "change the rows in batches (" + p.command +
+                " ... WHERE id BETWEEN ...), each in its own transaction");
     return "[" + out + "]";
 }
 
@@ -213,6 +250,7 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
                 continue;
             }
             State before = measure();
+            std::optional<lockwait::Blocked> blocked;
             auto start = std::chrono::steady_clock::now();
             try {
                 lockwait::run([&] { spi::execute(*sql); },
@@ -223,7 +261,12 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
                 p.error = std::string(code) + ": " + (e.data->message ? e.data->message : "");
                 ok = false;
             } catch (const Error& e) {
-                if (ends_the_call(e.sqlstate)) throw;
+                // A lock not granted within the bound: the statement's row says what it waited
+                // for (a dry run's answer), and the plan stops there.
+                if (e.sqlstate == ERRCODE_LOCK_NOT_AVAILABLE && lockwait::last_blocked())
+                    blocked = *lockwait::last_blocked();
+                else if (ends_the_call(e.sqlstate))
+                    throw;
                 const char* code = guard([&] { return unpack_sql_state(e.sqlstate); });
                 p.error = std::string(code) + ": " + e.message +
                           (e.detail.empty() ? "" : "\n" + e.detail);
@@ -234,6 +277,7 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
             p.duration_ms = std::round(took.count() * 1000.0) / 1000.0;
             State after = measure();
             fill(p, before, after, nodeTag(st.tree) == T_TruncateStmt);
+            if (blocked) p.waits_for = waits_json(*blocked, after);
             p.findings = findings_json(findings, st.number, p);
             out.push_back(std::move(p));
             if (!ok) return;

@@ -322,6 +322,21 @@ SELECT version, reversible, pg_temp.diffs(differences) AS differences
   FROM migrate.verify() WHERE version IN ('179', '180', '181', '182');
 RESET client_min_messages;
 
+-- a function's volatility, strictness, leak-proofness and parallel safety are its properties:
+-- a down script that does not set them back is not reversible
+CREATE FUNCTION vt.fa_ok() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION vt.fa_bad() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SELECT migrate.register('183', 'ALTER FUNCTION vt.fa_ok() STABLE STRICT PARALLEL SAFE',
+    'ALTER FUNCTION vt.fa_ok() VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE',
+    'function attributes');
+SELECT migrate.register('184',
+    'ALTER FUNCTION vt.fa_bad() IMMUTABLE STRICT LEAKPROOF PARALLEL RESTRICTED',
+    'ALTER FUNCTION vt.fa_bad() STABLE', 'function attributes');
+SET client_min_messages = error;  -- (182's publication, verified again before them)
+SELECT version, reversible, pg_temp.diffs(differences) AS differences
+  FROM migrate.verify() WHERE version IN ('183', '184');
+RESET client_min_messages;
+
 -- verify('<version>') of a pending migration runs the pending ones before it first (here 101
 -- to 103, which touch other objects): the same verdict as in the list
 SELECT version, name, reversible, rerunnable, pg_temp.diffs(differences) AS differences, error
@@ -594,6 +609,24 @@ SELECT statement, command, jsonb_path_query_array(findings, '$[*].rule_id') AS r
 ALTER TABLE vp.big ALTER COLUMN v TYPE bigint;
 CREATE INDEX small_v_idx ON vp.small (v);
 $$);
+-- judged by the rows really changed: over lint_warning_rows (here 50) a T506 warning with the
+-- count, over lint_error_rows an error, none below (lint's own T506, judged by the table's
+-- statistics before anything runs, is left out here)
+SET migrations_schema.lint_warning_rows = 50;
+SET migrations_schema.lint_error_rows = 1000;
+SELECT statement, command, rows_updated, rows_deleted,
+       (SELECT string_agg(f->>'severity' || ': ' || (f->>'message') || E'\n  ' ||
+                          (f->>'safe_alternative'), E'\n')
+          FROM jsonb_array_elements(findings) AS f
+         WHERE f->>'message' LIKE '%rows, more than%') AS by_count
+  FROM migrate.plan(script => $$
+UPDATE vp.big SET v = v WHERE id <= 100;
+UPDATE vp.big SET v = v WHERE id <= 20;
+DELETE FROM vp.big WHERE id > 48000;
+DELETE FROM vp.big WHERE id < 0;
+$$);
+RESET migrations_schema.lint_warning_rows;
+RESET migrations_schema.lint_error_rows;
 -- a failing statement stops the plan with its error
 SELECT statement, command, sql, error
   FROM migrate.plan(script => $$

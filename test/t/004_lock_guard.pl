@@ -16,7 +16,10 @@
 # 6. rollback(): the down script is bounded and retried the same way;
 # 7. the bound: lock_timeout inside a migration is migrations_schema.lock_timeout whatever the
 #    session set, a script's SET LOCAL lock_timeout = 0 does not lift it, and the session's
-#    own lock_timeout is back afterwards.
+#    own lock_timeout is back afterwards;
+# 8. migrate.plan(): a statement whose lock is not granted gets a row with the 55P03 error
+#    and, in waits_for, the blocker (pid, application, query, the mode it holds, the relation
+#    or, for a row lock, the transaction lock); the plan stops there and nothing remains.
 #
 # Run as a non-root OS user with PostgreSQL::Test from PGXS (see test/run_all.sh --suite tap).
 
@@ -380,6 +383,46 @@ sub column_exists
 		'bound, in a transaction: the session value after commit');
 }
 
+# ---- 8. plan(): the statement that would wait says for whom
+{
+	query_ok($migrator,
+		'SET migrations_schema.lock_retries = 0; SET migrations_schema.lock_timeout = 200;');
+	my $counts_sql =
+	  'SELECT (SELECT count(*) FROM migrate.history) || \' \' || (SELECT count(*) FROM migrate.ddl_audit) || \' \' || (SELECT string_agg(id || \'=\' || v, \',\' ORDER BY id) FROM t)';
+	my $before = scalar_q($counts_sql);
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+	my $plan = <<'SQL';
+SELECT statement, command, split_part(error, ':', 1), jsonb_array_length(waits_for),
+       waits_for->0->>'pid', waits_for->0->>'application', waits_for->0->>'mode',
+       coalesce(waits_for->0->>'relation', waits_for->0->>'lock'), rtrim(waits_for->0->>'query', ';')
+  FROM migrate.plan(script => $s$SELECT 1;
+ALTER TABLE t ADD COLUMN c10 int;
+SELECT 2;$s$) ORDER BY statement;
+SQL
+	my ($out, $err) = run_query($migrator, $plan);
+	is( $out,
+		"1|SELECT||0|||||\n2|ALTER TABLE|55P03|1|$bpid|blocker|AccessShareLock|public.t|SELECT count(*) FROM t",
+		'plan: the blocked statement\'s row names the blocker in waits_for; the plan stops there');
+	is($err, '', 'plan: no error, the blocked statement is reported');
+	ok(!column_exists('c10'), 'plan: the column was not added');
+	query_ok($blocker, 'COMMIT;');
+
+	# a row lock: the transaction the UPDATE waits for
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'UPDATE t SET v = v + 1 WHERE id = 1;');
+	my $bxid = query_ok($blocker, 'SELECT pg_catalog.txid_current();');
+	($out, $err) = run_query($migrator, <<'SQL');
+SELECT statement, split_part(error, ':', 1), waits_for->0->>'pid', waits_for->0->>'mode',
+       waits_for->0->>'lock', waits_for->0 ? 'relation'
+  FROM migrate.plan(script => 'UPDATE t SET v = 10 WHERE id = 1') ORDER BY statement;
+SQL
+	is($out, "1|55P03|$bpid|ExclusiveLock|transaction $bxid|f",
+		'plan: a row lock\'s waits_for names the transaction and its session');
+	query_ok($blocker, 'ROLLBACK;');
+	is(scalar_q($counts_sql), $before, 'plan: no history, no audit rows, the rows of t unchanged');
+}
+
 $blocker->quit;
 $migrator->quit;
 
@@ -388,6 +431,6 @@ unlike($log, qr/terminated by signal/, 'no backend terminated by a signal');
 unlike($log, qr/\b(PANIC|TRAP):/, 'no PANIC or assertion failure in the server log');
 
 $node->stop;
-note sprintf('lock guard: 7 cases, %d tests, %.1f s', Test::More->builder->current_test,
+note sprintf('lock guard: 8 cases, %d tests, %.1f s', Test::More->builder->current_test,
 	time - $t_start);
 done_testing();
