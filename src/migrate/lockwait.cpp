@@ -236,32 +236,35 @@ void run(const std::function<void()>& statement, const std::string& where) {
             if (!is_lock_timeout(e)) throw;
             if (attempt > retries) {
                 std::string object = "a lock", held;
+                Blocked b;
                 if (sampled) {
                     LOCKTAG tag = sampled_tag;
                     LOCKMODE mode = sampled_mode;
                     const LOCKTAG* t = &tag;
-                    Blocked b;
                     b.mode = guard([&] { return mode_name_leaf(t, mode); });
                     std::optional<std::string> rel;
                     if (tag.locktag_type == LOCKTAG_RELATION && tag.locktag_field1 == MyDatabaseId)
                         rel = pg::relation_name(tag.locktag_field2);
                     if (rel)
-                        b.relation = tag.locktag_field2;
+                        b.relation = *rel;
                     else
                         b.lock = guard([&] { return describe_leaf(t); });
                     object = b.mode + " on " + (rel ? "relation " + *rel : b.lock);
                     b.holders = holders(tag, mode);
                     held = blockers(b.holders);
-                    last = std::move(b);
                 }
+                last = std::move(b);
                 throw Error(
                     ERRCODE_LOCK_NOT_AVAILABLE,
                     where + ": " + object + " not granted within lock_timeout (" +
                         std::to_string(wait_ms) + " ms) in " + std::to_string(attempt) +
                         (attempt == 1 ? " attempt" : " attempts"),
-                    (held.empty() ? std::string("No session holds a conflicting lock any more: the "
-                                                "sessions that blocked it have finished since.")
-                                  : "Blocking sessions:\n" + held) +
+                    (!sampled ? std::string("The lock it waited for was not seen (a wait "
+                                            "shorter than the sampling interval).")
+                     : held.empty()
+                         ? std::string("No session holds a conflicting lock any more: the "
+                                       "sessions that blocked it have finished since.")
+                         : "Blocking sessions:\n" + held) +
                         "\nThe migration was stopped; nothing of it remains.",
                     "End or wait for the blocking sessions and run it again. "
                     "migrations_schema.lock_timeout, lock_retries and lock_retry_delay set how "

@@ -45,19 +45,20 @@ long retry_delay(const Settings& s, int attempt);
 // Sleeps, waking up for interrupts (a cancel ends it with an error).
 void sleep_ms(long ms);
 
-// The lock that the last statement run() gave up on waited for (sampled while it waited), and
-// the sessions that held it in a conflicting mode when it gave up.
+// What the last statement that run() gave up on (lock not granted after the retries) waited
+// for, sampled while it waited, and the sessions that held that lock in a conflicting mode when
+// it gave up. Empty `mode` when no wait was seen (one shorter than the sampling interval).
 struct Blocked {
-    std::string mode;           // the mode it waited for (pg_locks.mode)
-    Oid relation = InvalidOid;  // a relation of this database, or InvalidOid
-    std::string lock;           // otherwise PostgreSQL's description ("transaction 731")
+    std::string mode;      // the mode it waited for (pg_locks.mode)
+    std::string relation;  // a relation of this database, its name as regclass prints it
+    std::string lock;      // otherwise PostgreSQL's description ("transaction 731")
     struct Holder {
         int pid;
         std::string modes;  // the conflicting modes it held, comma-separated
     };
     std::vector<Holder> holders;
 };
-// nullopt when the last run() succeeded, failed otherwise, or no wait was sampled.
+// Set when run() gives up on a lock (before its 55P03 error), nullopt after any other outcome.
 const std::optional<Blocked>& last_blocked();
 
 // Runs `statement` (one statement of a migration) in a subtransaction under the bound, with

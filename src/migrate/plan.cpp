@@ -166,7 +166,7 @@ void fill(Planned& p, const State& before, const State& after, bool truncate) {
 // The sessions a statement whose lock was not granted waited for, as `waits_for` describes
 // them (what pg_stat_activity shows of each one now), with the relation (or the lock) and the
 // conflicting modes each held.
-std::string waits_json(const lockwait::Blocked& b, const State& now) {
+std::string waits_json(const lockwait::Blocked& b) {
     std::string out;
     pg::PinnedSearchPath pinned;
     pinned.enter();
@@ -181,9 +181,8 @@ std::string waits_json(const lockwait::Blocked& b, const State& now) {
                ", \"user\": " + text(1) + ", \"application\": " + text(2) +
                ", \"state\": " + text(3) + ", \"query\": " + text(4) +
                ", \"transaction_start\": " + text(5) + ", \"mode\": " + pg::json_string(h.modes) +
-               (b.relation != InvalidOid
-                    ? ", \"relation\": " + pg::json_string(relation_name(now, now, b.relation))
-                    : ", \"lock\": " + pg::json_string(b.lock)) +
+               (!b.relation.empty() ? ", \"relation\": " + pg::json_string(b.relation)
+                                    : ", \"lock\": " + pg::json_string(b.lock)) +
                "}";
         spi::release();
     }
@@ -256,20 +255,23 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
                 lockwait::run([&] { spi::execute(*sql); },
                               who + ", statement " + std::to_string(st.number));
             } catch (const PgError& e) {
-                if (ends_the_call(e.data->sqlerrcode)) throw;
+                // A lock not available (NOWAIT) fails the statement, as below.
+                if (e.data->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+                    ends_the_call(e.data->sqlerrcode))
+                    throw;
                 const char* code = guard([&] { return unpack_sql_state(e.data->sqlerrcode); });
                 p.error = std::string(code) + ": " + (e.data->message ? e.data->message : "");
                 ok = false;
             } catch (const Error& e) {
-                // A lock not granted within the bound: the statement's row says what it waited
-                // for (a dry run's answer), and the plan stops there.
-                if (e.sqlstate == ERRCODE_LOCK_NOT_AVAILABLE && lockwait::last_blocked())
-                    blocked = *lockwait::last_blocked();
-                else if (ends_the_call(e.sqlstate))
-                    throw;
+                // A lock not granted within the bound fails the statement (verify's call ends
+                // instead): its row says what it waited for (a dry run's answer), in waits_for
+                // rather than in the error's detail.
+                bool lock = e.sqlstate == ERRCODE_LOCK_NOT_AVAILABLE;
+                if (lock && lockwait::last_blocked()) blocked = *lockwait::last_blocked();
+                if (!lock && ends_the_call(e.sqlstate)) throw;
                 const char* code = guard([&] { return unpack_sql_state(e.sqlstate); });
                 p.error = std::string(code) + ": " + e.message +
-                          (e.detail.empty() ? "" : "\n" + e.detail);
+                          (e.detail.empty() || lock ? "" : "\n" + e.detail);
                 ok = false;
             }
             std::chrono::duration<double, std::milli> took =
@@ -277,7 +279,7 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
             p.duration_ms = std::round(took.count() * 1000.0) / 1000.0;
             State after = measure();
             fill(p, before, after, nodeTag(st.tree) == T_TruncateStmt);
-            if (blocked) p.waits_for = waits_json(*blocked, after);
+            if (blocked) p.waits_for = waits_json(*blocked);
             p.findings = findings_json(findings, st.number, p);
             out.push_back(std::move(p));
             if (!ok) return;

@@ -3,7 +3,8 @@
 // statement is reported with what it did: its duration, the relation locks it took (read from
 // pg_locks), the tables it rewrote (their storage changed), the rows it inserted, updated and
 // deleted (the transaction's statistics counters), its lint findings, and the sessions that
-// held conflicting locks when it started (what it would wait for). Nothing remains afterwards
+// held conflicting locks when it started (what it would wait for; for a statement whose lock
+// was not granted within the bound, the sessions holding that lock). Nothing remains afterwards
 // (sequence values aside: nextval is never rolled back).
 #pragma once
 
@@ -25,7 +26,7 @@ struct Planned {
     std::vector<std::string> rewrites;
     int64 inserted = 0, updated = 0, deleted = 0;
     std::string findings = "[]";   // jsonb: the lint findings of the statement
-    std::string waits_for = "[]";  // jsonb: sessions that held conflicting locks
+    std::string waits_for = "[]";  // jsonb: sessions that held (or hold) conflicting locks
     std::optional<std::string> error;
 };
 

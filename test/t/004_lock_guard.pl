@@ -19,7 +19,8 @@
 #    own lock_timeout is back afterwards;
 # 8. migrate.plan(): a statement whose lock is not granted gets a row with the 55P03 error
 #    and, in waits_for, the blocker (pid, application, query, the mode it holds, the relation
-#    or, for a row lock, the transaction lock); the plan stops there and nothing remains.
+#    or, for a row lock, the transaction lock); the plan stops there and nothing remains; a
+#    NOWAIT lock not available fails its statement too.
 #
 # Run as a non-root OS user with PostgreSQL::Test from PGXS (see test/run_all.sh --suite tap).
 
@@ -392,20 +393,37 @@ sub column_exists
 	my $before = scalar_q($counts_sql);
 	query_ok($blocker, 'BEGIN;');
 	query_ok($blocker, 'SELECT count(*) FROM t;');
-	my $plan = <<'SQL';
+	# in a transaction, to see what the plan leaves in this session: no lock on t, the
+	# session's lock_timeout
+	my ($out, $err) = run_query($migrator, <<'SQL');
+BEGIN;
 SELECT statement, command, split_part(error, ':', 1), jsonb_array_length(waits_for),
        waits_for->0->>'pid', waits_for->0->>'application', waits_for->0->>'mode',
-       coalesce(waits_for->0->>'relation', waits_for->0->>'lock'), rtrim(waits_for->0->>'query', ';')
-  FROM migrate.plan(script => $s$SELECT 1;
+       coalesce(waits_for->0->>'relation', waits_for->0->>'lock'), rtrim(waits_for->0->>'query', ';'),
+       rows_updated
+  FROM migrate.plan(script => $s$UPDATE t SET v = v + 5 WHERE id = 2;
 ALTER TABLE t ADD COLUMN c10 int;
 SELECT 2;$s$) ORDER BY statement;
+SELECT count(*) FROM pg_catalog.pg_locks
+ WHERE pid = pg_catalog.pg_backend_pid() AND relation = 'public.t'::pg_catalog.regclass;
+SHOW lock_timeout;
+COMMIT;
 SQL
-	my ($out, $err) = run_query($migrator, $plan);
 	is( $out,
-		"1|SELECT||0|||||\n2|ALTER TABLE|55P03|1|$bpid|blocker|AccessShareLock|public.t|SELECT count(*) FROM t",
-		'plan: the blocked statement\'s row names the blocker in waits_for; the plan stops there');
+		"1|UPDATE||0||||||1\n2|ALTER TABLE|55P03|1|$bpid|blocker|AccessShareLock|public.t|SELECT count(*) FROM t|0\n0\n0",
+		'plan: the blocked statement\'s row names the blocker in waits_for; the plan stops there; no lock on t stays, lock_timeout is back'
+	);
 	is($err, '', 'plan: no error, the blocked statement is reported');
 	ok(!column_exists('c10'), 'plan: the column was not added');
+
+	# NOWAIT: not available is a failed statement too (nothing to wait for)
+	($out, $err) = run_query($migrator, <<'SQL');
+SELECT statement, error, waits_for
+  FROM migrate.plan(script => 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT');
+SQL
+	is($out, '1|55P03: could not obtain lock on relation "t"|[]',
+		'plan: a NOWAIT lock not available fails the statement');
+	is($err, '', 'plan: NOWAIT, no error');
 	query_ok($blocker, 'COMMIT;');
 
 	# a row lock: the transaction the UPDATE waits for
@@ -419,6 +437,7 @@ SELECT statement, split_part(error, ':', 1), waits_for->0->>'pid', waits_for->0-
 SQL
 	is($out, "1|55P03|$bpid|ExclusiveLock|transaction $bxid|f",
 		'plan: a row lock\'s waits_for names the transaction and its session');
+	is($err, '', 'plan: row lock, no error');
 	query_ok($blocker, 'ROLLBACK;');
 	is(scalar_q($counts_sql), $before, 'plan: no history, no audit rows, the rows of t unchanged');
 }
