@@ -165,7 +165,11 @@ std::string blockers(const std::vector<Blocked::Holder>& found) {
                 std::string q = *query;
                 for (char& ch : q)
                     if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-                if (q.size() > 200) q = q.substr(0, 200) + " ...";
+                if (q.size() > 200) {  // cut between characters, not inside one
+                    const char* text = q.c_str();
+                    int len = (int)q.size();
+                    q = q.substr(0, guard([&] { return pg_mbcliplen(text, len, 200); })) + " ...";
+                }
                 line += "; its last query: " + q;
             }
         } else {

@@ -20,7 +20,8 @@
 # 8. migrate.plan(): a statement whose lock is not granted gets a row with the 55P03 error
 #    and, in waits_for, the blocker (pid, application, query, the mode it holds, the relation
 #    or, for a row lock, the transaction lock); the plan stops there and nothing remains; a
-#    NOWAIT lock not available fails its statement too.
+#    NOWAIT lock not available fails its statement too;
+# 9. a blocker's long query in the error's DETAIL is cut between characters.
 #
 # Run as a non-root OS user with PostgreSQL::Test from PGXS (see test/run_all.sh --suite tap).
 
@@ -442,6 +443,31 @@ SQL
 	is(scalar_q($counts_sql), $before, 'plan: no history, no audit rows, the rows of t unchanged');
 }
 
+# ---- 9. a long query of a blocker is cut between characters in DETAIL (a UTF8 database:
+# 'é' is two bytes, and the 200-byte limit falls inside one)
+{
+	$node->safe_psql('postgres',
+		"CREATE DATABASE lg_utf8 TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+	$node->safe_psql('lg_utf8',
+		'CREATE EXTENSION migrations_schema; CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);');
+	my $b8 = $node->background_psql('lg_utf8', on_error_stop => 0);
+	my $m8 = $node->background_psql('lg_utf8', on_error_stop => 0);
+	query_ok($m8,
+		'SET migrations_schema.lock_retries = 0; SET migrations_schema.lock_timeout = 200;');
+	my $long = "SELECT count(*) FROM t WHERE v::text <> '" . ('é' x 100) . "';";
+	query_ok($b8, 'BEGIN;');
+	query_ok($b8, $long);
+	my ($out, $err) = run_query($m8,
+		"SELECT migrate.apply('010', 'ALTER TABLE t ADD COLUMN c11 int', NULL);");
+	like(
+		$err,
+		qr/its last query: SELECT count\(\*\) FROM t WHERE v::text <> '(?:é)+ \.\.\.$/m,
+		'a long query in DETAIL: cut after a whole character');
+	query_ok($b8, 'ROLLBACK;');
+	$b8->quit;
+	$m8->quit;
+}
+
 $blocker->quit;
 $migrator->quit;
 
@@ -450,6 +476,6 @@ unlike($log, qr/terminated by signal/, 'no backend terminated by a signal');
 unlike($log, qr/\b(PANIC|TRAP):/, 'no PANIC or assertion failure in the server log');
 
 $node->stop;
-note sprintf('lock guard: 8 cases, %d tests, %.1f s', Test::More->builder->current_test,
+note sprintf('lock guard: 9 cases, %d tests, %.1f s', Test::More->builder->current_test,
 	time - $t_start);
 done_testing();
