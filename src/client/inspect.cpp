@@ -110,7 +110,7 @@ constexpr const char* kPlan =
     "FROM pg_catalog.jsonb_array_elements(p.findings) WITH ORDINALITY AS y(x, k)), "
     "(SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (%s, %s, %s since %s) holds %s on "
     "%s: %s', w->>'pid', w->>'user', w->>'application', w->>'state', w->>'transaction_start', "
-    "w->>'mode', w->>'relation', w->>'query'), E'\\n' ORDER BY k) "
+    "w->>'mode', coalesce(w->>'relation', w->>'lock'), w->>'query'), E'\\n' ORDER BY k) "
     "FROM pg_catalog.jsonb_array_elements(p.waits_for) WITH ORDINALITY AS y(w, k)) "
     "FROM migrate.plan($1::text) AS p";
 
@@ -249,6 +249,9 @@ int cmd_plan(const Options& o) {
                     fmt_ms(std::atof(r->text(i, 6).c_str())).c_str());
         if (!o.quiet) print_effects(*r, i);
         if (error) std::printf("    error: %s\n", indented(*error, "    ").c_str());
+        // (with --quiet too: whom a statement whose lock was not granted waited for)
+        if (o.quiet && error && r->get(i, 18))
+            std::printf("    waits for %s\n", indented(r->text(i, 18), "    waits for ").c_str());
     }
     if (o.json)
         std::printf("],\"errors\":%d}\n", errors);

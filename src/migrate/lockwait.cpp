@@ -78,13 +78,13 @@ double jitter_leaf() {
     return pg_prng_double(&pg_global_prng_state);
 }
 
-struct Holder {
+struct HolderRow {
     int pid;
     char modes[128];
 };
 
 // The other sessions holding `tag` in a mode that conflicts with `mode`; at most max.
-int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, Holder* out, int max) {
+int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, HolderRow* out, int max) {
     LockMethod method = GetLockTagsMethodTable(tag);
     LOCKMASK conflicts = method->conflictTab[mode];
     LockData* data = GetLockStatusData();
@@ -94,7 +94,7 @@ int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, Holder* out, int max) {
         if (inst->pid == MyProcPid || inst->leaderPid == MyProcPid) continue;
         if (memcmp(&inst->locktag, tag, sizeof(LOCKTAG)) != 0) continue;
         if ((inst->holdMask & conflicts) == 0) continue;
-        Holder* h = nullptr;
+        HolderRow* h = nullptr;
         for (int j = 0; j < n; j++)
             if (out[j].pid == inst->pid) h = &out[j];
         if (h == nullptr) {
@@ -128,8 +128,10 @@ const char* mode_name_leaf(const LOCKTAG* tag, LOCKMODE mode) {
 // As the caller, so that PostgreSQL's own rules decide whose query text is shown. Every name
 // and operator is schema-qualified: the caller's search_path plays no part.
 spi::Query q_activity{
-    "SELECT application_name, usename, state, query, "
-    "pg_catalog.to_char(xact_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+    "SELECT application_name, usename, state, pg_catalog.left(query, 200), "
+    "pg_catalog.to_char(xact_start, 'YYYY-MM-DD HH24:MI:SS'), "
+    "pg_catalog.to_char(xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), "
+    "pg_catalog.length(query) OPERATOR(pg_catalog.>) 200 "
     "FROM pg_catalog.pg_stat_activity WHERE pid OPERATOR(pg_catalog.=) $1",
     1,
     {INT4OID},
@@ -137,46 +139,45 @@ spi::Query q_activity{
 
 std::optional<Blocked> last;
 
-// Who holds `tag` in a mode that conflicts with `mode` (at most 16 sessions).
-std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode) {
-    Holder found[16];
+// Who holds `tag` in a mode that conflicts with `mode` (at most 16 sessions), with what
+// pg_stat_activity shows of them now; `text` gets them described, a line each.
+std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode, std::string& text) {
+    HolderRow found[16];
     const LOCKTAG* t = &tag;
     int n = guard([&] { return holders_leaf(t, mode, found, 16); });
+    pg::refresh_activity();
     std::vector<Blocked::Holder> out;
-    for (int i = 0; i < n; i++) out.push_back({found[i].pid, found[i].modes});
-    return out;
-}
-
-// The holders described, a line each, with what pg_stat_activity shows of them.
-std::string blockers(const std::vector<Blocked::Holder>& found) {
-    std::string out;
-    for (const Blocked::Holder& h : found) {
+    for (int i = 0; i < n; i++) {
+        Blocked::Holder h;
+        h.pid = found[i].pid;
+        h.modes = found[i].modes;
         spi::Params p;
         p.int4(h.pid);
         std::string line = "pid " + std::to_string(h.pid);
+        bool cut = false;  // the query longer than the 200 characters kept
         if (spi::run(q_activity, p.values(), p.nulls()) > 0) {
-            auto app = spi::get_text(0, 1), user = spi::get_text(0, 2), state = spi::get_text(0, 3),
-                 query = spi::get_text(0, 4), since = spi::get_text(0, 5);
-            line += " (application \"" + app.value_or("") + "\", user " + user.value_or("?") +
-                    ", " + state.value_or("state unknown") +
+            h.application = spi::get_text(0, 1).value_or("");
+            h.user = spi::get_text(0, 2).value_or("");
+            h.state = spi::get_text(0, 3).value_or("");
+            h.query = spi::get_text(0, 4).value_or("");
+            h.since = spi::get_text(0, 5).value_or("");
+            auto since = spi::get_text(0, 6);
+            cut = spi::get_text(0, 7).value_or("f") == "t";
+            line += " (application \"" + h.application + "\", user " +
+                    (h.user.empty() ? "?" : h.user) + ", " +
+                    (h.state.empty() ? "state unknown" : h.state) +
                     (since ? ", transaction started " + *since : "") + ")";
-            line += " holds " + h.modes;
-            if (query && !query->empty()) {
-                std::string q = *query;
-                for (char& ch : q)
-                    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-                if (q.size() > 200) {  // cut between characters, not inside one
-                    const char* text = q.c_str();
-                    int len = (int)q.size();
-                    q = q.substr(0, guard([&] { return pg_mbcliplen(text, len, 200); })) + " ...";
-                }
-                line += "; its last query: " + q;
-            }
-        } else {
-            line += " holds " + h.modes;
+        }
+        line += " holds " + h.modes;
+        if (!h.query.empty()) {
+            std::string q = h.query;
+            for (char& ch : q)
+                if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+            line += "; its last query: " + q + (cut ? " ..." : "");
         }
         spi::release();
-        out += (out.empty() ? "" : "\n") + line;
+        text += (text.empty() ? "" : "\n") + line;
+        out.push_back(std::move(h));
     }
     return out;
 }
@@ -254,8 +255,7 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     else
                         b.lock = guard([&] { return describe_leaf(t); });
                     object = b.mode + " on " + (rel ? "relation " + *rel : b.lock);
-                    b.holders = holders(tag, mode);
-                    held = blockers(b.holders);
+                    b.holders = holders(tag, mode, held);
                 }
                 last = std::move(b);
                 throw Error(

@@ -53,8 +53,11 @@ struct Blocked {
     std::string relation;  // a relation of this database, its name as regclass prints it
     std::string lock;      // otherwise PostgreSQL's description ("transaction 731")
     struct Holder {
-        int pid;
+        int pid = 0;
         std::string modes;  // the conflicting modes it held, comma-separated
+        // what pg_stat_activity showed of it then ("" when it had ended): transaction start
+        // as YYYY-MM-DD HH24:MI:SS, the first 200 characters of its last query
+        std::string user, application, state, query, since;
     };
     std::vector<Holder> holders;
 };

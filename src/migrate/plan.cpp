@@ -49,14 +49,6 @@ const char* const kRowCounts =
     " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') "
     "AND " USER_RELATION;
 
-// What pg_stat_activity shows of one session.
-spi::Query q_session{
-    "SELECT a.usename::text, a.application_name, a.state, left(a.query, 200),"
-    " to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS') FROM pg_stat_activity a WHERE a.pid = $1",
-    1,
-    {INT4OID},
-    nullptr};
-
 struct Relation {
     std::string name;
     int64 file;
@@ -78,6 +70,17 @@ struct State {
     int64 inserted = 0, updated = 0, deleted = 0;
 };
 
+// A session as waits_for shows it, open: the caller adds the relation (or lock) and "}".
+std::string session_json(int64 pid, const std::string& user, const std::string& application,
+                         const std::string& state, const std::string& query,
+                         const std::string& since, const std::string& mode) {
+    return "{\"pid\": " + std::to_string(pid) + ", \"user\": " + pg::json_string(user) +
+           ", \"application\": " + pg::json_string(application) +
+           ", \"state\": " + pg::json_string(state) + ", \"query\": " + pg::json_string(query) +
+           ", \"transaction_start\": " + pg::json_string(since) +
+           ", \"mode\": " + pg::json_string(mode);
+}
+
 State measure() {
     State s;
     pg::PinnedSearchPath pinned;
@@ -91,15 +94,13 @@ State measure() {
     for (uint64 i = 0; i < n; i++)
         s.mine.insert({static_cast<Oid>(spi::get_int64(i, 1)), *spi::get_text(i, 2)});
     spi::release();
+    pg::refresh_activity();  // the sessions as they are now, not as first read in the transaction
     n = spi::read_now(kOtherLocks);
     for (uint64 i = 0; i < n; i++) {
-        auto text = [&](int c) { return pg::json_string(spi::get_text(i, c).value_or("")); };
+        auto text = [&](int c) { return spi::get_text(i, c).value_or(""); };
         Held h{static_cast<Oid>(spi::get_int64(i, 1)), *spi::get_text(i, 2), spi::get_int64(i, 3),
                ""};
-        h.json = "{\"pid\": " + std::to_string(h.pid) + ", \"user\": " + text(4) +
-                 ", \"application\": " + text(5) + ", \"state\": " + text(6) +
-                 ", \"query\": " + text(7) + ", \"transaction_start\": " + text(8) +
-                 ", \"mode\": " + pg::json_string(h.mode);
+        h.json = session_json(h.pid, text(4), text(5), text(6), text(7), text(8), h.mode);
         s.others.push_back(std::move(h));
     }
     spi::release();
@@ -164,29 +165,16 @@ void fill(Planned& p, const State& before, const State& after, bool truncate) {
 }
 
 // The sessions a statement whose lock was not granted waited for, as `waits_for` describes
-// them (what pg_stat_activity shows of each one now), with the relation (or the lock) and the
-// conflicting modes each held.
+// them (as they were when it gave up), with the relation (or the lock) and the conflicting
+// modes each held.
 std::string waits_json(const lockwait::Blocked& b) {
     std::string out;
-    pg::PinnedSearchPath pinned;
-    pinned.enter();
-    for (const lockwait::Blocked::Holder& h : b.holders) {
-        spi::Params params;
-        params.int4(h.pid);
-        bool found = spi::run(q_session, params.values(), params.nulls()) > 0;
-        auto text = [&](int c) {
-            return pg::json_string(found ? spi::get_text(0, c).value_or("") : "");
-        };
-        out += std::string(out.empty() ? "" : ", ") + "{\"pid\": " + std::to_string(h.pid) +
-               ", \"user\": " + text(1) + ", \"application\": " + text(2) +
-               ", \"state\": " + text(3) + ", \"query\": " + text(4) +
-               ", \"transaction_start\": " + text(5) + ", \"mode\": " + pg::json_string(h.modes) +
+    for (const lockwait::Blocked::Holder& h : b.holders)
+        out += std::string(out.empty() ? "" : ", ") +
+               session_json(h.pid, h.user, h.application, h.state, h.query, h.since, h.modes) +
                (!b.relation.empty() ? ", \"relation\": " + pg::json_string(b.relation)
                                     : ", \"lock\": " + pg::json_string(b.lock)) +
                "}";
-        spi::release();
-    }
-    pinned.leave();
     return "[" + out + "]";
 }
 

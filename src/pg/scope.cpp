@@ -152,6 +152,10 @@ std::optional<InstalledExtension> installed_extension() {
     return ext;
 }
 
+void refresh_activity() {
+    guard([] { pgstat_clear_snapshot(); });
+}
+
 TimestampTz now() {
     return GetCurrentTimestamp();
 }

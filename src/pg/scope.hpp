@@ -66,6 +66,10 @@ struct InstalledExtension {
 };
 std::optional<InstalledExtension> installed_extension();
 
+// Drops this transaction's copy of what pg_stat_activity shows (read once per transaction
+// otherwise), so that the next read shows the sessions as they are now.
+void refresh_activity();
+
 // The current time (GetCurrentTimestamp: not the transaction's start).
 TimestampTz now();
 

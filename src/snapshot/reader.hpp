@@ -1,6 +1,7 @@
 // Shared by the snapshot's C++ readers (columns.cpp, objects.cpp; incremental.cpp uses
-// relkind_leaf): the relations the snapshot shows, comments, and PostgreSQL's deparsers called without SQL. Leaves (boundary.hpp): call
-// them through guard(), in a memory context the caller empties. Not for other rooms.
+// relkind_leaf): the relations the snapshot shows, comments, and PostgreSQL's deparsers called
+// without SQL. Leaves (boundary.hpp): call them through guard(), in a memory context the caller
+// empties. Not for other rooms.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,8 @@ struct Rows {
 // goes with its parent.
 MemoryContext reader_context();
 
-// Runs leaf `f` through guard() with `cxt` current (an error gives the caller's context back
-// with the transaction's abort); returns what f returns.
+// Runs leaf `f` through guard() with `cxt` current (after an error, guard() makes the caller's
+// context current again); returns what f returns.
 template <typename F>
 auto in_context(MemoryContext cxt, F&& f) -> decltype(f()) {
     return guard([&] {

@@ -452,7 +452,8 @@ sub check_consistency
 	  if $rc != 0 && $werr !~ /failed (at step|queued behind)/;
 	# the lifecycle events: apply and rollback (update_down, apply_done, rollback_done,
 	# step_failed and retry come between them). A migration whose last event is an apply may be
-	# queued to roll back behind a down step that failed (docs/steps.md), its table still there.
+	# queued to roll back behind a down step that failed (docs/steps.md), its table still there:
+	# accepted while a step has failed (after the wait, nothing else keeps one queued).
 	my $q = $node->safe_psql($db, <<'SQL');
 WITH last AS (
   SELECT DISTINCT ON (version) version, action FROM migrate.history
