@@ -341,17 +341,21 @@ for my $c (1 .. $n_clients)
 
 for my $c (1 .. $n_ddl_clients)
 {
-	q1("CREATE TABLE ddl_base_$c (id bigint PRIMARY KEY)");
+	# A dropped column keeps its number and a table has at most 1600: every 1,000 iterations
+	# the columns go to another base table (a fast machine runs all 3,000).
+	q1("CREATE TABLE ddl_base_${c}_$_ (id bigint PRIMARY KEY)")
+	  for 0 .. int(($max_ddl_iterations - 1) / 1000);
 	my $s = "\\set VERBOSITY verbose\n";
 	for my $i (1 .. $max_ddl_iterations)
 	{
 		my $t = "ddl_c${c}_$i";
+		my $base = "ddl_base_${c}_" . int(($i - 1) / 1000);
 		my $body = "CREATE TABLE $t (id bigint PRIMARY KEY, v text);\n"
 		  . "CREATE INDEX ${t}_v_idx ON $t (v);\n"
 		  . "ALTER TABLE $t ADD COLUMN w integer;\n"
 		  . "COMMENT ON TABLE $t IS 'outside $c $i';\n"
-		  . "ALTER TABLE ddl_base_$c ADD COLUMN x_$i integer;\n"
-		  . "ALTER TABLE ddl_base_$c DROP COLUMN x_$i;\n";
+		  . "ALTER TABLE $base ADD COLUMN x_$i integer;\n"
+		  . "ALTER TABLE $base DROP COLUMN x_$i;\n";
 		# Every tenth table stays.
 		$body .= "DROP TABLE $t;\n" if $i % 10;
 		my $mode = rand();
@@ -368,7 +372,7 @@ for my $c (1 .. $n_ddl_clients)
 		{
 			$s .= "BEGIN;\nCREATE TABLE ddlx_c${c}_$i (id bigint PRIMARY KEY);\n"
 			  . "CREATE INDEX ddlx_c${c}_${i}_idx ON ddlx_c${c}_$i (id);\n"
-			  . "ALTER TABLE ddl_base_$c ADD COLUMN xx_$i integer;\nROLLBACK;\n\\echo rolledback\n";
+			  . "ALTER TABLE $base ADD COLUMN xx_$i integer;\nROLLBACK;\n\\echo rolledback\n";
 		}
 		# Pacing, so that three DDL clients do not take both cores from the migrations.
 		$s .= "SELECT pg_sleep(0.005) \\g /dev/null\n";
