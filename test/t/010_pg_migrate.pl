@@ -30,6 +30,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use MsFiles;  # put, slurp_file_raw
+use MsQuery;  # query_ok on a background psql session
 
 my $node = PostgreSQL::Test::Cluster->new('client');
 $node->init;
@@ -593,6 +594,26 @@ SQL
 	like($out, qr/^2 statements of 1 migration planned in /m, 'plan --to: up to that one only');
 	unlike($out, qr/broken/, 'plan --to: not the one after it');
 	$left->('plan --to');
+
+	# plan: a statement whose lock another session holds gets the 55P03 and the session it
+	# would wait for, with --quiet too; nothing changes
+	{
+		my $holder = $node->background_psql('inspect', on_error_stop => 0);
+		query_ok($holder, "SET application_name = 'holder';");
+		query_ok($holder, 'BEGIN;');
+		query_ok($holder, 'SELECT count(*) FROM base;');
+		local $ENV{PGOPTIONS} =
+		  '-c migrations_schema.lock_timeout=200 -c migrations_schema.lock_retries=0';
+		($rc, $out, $err) = pgm('inspect', '--dir', $p, '--quiet', 'plan', '--to', '1');
+		is($rc, 1, 'plan, a lock another session holds: exits 1');
+		like(
+			$out,
+			qr{\A\S*1_col\.up\.sql:3: ALTER TABLE \([^\n]*\)\n    error: 55P03: [^\n]*AccessExclusiveLock on relation \S*base not granted[^\n]*\n    waits for pid \d+ \(\S+, holder, idle in transaction since [^)]+\) holds AccessShareLock on \S*base: SELECT count\(\*\) FROM base;?\n\z},
+			'--quiet plan: the blocked statement, its error and the session it waits for');
+		query_ok($holder, 'COMMIT;');
+		$holder->quit;
+		$left->('a blocked plan');
+	}
 
 	# schema: exactly migrate.schema(), and needs no folder
 	($rc, $out, $err) = pgm('inspect', 'schema');
