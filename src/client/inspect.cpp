@@ -108,8 +108,9 @@ constexpr const char* kPlan =
     "x->>'rule') "
     "|| ': ' || coalesce(x->>'message', ''), E'\\n' ORDER BY k) "
     "FROM pg_catalog.jsonb_array_elements(p.findings) WITH ORDINALITY AS y(x, k)), "
-    "(SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (%s, %s, %s since %s) holds %s on "
+    "(SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (%s, %s, %s since %s) %s %s on "
     "%s: %s', w->>'pid', w->>'user', w->>'application', w->>'state', w->>'transaction_start', "
+    "CASE WHEN w ? 'waiting' THEN 'queued for' ELSE 'holds' END, "
     "w->>'mode', coalesce(w->>'relation', w->>'lock'), w->>'query'), E'\\n' ORDER BY k) "
     "FROM pg_catalog.jsonb_array_elements(p.waits_for) WITH ORDINALITY AS y(w, k)) "
     "FROM migrate.plan($1::text) AS p";

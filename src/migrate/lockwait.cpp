@@ -80,34 +80,47 @@ double jitter_leaf() {
 
 struct HolderRow {
     int pid;
+    bool waiting;  // not holding a conflicting mode: waiting for one
     char modes[128];
 };
 
-// The other sessions holding `tag` in a mode that conflicts with `mode`; at most max.
-int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, HolderRow* out, int max) {
+// The other sessions holding `tag` in a mode that conflicts with `mode`, then the ones that
+// have waited for it in such a mode since before `since` (queued before a request made after
+// `since`, they are granted first); at most max.
+int holders_leaf(const LOCKTAG* tag, LOCKMODE mode, TimestampTz since, HolderRow* out, int max) {
     LockMethod method = GetLockTagsMethodTable(tag);
     LOCKMASK conflicts = method->conflictTab[mode];
     LockData* data = GetLockStatusData();
     int n = 0;
-    for (int i = 0; i < data->nelements; i++) {
-        LockInstanceData* inst = &data->locks[i];
-        if (inst->pid == MyProcPid || inst->leaderPid == MyProcPid) continue;
-        if (memcmp(&inst->locktag, tag, sizeof(LOCKTAG)) != 0) continue;
-        if ((inst->holdMask & conflicts) == 0) continue;
-        HolderRow* h = nullptr;
-        for (int j = 0; j < n; j++)
-            if (out[j].pid == inst->pid) h = &out[j];
-        if (h == nullptr) {
-            if (n == max) continue;
-            h = &out[n++];
-            h->pid = inst->pid;
-            h->modes[0] = '\0';
-        }
-        for (LOCKMODE m = 1; m <= method->numLockModes; m++) {
-            if ((inst->holdMask & LOCKBIT_ON(m)) == 0 || (conflicts & LOCKBIT_ON(m)) == 0) continue;
-            size_t len = strlen(h->modes);
-            snprintf(h->modes + len, sizeof h->modes - len, "%s%s", len ? ", " : "",
-                     GetLockmodeName(tag->locktag_lockmethodid, m));
+    for (int pass = 0; pass < 2; pass++) {
+        bool waiting = pass == 1;
+        for (int i = 0; i < data->nelements; i++) {
+            LockInstanceData* inst = &data->locks[i];
+            if (inst->pid == MyProcPid || inst->leaderPid == MyProcPid) continue;
+            if (memcmp(&inst->locktag, tag, sizeof(LOCKTAG)) != 0) continue;
+            bool queued_first =
+                inst->waitLockMode != NoLock && inst->waitStart != 0 && inst->waitStart < since;
+            LOCKMASK modes = !waiting       ? inst->holdMask
+                             : queued_first ? (LOCKMASK)LOCKBIT_ON(inst->waitLockMode)
+                                            : (LOCKMASK)0;
+            if ((modes & conflicts) == 0) continue;
+            HolderRow* h = nullptr;
+            for (int j = 0; j < n; j++)
+                if (out[j].pid == inst->pid) h = &out[j];
+            if (h != nullptr && h->waiting != waiting) continue;  // listed as a holder
+            if (h == nullptr) {
+                if (n == max) continue;
+                h = &out[n++];
+                h->pid = inst->pid;
+                h->waiting = waiting;
+                h->modes[0] = '\0';
+            }
+            for (LOCKMODE m = 1; m <= method->numLockModes; m++) {
+                if ((modes & LOCKBIT_ON(m)) == 0 || (conflicts & LOCKBIT_ON(m)) == 0) continue;
+                size_t len = strlen(h->modes);
+                snprintf(h->modes + len, sizeof h->modes - len, "%s%s", len ? ", " : "",
+                         GetLockmodeName(tag->locktag_lockmethodid, m));
+            }
         }
     }
     return n;
@@ -139,17 +152,20 @@ spi::Query q_activity{
 
 std::optional<Blocked> last;
 
-// Who holds `tag` in a mode that conflicts with `mode` (at most 16 sessions), with what
-// pg_stat_activity shows of them now; `text` gets them described, a line each.
-std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode, std::string& text) {
+// Who holds `tag` in a mode that conflicts with `mode`, or has waited for it so since before
+// `since` (at most 16 sessions), with what pg_stat_activity shows of them now; `text` gets them
+// described, a line each.
+std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode, TimestampTz since,
+                                     std::string& text) {
     HolderRow found[16];
     const LOCKTAG* t = &tag;
-    int n = guard([&] { return holders_leaf(t, mode, found, 16); });
+    int n = guard([&] { return holders_leaf(t, mode, since, found, 16); });
     pg::refresh_activity();
     std::vector<Blocked::Holder> out;
     for (int i = 0; i < n; i++) {
         Blocked::Holder h;
         h.pid = found[i].pid;
+        h.waiting = found[i].waiting;
         h.modes = found[i].modes;
         spi::Params p;
         p.int4(h.pid);
@@ -168,7 +184,7 @@ std::vector<Blocked::Holder> holders(const LOCKTAG& tag, LOCKMODE mode, std::str
                     (h.state.empty() ? "state unknown" : h.state) +
                     (since ? ", transaction started " + *since : "") + ")";
         }
-        line += " holds " + h.modes;
+        line += (h.waiting ? " is queued for " + h.modes + ", ahead of it" : " holds " + h.modes);
         if (!h.query.empty()) {
             std::string q = h.query;
             for (char& ch : q)
@@ -233,6 +249,7 @@ void run(const std::function<void()>& statement, const std::string& where) {
             guard([&] { set_timeout_leaf(ms, GUC_ACTION_LOCAL); });
         }
         int wait_ms = LockTimeout;
+        TimestampTz started = pg::now();  // (its wait began after this)
         try {
             Sampler sampler(wait_ms);
             pg::in_subtransaction(statement);
@@ -255,7 +272,7 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     else
                         b.lock = guard([&] { return describe_leaf(t); });
                     object = b.mode + " on " + (rel ? "relation " + *rel : b.lock);
-                    b.holders = holders(tag, mode, held);
+                    b.holders = holders(tag, mode, started, held);
                 }
                 last = std::move(b);
                 throw Error(

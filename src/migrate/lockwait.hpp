@@ -47,14 +47,17 @@ void sleep_ms(long ms);
 
 // What the last statement that run() gave up on (lock not granted after the retries) waited
 // for, sampled while it waited, and the sessions that held that lock in a conflicting mode when
-// it gave up. Empty `mode` when no wait was seen (one shorter than the sampling interval).
+// it gave up, then the ones that had waited for it in a conflicting mode since before the
+// statement started (queued first, their requests went before its own). Empty `mode` when no
+// wait was seen (one shorter than the sampling interval).
 struct Blocked {
     std::string mode;      // the mode it waited for (pg_locks.mode)
     std::string relation;  // a relation of this database, its name as regclass prints it
     std::string lock;      // otherwise PostgreSQL's description ("transaction 731")
     struct Holder {
         int pid = 0;
-        std::string modes;  // the conflicting modes it held, comma-separated
+        bool waiting = false;  // it waited for the lock too, in a conflicting mode (not held)
+        std::string modes;     // the conflicting modes it held (or waited for), comma-separated
         // what pg_stat_activity showed of it then ("" when it had ended): transaction start
         // as YYYY-MM-DD HH24:MI:SS, the first 200 characters of its last query
         std::string user, application, state, query, since;

@@ -172,6 +172,7 @@ std::string waits_json(const lockwait::Blocked& b) {
     for (const lockwait::Blocked::Holder& h : b.holders)
         out += std::string(out.empty() ? "" : ", ") +
                session_json(h.pid, h.user, h.application, h.state, h.query, h.since, h.modes) +
+               (h.waiting ? ", \"waiting\": true" : "") +
                (!b.relation.empty() ? ", \"relation\": " + pg::json_string(b.relation)
                                     : ", \"lock\": " + pg::json_string(b.lock)) +
                "}";

@@ -19,8 +19,9 @@
 #    own lock_timeout is back afterwards;
 # 8. migrate.plan(): a statement whose lock is not granted gets a row with the 55P03 error
 #    and, in waits_for, the blocker (pid, application, query, the mode it holds, the relation
-#    or, for a row lock, the transaction lock); the plan stops there and nothing remains; a
-#    NOWAIT lock not available fails its statement too;
+#    or, for a row lock, the transaction lock; a session queued first for a conflicting mode);
+#    the plan stops there and nothing remains; a NOWAIT lock not available fails its statement
+#    too;
 # 9. a blocker's long query in the error's DETAIL is cut at 200 characters, not inside one.
 #
 # Run as a non-root OS user with PostgreSQL::Test from PGXS (see test/run_all.sh --suite tap).
@@ -440,6 +441,37 @@ SQL
 		'plan: a row lock\'s waits_for names the transaction and its session');
 	is($err, '', 'plan: row lock, no error');
 	query_ok($blocker, 'ROLLBACK;');
+	# queued first: a session waiting for ACCESS EXCLUSIVE behind the blocker's ACCESS SHARE
+	# goes before the plan's own ACCESS SHARE request, which waits for it (not for the blocker)
+	my $queued = $node->background_psql('postgres', on_error_stop => 0);
+	query_ok($queued, "SET application_name = 'queued';");
+	my $qpid = query_ok($queued, 'SELECT pg_catalog.pg_backend_pid();');
+	query_ok($blocker, 'BEGIN;');
+	query_ok($blocker, 'SELECT count(*) FROM t;');
+	my $qb = start_query($queued, 'BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE;');
+	$node->poll_query_until('postgres',
+		"SELECT EXISTS (SELECT FROM pg_catalog.pg_locks WHERE pid = $qpid AND NOT granted)")
+	  or die 'the queued session did not start waiting';
+	($out, $err) = run_query($migrator, <<'SQL');
+SELECT statement, split_part(error, ':', 1), jsonb_array_length(waits_for), waits_for->0->>'pid',
+       waits_for->0->>'application', waits_for->0->>'mode', waits_for->0->>'relation',
+       waits_for->0->>'waiting'
+  FROM migrate.plan(script => 'SELECT count(*) FROM t') ORDER BY statement;
+SQL
+	is($out, "1|55P03|1|$qpid|queued|AccessExclusiveLock|public.t|true",
+		'plan: waits_for names the session queued first, not the blocker whose lock does not conflict');
+	is($err, '', 'plan: queued first, no error');
+	($out, $err) =
+	  run_query($migrator, "SELECT migrate.apply('011', 'SELECT count(*) FROM t', NULL);");
+	like(
+		$err,
+		qr/^DETAIL:  Blocking sessions:\npid $qpid \(application "queued", [^)]*\) is queued for AccessExclusiveLock, ahead of it; its last query: LOCK TABLE t IN ACCESS EXCLUSIVE MODE;?$/m,
+		'apply: the DETAIL names the session queued first');
+	nothing_remains('011', 'c11', 'queued first');
+	query_ok($blocker, 'COMMIT;');
+	finish_query($queued, $qb);
+	query_ok($queued, 'ROLLBACK;');
+	$queued->quit;
 	is(scalar_q($counts_sql), $before, 'plan: no history, no audit rows, the rows of t unchanged');
 }
 
