@@ -150,8 +150,6 @@ spi::Query q_activity{
     {INT4OID},
     nullptr};
 
-std::optional<Blocked> last;
-
 // Who holds `tag` in a mode that conflicts with `mode`, or has waited for it so since before
 // `since` (at most 16 sessions), with what pg_stat_activity shows of them now; `text` gets them
 // described, a line each.
@@ -236,12 +234,7 @@ void Bound::leave() {
     nest_ = -1;
 }
 
-const std::optional<Blocked>& last_blocked() {
-    return last;
-}
-
 void run(const std::function<void()>& statement, const std::string& where) {
-    last.reset();
     for (int attempt = 1;; attempt++) {
         // A script may set its own lock_timeout, but not lift the bound.
         if (LockTimeout == 0) {
@@ -263,7 +256,7 @@ void run(const std::function<void()>& statement, const std::string& where) {
                     LOCKTAG tag = sampled_tag;
                     LOCKMODE mode = sampled_mode;
                     const LOCKTAG* t = &tag;
-                    b.mode = guard([&] { return mode_name_leaf(t, mode); });
+                    std::string mode_name = guard([&] { return mode_name_leaf(t, mode); });
                     std::optional<std::string> rel;
                     if (tag.locktag_type == LOCKTAG_RELATION && tag.locktag_field1 == MyDatabaseId)
                         rel = pg::relation_name(tag.locktag_field2);
@@ -271,25 +264,25 @@ void run(const std::function<void()>& statement, const std::string& where) {
                         b.relation = *rel;
                     else
                         b.lock = guard([&] { return describe_leaf(t); });
-                    object = b.mode + " on " + (rel ? "relation " + *rel : b.lock);
+                    object = mode_name + " on " + (rel ? "relation " + *rel : b.lock);
                     b.holders = holders(tag, mode, started, held);
                 }
-                last = std::move(b);
-                throw Error(
-                    ERRCODE_LOCK_NOT_AVAILABLE,
-                    where + ": " + object + " not granted within lock_timeout (" +
-                        std::to_string(wait_ms) + " ms) in " + std::to_string(attempt) +
-                        (attempt == 1 ? " attempt" : " attempts"),
-                    (!sampled ? std::string("The lock it waited for was not seen (a wait "
-                                            "shorter than the sampling interval).")
-                     : held.empty()
-                         ? std::string("No session holds a conflicting lock any more: the "
-                                       "sessions that blocked it have finished since.")
-                         : "Blocking sessions:\n" + held) +
-                        "\nThe migration was stopped; nothing of it remains.",
-                    "End or wait for the blocking sessions and run it again. "
-                    "migrations_schema.lock_timeout, lock_retries and lock_retry_delay set how "
-                    "long a migration waits.");
+                std::string detail =
+                    !sampled       ? "The lock it waited for was not seen (a wait shorter than the "
+                                     "sampling interval)."
+                    : held.empty() ? "No session holds a conflicting lock any more: the sessions "
+                                     "that blocked it have finished since."
+                                   : "Blocking sessions:\n" + held;
+                throw LockNotGranted(
+                    Error(ERRCODE_LOCK_NOT_AVAILABLE,
+                          where + ": " + object + " not granted within lock_timeout (" +
+                              std::to_string(wait_ms) + " ms) in " + std::to_string(attempt) +
+                              (attempt == 1 ? " attempt" : " attempts"),
+                          detail + "\nThe migration was stopped; nothing of it remains.",
+                          "End or wait for the blocking sessions and run it again. "
+                          "migrations_schema.lock_timeout, lock_retries and lock_retry_delay "
+                          "set how long a migration waits."),
+                    std::move(b));
             }
             long ms = retry_delay(current(), attempt);
             pg::notice(where + ": lock not granted within " + std::to_string(wait_ms) +

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pg/boundary.hpp"
@@ -45,13 +45,12 @@ long retry_delay(const Settings& s, int attempt);
 // Sleeps, waking up for interrupts (a cancel ends it with an error).
 void sleep_ms(long ms);
 
-// What the last statement that run() gave up on (lock not granted after the retries) waited
-// for, sampled while it waited, and the sessions that held that lock in a conflicting mode when
-// it gave up, then the ones that had waited for it in a conflicting mode since before the
-// statement started (queued first, their requests went before its own). Empty `mode` when no
-// wait was seen (one shorter than the sampling interval).
+// What a statement that run() gave up on (lock not granted after the retries) waited for,
+// sampled while it waited: the sessions that held that lock in a conflicting mode when it gave
+// up, then the ones that had waited for it in a conflicting mode since before the statement
+// started (queued first, their requests went before its own). No holders, relation or lock when
+// no wait was seen (one shorter than the sampling interval).
 struct Blocked {
-    std::string mode;      // the mode it waited for (pg_locks.mode)
     std::string relation;  // a relation of this database, its name as regclass prints it
     std::string lock;      // otherwise PostgreSQL's description ("transaction 731")
     struct Holder {
@@ -64,8 +63,14 @@ struct Blocked {
     };
     std::vector<Holder> holders;
 };
-// Set when run() gives up on a lock (before its 55P03 error), nullopt after any other outcome.
-const std::optional<Blocked>& last_blocked();
+
+// The error run() throws when it gives up on a lock: 55P03 naming the lock and the sessions in
+// its message and detail, and what it waited for, for a caller that reports it otherwise.
+class LockNotGranted : public Error {
+  public:
+    LockNotGranted(Error e, Blocked b) : Error(std::move(e)), blocked(std::move(b)) {}
+    Blocked blocked;
+};
 
 // Runs `statement` (one statement of a migration) in a subtransaction under the bound, with
 // the retries. `where` names it for messages: "migration 005 up script, statement 2".

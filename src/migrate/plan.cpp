@@ -207,6 +207,12 @@ std::string findings_json(const std::vector<lint::Finding>& all, int statement, 
     return "[" + out + "]";
 }
 
+// Errors that end plan() rather than one statement's row: those that end a verify, except a lock
+// not granted in time or not available (NOWAIT), which fail their statement here.
+bool ends_plan(int sqlstate) {
+    return sqlstate != ERRCODE_LOCK_NOT_AVAILABLE && ends_the_call(sqlstate);
+}
+
 // Runs one script statement by statement, appending a row for each; false when one failed.
 bool run_script(const std::optional<std::string>& version, const std::string& who,
                 const std::string& text, std::vector<Planned>& out) {
@@ -243,24 +249,23 @@ bool run_script(const std::optional<std::string>& version, const std::string& wh
             try {
                 lockwait::run([&] { spi::execute(*sql); },
                               who + ", statement " + std::to_string(st.number));
+            } catch (const lockwait::LockNotGranted& e) {
+                // A lock not granted within the bound: the statement's row says what it waited
+                // for (a dry run's answer), in waits_for rather than in the error's detail.
+                const char* code = guard([&] { return unpack_sql_state(e.sqlstate); });
+                p.error = std::string(code) + ": " + e.message;
+                blocked = e.blocked;
+                ok = false;
             } catch (const PgError& e) {
-                // A lock not available (NOWAIT) fails the statement, as below.
-                if (e.data->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
-                    ends_the_call(e.data->sqlerrcode))
-                    throw;
+                if (ends_plan(e.data->sqlerrcode)) throw;
                 const char* code = guard([&] { return unpack_sql_state(e.data->sqlerrcode); });
                 p.error = std::string(code) + ": " + (e.data->message ? e.data->message : "");
                 ok = false;
             } catch (const Error& e) {
-                // A lock not granted within the bound fails the statement (verify's call ends
-                // instead): its row says what it waited for (a dry run's answer), in waits_for
-                // rather than in the error's detail.
-                bool lock = e.sqlstate == ERRCODE_LOCK_NOT_AVAILABLE;
-                if (lock && lockwait::last_blocked()) blocked = *lockwait::last_blocked();
-                if (!lock && ends_the_call(e.sqlstate)) throw;
+                if (ends_plan(e.sqlstate)) throw;
                 const char* code = guard([&] { return unpack_sql_state(e.sqlstate); });
                 p.error = std::string(code) + ": " + e.message +
-                          (e.detail.empty() || lock ? "" : "\n" + e.detail);
+                          (e.detail.empty() ? "" : "\n" + e.detail);
                 ok = false;
             }
             std::chrono::duration<double, std::milli> took =

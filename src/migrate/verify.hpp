@@ -69,8 +69,8 @@ class Trial {
 
 // Errors that end a whole verify() or plan() rather than one migration's verdict or one
 // statement's row: a cancel or shutdown, a serialization failure or deadlock, running out of
-// resources, an internal error, a lock not granted within the bound (plan() makes that one,
-// 55P03, a failed statement instead).
+// resources, an internal error, a lock not granted within the bound (plan() makes that one a
+// failed statement instead).
 bool ends_the_call(int sqlstate);
 
 // migrate.schema(): the snapshot as text.

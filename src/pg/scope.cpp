@@ -145,10 +145,7 @@ std::optional<InstalledExtension> installed_extension() {
     if (!guard([&] { return extension_row_leaf(&schema, &version); })) return std::nullopt;
     InstalledExtension ext;
     ext.schema = schema;
-    if (version != nullptr) {
-        ext.version.emplace(version);
-        guard([&] { pfree(version); });
-    }
+    if (version != nullptr) ext.version.emplace(version);  // (its palloc goes with the call)
     return ext;
 }
 

@@ -228,8 +228,7 @@ void read_indexes(Snapshot& out, const std::vector<Oid>* scope, bool rekey,
     bool bulk = lookups.bulk();
     std::vector<Row> rows;
     for (const IndexRow& x : candidates) {
-        Oid unused;
-        char kind = guard([&] { return relkind_leaf(x.table, &unused); });
+        char kind = guard([&] { return relkind_leaf(x.table); });
         if ((kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
              kind != RELKIND_MATVIEW) ||
             !lookups.shown(x.table))

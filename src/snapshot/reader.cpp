@@ -114,6 +114,7 @@ char* sorted_join_leaf(char** items, int n, const char* sep, Oid collation) {
 
 char relkind_leaf(Oid rel, Oid* table) {
     char kind = get_rel_relkind(rel);
+    if (table == nullptr) return kind;
     *table = InvalidOid;
     if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
         *table = IndexGetRelation(rel, true);

@@ -106,8 +106,9 @@ char* call_text_leaf(PGFunction f, D... args) {
     Datum result = f(fcinfo);
     return fcinfo->isnull ? nullptr : TextDatumGetCString(result);
 }
-// A relation's relkind ('\0': gone); an index's table goes to *table (else InvalidOid).
-char relkind_leaf(Oid rel, Oid* table);
+// A relation's relkind ('\0': gone); an index's table goes to *table (else InvalidOid), when
+// `table` is given.
+char relkind_leaf(Oid rel, Oid* table = nullptr);
 // The name of a relation as regclass prints it (the search_path pinned: schema-qualified).
 char* relation_name_leaf(Oid relid);
 // The tablespace's quoted name, nullptr for 0 (the database's default) or none.
